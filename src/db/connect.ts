@@ -1,0 +1,22 @@
+import postgres from 'postgres';
+
+export type Sql = postgres.Sql;
+
+export interface ConnectOptions {
+  max?: number;
+  /** Seconds to wait for a connection before failing the query (never hang a request). */
+  connectTimeout?: number;
+}
+
+/** A postgres.js pool with the service's conventions: UTC, quiet notices, bigint as number. */
+export function connect(url: string, { max = 10, connectTimeout = 5 }: ConnectOptions = {}): Sql {
+  return postgres(url, {
+    max,
+    connect_timeout: connectTimeout,
+    idle_timeout: 60,
+    onnotice: () => {},
+    connection: { TimeZone: 'UTC', application_name: 'mlmon' },
+    // ids and counts fit in 2^53; JSON clients expect numbers, not strings.
+    types: { bigint: { to: 20, from: [20], serialize: (x: number) => String(x), parse: (x: string) => Number(x) } },
+  });
+}
