@@ -1,0 +1,40 @@
+import type { Aggregate } from './moments.js';
+
+/** What the API calls a metrics object, less the window description. Errors in minutes. */
+export interface QualityMetrics {
+  predictions: number;
+  count: number;
+  mae: number | null;
+  rmse: number | null;
+  r2: number | null;
+  accuracy_rate: number | null;
+  avg_confidence: number | null;
+  avg_prediction_time_ms: number | null;
+  anomalies: number;
+}
+
+/**
+ * Below this relative size the actuals' M2 is rounding residue from corrections, not spread
+ * (M2 of values that differ at all is many orders larger for any realistic delay).
+ */
+const SPREAD_RESOLUTION = 1e-12;
+
+function ratio(numerator: number, denominator: number): number | null {
+  return denominator > 0 ? numerator / denominator : null;
+}
+
+export function metricsOf(a: Aggregate): QualityMetrics {
+  const n = a.labelled;
+  const hasSpread = n >= 2 && a.actualM2 > SPREAD_RESOLUTION * n * (1 + a.actualMean * a.actualMean);
+  return {
+    predictions: a.predictions,
+    count: n,
+    mae: ratio(a.errorAbsSum, n),
+    rmse: n > 0 ? Math.sqrt(Math.max(0, a.errorSqSum) / n) : null,
+    r2: hasSpread ? 1 - a.errorSqSum / a.actualM2 : null,
+    accuracy_rate: ratio(a.accurate, n),
+    avg_confidence: ratio(a.confidenceSum, a.predictions),
+    avg_prediction_time_ms: ratio(a.latencySumMs, a.latencyCount),
+    anomalies: a.anomalies,
+  };
+}

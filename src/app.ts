@@ -1,0 +1,65 @@
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { Sql } from './db/connect.js';
+import type { ErrorRules } from './store/contribution.js';
+import { accessGuards } from './server/auth.js';
+import { installErrorHandler } from './server/errors.js';
+import { installValidators } from './server/validation.js';
+import { healthRoutes } from './server/health.js';
+import type { Tokens } from './server/tokens.js';
+import { monitoringApi } from './expose/api/index.js';
+import prometheus from './expose/prometheus/plugin.js';
+import { Exporter } from './expose/prometheus/exporter.js';
+
+export interface AppOptions {
+  sql: Sql;
+  tokens: Tokens;
+  rules: ErrorRules;
+  metricsCacheSeconds: number;
+  version: string;
+  logger?: FastifyServerOptions['logger'];
+}
+
+/** Request timeouts keep a slow client from holding a connection for ever. */
+const REQUEST_TIMEOUT_MS = 30_000;
+
+/** Assembles the service: validation and errors, health, the monitoring API, /metrics, OpenAPI. */
+export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: options.logger ?? false,
+    requestTimeout: REQUEST_TIMEOUT_MS,
+    connectionTimeout: REQUEST_TIMEOUT_MS,
+    return503OnClosing: true,
+  });
+  installValidators(app);
+  installErrorHandler(app);
+
+  const guards = accessGuards(options.tokens);
+  const exporter = new Exporter({
+    sql: options.sql,
+    rules: options.rules,
+    cacheSeconds: options.metricsCacheSeconds,
+    onRefreshError: (error) => app.log.warn({ err: error }, 'could not refresh the quality gauges; serving the last values'),
+  });
+
+  await app.register(swagger, {
+    openapi: {
+      info: { title: 'mlmon', description: 'Monitoring API for ML predictions', version: options.version },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      security: [{ bearer: [] }],
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+  await app.register(prometheus, { exporter, guard: guards.metrics });
+  await app.register(healthRoutes, { sql: options.sql });
+  await app.register(monitoringApi, {
+    prefix: '/api/ml-monitoring',
+    sql: options.sql,
+    rules: options.rules,
+    guards,
+    exporter,
+    version: options.version,
+  });
+  return app;
+}

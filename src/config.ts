@@ -1,0 +1,76 @@
+/** Service configuration, from the environment only (secrets never come from files in the repo). */
+export interface Config {
+  host: string;
+  port: number;
+  /** Absent: start an embedded PostgreSQL in `dataDir`. */
+  databaseUrl: string | undefined;
+  dataDir: string;
+  ingestToken: string | undefined;
+  readToken: string | undefined;
+  metricsToken: string | undefined;
+  accuracyToleranceMinutes: number;
+  anomalyThresholdMinutes: number;
+  /** How long /metrics may serve gauge values before reading the database again. */
+  metricsCacheSeconds: number;
+  logLevel: string;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+const MIN_TOKEN_LENGTH = 16;
+
+export function loadConfig(env: Env = process.env): Config {
+  const problems: string[] = [];
+  const text = (name: string) => {
+    const value = env[name]?.trim();
+    return value === '' ? undefined : value;
+  };
+  const number = (name: string, fallback: number, check: (n: number) => boolean, rule: string) => {
+    const raw = text(name);
+    if (raw === undefined) return fallback;
+    const value = Number(raw);
+    if (!Number.isFinite(value) || !check(value)) {
+      problems.push(`${name}=${JSON.stringify(raw)} must be ${rule}`);
+      return fallback;
+    }
+    return value;
+  };
+  const token = (name: string) => {
+    const value = text(name);
+    if (value !== undefined && (value.length < MIN_TOKEN_LENGTH || /\s/.test(value))) {
+      problems.push(`${name} must be at least ${MIN_TOKEN_LENGTH} characters without spaces (e.g. openssl rand -hex 24)`);
+    }
+    return value;
+  };
+  const databaseUrl = text('DATABASE_URL');
+  if (databaseUrl !== undefined && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
+    problems.push('DATABASE_URL must be a postgres:// or postgresql:// URL');
+  }
+  const logLevel = text('LOG_LEVEL') ?? 'info';
+  if (!LOG_LEVELS.includes(logLevel)) problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`);
+  const config: Config = {
+    host: text('HOST') ?? '0.0.0.0',
+    port: number('PORT', 8080, (n) => Number.isInteger(n) && n >= 0 && n <= 65535, 'an integer from 0 to 65535'),
+    databaseUrl,
+    dataDir: text('MLMON_DATA_DIR') ?? './.data',
+    ingestToken: token('MLMON_INGEST_TOKEN'),
+    readToken: token('MLMON_READ_TOKEN'),
+    metricsToken: token('MLMON_METRICS_TOKEN'),
+    accuracyToleranceMinutes: number('MLMON_ACCURACY_TOLERANCE_MINUTES', 3, (n) => n > 0, 'a number of minutes > 0'),
+    anomalyThresholdMinutes: number('MLMON_ANOMALY_THRESHOLD_MINUTES', 5, (n) => n > 0, 'a number of minutes > 0'),
+    metricsCacheSeconds: number('MLMON_METRICS_CACHE_SECONDS', 5, (n) => n >= 0 && n <= 300, 'a number of seconds from 0 to 300'),
+    logLevel,
+  };
+  if (config.ingestToken !== undefined && config.ingestToken === config.readToken) {
+    problems.push('MLMON_READ_TOKEN must differ from MLMON_INGEST_TOKEN (the read token must not allow writes)');
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  return config;
+}

@@ -1,0 +1,36 @@
+import type { FastifyInstance } from 'fastify';
+import { Type } from 'typebox';
+import { errorResponses } from './schemas.js';
+import { ingestRoutes } from './ingest-routes.js';
+import { qualityRoutes } from './quality-routes.js';
+import { predictionRoutes } from './prediction-routes.js';
+import { flagRoutes } from './flag-routes.js';
+import type { ApiOptions } from './options.js';
+
+/** Bumped on incompatible changes to the routes below; the Grafana plugin checks it. */
+export const API_VERSION = 1;
+
+/** The monitoring API, mounted under /api/ml-monitoring. Every route needs a token. */
+export async function monitoringApi(app: FastifyInstance, { sql, rules, guards, exporter, version }: ApiOptions): Promise<void> {
+  // Pass on only the dependencies: the register options also carry this plugin's own prefix.
+  const options: ApiOptions = { sql, rules, guards, exporter, version };
+  await app.register(ingestRoutes, options);
+  await app.register(qualityRoutes, options);
+  await app.register(predictionRoutes, options);
+  await app.register(flagRoutes, options);
+  app.get(
+    '/info',
+    {
+      preHandler: options.guards.read,
+      schema: {
+        summary: 'Service and API version (the Grafana plugin\'s health check)',
+        tags: ['service'],
+        response: {
+          200: Type.Object({ service: Type.Literal('mlmon'), version: Type.String(), api_version: Type.Integer() }),
+          ...errorResponses,
+        },
+      },
+    },
+    async () => ({ service: 'mlmon' as const, version: options.version, api_version: API_VERSION }),
+  );
+}

@@ -1,0 +1,14 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Sql } from '../../db/connect.js';
+import type { Access } from '../../server/auth.js';
+import type { ErrorRules } from '../../store/contribution.js';
+import type { Exporter } from '../prometheus/exporter.js';
+
+/** What the API's route plugins are given: their dependencies, explicitly. */
+export interface ApiOptions {
+  sql: Sql;
+  rules: ErrorRules;
+  guards: Record<Access, (request: FastifyRequest, reply: FastifyReply) => Promise<void>>;
+  exporter: Exporter;
+  version: string;
+}

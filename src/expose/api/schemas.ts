@@ -1,0 +1,81 @@
+import { Type, type TSchema } from 'typebox';
+import { ModelVersion, Timestamp } from '../../validate/limits.js';
+
+const OrNull = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
+
+export const QualityFields = {
+  predictions: Type.Integer({ description: 'predictions created in the window' }),
+  count: Type.Integer({ description: 'of those, predictions with an actual (labelled)' }),
+  mae: OrNull(Type.Number({ description: 'mean |predicted - actual|, minutes' })),
+  rmse: OrNull(Type.Number({ description: 'root mean squared error, minutes' })),
+  r2: OrNull(Type.Number({ description: '1 - SS_res/SS_tot; null when count < 2 or the actuals have no spread' })),
+  accuracy_rate: OrNull(Type.Number({ description: 'share of labelled predictions with error < tolerance' })),
+  avg_confidence: OrNull(Type.Number()),
+  avg_prediction_time_ms: OrNull(Type.Number({ description: 'over the predictions that reported a latency' })),
+  anomalies: Type.Integer({ description: 'labelled predictions with error > the anomaly threshold' }),
+};
+
+export const MetricsSchema = Type.Object({
+  period_hours: Type.Number(),
+  from: Type.String({ format: 'date-time' }),
+  to: Type.String({ format: 'date-time' }),
+  ...QualityFields,
+});
+
+export const DailySchema = Type.Object({ date: Type.String({ format: 'date' }), ...MetricsSchema.properties });
+
+const Time = Type.Unsafe<Date | string>({ type: 'string', format: 'date-time' });
+const NullableTime = Type.Unsafe<Date | string | null>({ type: ['string', 'null'], format: 'date-time' });
+
+export const PredictionSchema = Type.Object({
+  id: Type.Integer(),
+  booking_id: Type.Integer(),
+  driver_id: OrNull(Type.Integer()),
+  request_id: OrNull(Type.String()),
+  predicted_delay_minutes: Type.Number(),
+  confidence: Type.Number(),
+  risk_level: Type.String(),
+  contributing_factors: OrNull(Type.Record(Type.String(), Type.Number())),
+  model_version: Type.String(),
+  prediction_time_ms: OrNull(Type.Number()),
+  feature_flag_enabled: OrNull(Type.Boolean()),
+  traffic_percentage: OrNull(Type.Integer()),
+  actual_delay_minutes: OrNull(Type.Number()),
+  actual_pickup_at: NullableTime,
+  actual_dropoff_at: NullableTime,
+  prediction_error: OrNull(Type.Number()),
+  is_accurate: OrNull(Type.Boolean()),
+  created_at: Time,
+  updated_at: Time,
+});
+
+export const FlagsSchema = Type.Object({
+  ml_enabled: Type.Boolean(),
+  ml_traffic_percentage: Type.Integer({ minimum: 0, maximum: 100 }),
+  updated_at: Time,
+});
+
+export const ModelVersionQuery = { model_version: Type.Optional(ModelVersion()) };
+
+/** `hours` or an explicit `from`/`to`; see parseWindow. */
+export const WindowQuery = {
+  hours: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 8784, description: 'window (now - hours, now]' })),
+  from: Type.Optional(Timestamp()),
+  to: Type.Optional(Timestamp()),
+};
+
+export const ErrorSchema = Type.Object({
+  statusCode: Type.Integer(),
+  error: Type.String(),
+  message: Type.String(),
+  details: Type.Optional(
+    Type.Array(Type.Object({ index: Type.Optional(Type.Integer()), field: Type.String(), message: Type.String() })),
+  ),
+});
+
+/** Error responses every authenticated route documents. */
+export const errorResponses = {
+  400: ErrorSchema,
+  401: ErrorSchema,
+  503: ErrorSchema,
+};

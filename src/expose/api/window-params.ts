@@ -1,0 +1,35 @@
+import { HOUR_US, MICROS_PER_MS } from '../../aggregate/window.js';
+import { invalidField } from '../../server/errors.js';
+
+export interface WindowParams {
+  hours?: number;
+  from?: string;
+  to?: string;
+}
+
+export interface RequestedWindow {
+  fromUs: number;
+  toUs: number;
+}
+
+const usOf = (iso: string) => Date.parse(iso) * MICROS_PER_MS;
+
+/**
+ * (now - hours, now] by default; `from` and `to` (both, ISO) select an exact range instead, e.g.
+ * a Grafana panel's time range. Mixing them is ambiguous and refused.
+ */
+export function parseWindow(params: WindowParams, nowUs: number, defaultHours: number): RequestedWindow {
+  const { hours, from, to } = params;
+  if (from === undefined && to === undefined) {
+    return { fromUs: nowUs - (hours ?? defaultHours) * HOUR_US, toUs: nowUs };
+  }
+  if (hours !== undefined) throw invalidField('query', 'hours', 'cannot be combined with from/to');
+  if (from === undefined) throw invalidField('query', 'from', 'is required with to');
+  if (to === undefined) throw invalidField('query', 'to', 'is required with from');
+  const window = { fromUs: usOf(from), toUs: usOf(to) };
+  if (!(window.toUs > window.fromUs)) throw invalidField('query', 'to', 'must be after from');
+  if (window.toUs - window.fromUs > 8784 * HOUR_US) throw invalidField('query', 'from', 'must be at most 366 days before to');
+  return window;
+}
+
+export const nowMicros = () => Date.now() * MICROS_PER_MS;

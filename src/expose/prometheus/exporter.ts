@@ -1,0 +1,166 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { Sql } from '../../db/connect.js';
+import { metricsOf } from '../../aggregate/metrics.js';
+import { EMPTY_AGGREGATE, type Aggregate } from '../../aggregate/moments.js';
+import { windowByVersion, FLEET } from '../../aggregate/reports.js';
+import { HOUR_US, DAY_US, MICROS_PER_MS, openClosed } from '../../aggregate/window.js';
+import type { ErrorRules } from '../../store/contribution.js';
+import { readFlags } from '../../store/feature-flags.js';
+
+export const GAUGE_WINDOWS = { '1h': HOUR_US, '24h': DAY_US, '7d': 7 * DAY_US } as const;
+
+/** How long a scrape waits for fresh gauge values before serving the last ones. */
+const REFRESH_TIMEOUT_MS = 2000;
+
+export type RejectReason = 'invalid' | 'unauthorized' | 'too_large' | 'unsupported_media_type' | 'database_unavailable' | 'other';
+
+export interface ExporterOptions {
+  sql: Sql;
+  rules: ErrorRules;
+  cacheSeconds: number;
+  onRefreshError?: (error: unknown) => void;
+}
+
+/**
+ * Everything /metrics shows. Quality gauges are read from the database's rollups (so replicas
+ * agree) at most every `cacheSeconds`; counters and histograms count what this process did (sum
+ * them across replicas in PromQL).
+ */
+export class Exporter {
+  readonly registry = new Registry();
+  private readonly labels = ['window', 'model_version'] as const;
+  private readonly quality = {
+    mae: this.gauge('ml_prediction_mae_seconds', 'Mean absolute error of labelled predictions in the window'),
+    rmse: this.gauge('ml_prediction_rmse_seconds', 'Root mean squared error of labelled predictions in the window'),
+    r2: this.gauge('ml_prediction_r2', 'Coefficient of determination (R²) of labelled predictions in the window'),
+    accuracy: this.gauge('ml_prediction_accuracy_ratio', 'Share of labelled predictions with error under the tolerance'),
+    confidence: this.gauge('ml_prediction_confidence_avg_ratio', 'Average model confidence of predictions in the window'),
+    latency: this.gauge('ml_prediction_latency_avg_seconds', 'Average prediction latency in the window'),
+    predictions: this.gauge('ml_prediction_window_predictions', 'Predictions created in the window'),
+    labelled: this.gauge('ml_prediction_window_labeled', 'Predictions in the window that have an actual'),
+    anomalies: this.gauge('ml_prediction_window_anomalies', 'Labelled predictions in the window with error over the anomaly threshold'),
+  };
+  private readonly flagEnabled = new Gauge({ name: 'ml_feature_flag_enabled', help: 'Whether the ML rollout flag is on (1) or off (0)', registers: [this.registry] });
+  private readonly flagTraffic = new Gauge({ name: 'ml_feature_flag_traffic_ratio', help: 'Share of bookings routed to the ML model', registers: [this.registry] });
+  private readonly databaseUp = new Gauge({ name: 'mlmon_database_up', help: 'Whether the last read of the database succeeded (1) or not (0)', registers: [this.registry] });
+  private readonly snapshotAge = new Gauge({ name: 'mlmon_metrics_snapshot_age_seconds', help: 'Age of the quality gauge values served (grows while the database is unreachable)', registers: [this.registry] });
+  private readonly latencyHistogram = new Histogram({
+    name: 'ml_prediction_latency_seconds',
+    help: 'Prediction latency reported at ingest (prediction_time_ms)',
+    labelNames: ['model_version'],
+    buckets: [0.025, 0.05, 0.075, 0.1, 0.125, 0.15, 0.2, 0.3, 0.5, 1, 2.5],
+    registers: [this.registry],
+  });
+  private readonly ingested = new Counter({ name: 'ml_predictions_ingested_total', help: 'Predictions stored (retried duplicates not counted)', labelNames: ['model_version'], registers: [this.registry] });
+  private readonly actualsIngested = new Counter({ name: 'ml_actuals_ingested_total', help: 'Actuals received', registers: [this.registry] });
+  private readonly rejected = new Counter({ name: 'ml_ingest_rejected_total', help: 'Write requests refused, by reason', labelNames: ['reason'], registers: [this.registry] });
+  private readonly requests = new Counter({ name: 'ml_requests_total', help: 'ML requests by outcome: success per prediction logged, failure per reported failure', labelNames: ['outcome'], registers: [this.registry] });
+  readonly httpDuration = new Histogram({
+    name: 'http_request_duration_seconds',
+    help: 'HTTP request duration by route',
+    labelNames: ['method', 'route', 'status_code'],
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [this.registry],
+  });
+
+  private snapshotAtMs: number | null = null;
+  private refreshing: Promise<void> | null = null;
+
+  constructor(private readonly options: ExporterOptions) {
+    collectDefaultMetrics({ register: this.registry });
+    this.requests.inc({ outcome: 'success' }, 0);
+    this.requests.inc({ outcome: 'failure' }, 0);
+  }
+
+  private gauge(name: string, help: string): Gauge<'window' | 'model_version'> {
+    return new Gauge({ name, help, labelNames: this.labels, registers: [this.registry] });
+  }
+
+  predictionsStored(stored: { model_version: string; prediction_time_ms: number | null }[]): void {
+    for (const p of stored) {
+      this.ingested.inc({ model_version: p.model_version });
+      if (p.prediction_time_ms !== null) this.latencyHistogram.observe({ model_version: p.model_version }, p.prediction_time_ms / 1000);
+    }
+    this.requests.inc({ outcome: 'success' }, stored.length);
+  }
+
+  actualsStored(count: number): void {
+    this.actualsIngested.inc(count);
+  }
+
+  failuresReported(count: number): void {
+    this.requests.inc({ outcome: 'failure' }, count);
+  }
+
+  rejectedWrite(reason: RejectReason): void {
+    this.rejected.inc({ reason });
+  }
+
+  /** The exposition text, with gauges no older than the cache allows (or the last good ones). */
+  async render(): Promise<string> {
+    const stale = this.snapshotAtMs === null || Date.now() - this.snapshotAtMs >= this.options.cacheSeconds * 1000;
+    if (stale) await this.refreshWithin(REFRESH_TIMEOUT_MS);
+    this.snapshotAge.set(this.snapshotAtMs === null ? 0 : (Date.now() - this.snapshotAtMs) / 1000);
+    return this.registry.metrics();
+  }
+
+  private async refreshWithin(timeoutMs: number): Promise<void> {
+    // One refresh at a time: concurrent scrapes share it; a slow one keeps running in the background.
+    this.refreshing ??= this.refresh().finally(() => {
+      this.refreshing = null;
+    });
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<void>((resolve) => {
+      timer = setTimeout(() => {
+        this.databaseUp.set(0);
+        resolve();
+      }, timeoutMs);
+    });
+    await Promise.race([this.refreshing, timeout]);
+    clearTimeout(timer);
+  }
+
+  private async refresh(): Promise<void> {
+    const { sql, rules } = this.options;
+    try {
+      const nowUs = Date.now() * MICROS_PER_MS;
+      const [flags, ...windows] = await Promise.all([
+        readFlags(sql),
+        ...Object.values(GAUGE_WINDOWS).map((length) => windowByVersion(sql, rules, openClosed(nowUs - length, nowUs))),
+      ]);
+      this.setQualityGauges(windows);
+      this.flagEnabled.set(flags.ml_enabled ? 1 : 0);
+      this.flagTraffic.set(flags.ml_traffic_percentage / 100);
+      this.databaseUp.set(1);
+      this.snapshotAtMs = Date.now();
+    } catch (error) {
+      this.databaseUp.set(0);
+      this.options.onRefreshError?.(error);
+    }
+  }
+
+  /** Versions are those seen in the widest window: one that left the last 7 days loses its series. */
+  private setQualityGauges(windows: Map<string, Aggregate>[]): void {
+    for (const gauge of Object.values(this.quality)) gauge.reset();
+    const widest = windows[windows.length - 1]!;
+    const versions = [...widest.keys()].filter((v) => v === FLEET || widest.get(v)!.predictions > 0);
+    Object.keys(GAUGE_WINDOWS).forEach((window, i) => {
+      for (const model_version of versions) {
+        const m = metricsOf(windows[i]!.get(model_version) ?? EMPTY_AGGREGATE);
+        const labels = { window, model_version };
+        const set = (gauge: Gauge<'window' | 'model_version'>, value: number | null, scale = 1) => {
+          if (value !== null) gauge.set(labels, value * scale);
+        };
+        set(this.quality.mae, m.mae, 60);
+        set(this.quality.rmse, m.rmse, 60);
+        set(this.quality.r2, m.r2);
+        set(this.quality.accuracy, m.accuracy_rate);
+        set(this.quality.confidence, m.avg_confidence);
+        set(this.quality.latency, m.avg_prediction_time_ms, 1 / 1000);
+        set(this.quality.predictions, m.predictions);
+        set(this.quality.labelled, m.count);
+        set(this.quality.anomalies, m.anomalies);
+      }
+    });
+  }
+}

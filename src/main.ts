@@ -1,0 +1,95 @@
+import { loadConfig, ConfigError, type Config } from './config.js';
+import { connect } from './db/connect.js';
+import { startEmbeddedPostgres, type EmbeddedDatabase } from './db/embedded.js';
+import { migrate } from './db/migrate.js';
+import { resolveTokens, type ResolvedTokens } from './server/tokens.js';
+import { buildApp } from './app.js';
+import { SERVICE_VERSION } from './version.js';
+
+function printTokenHelp({ tokens, file, generated }: ResolvedTokens, config: Config): void {
+  if (!file) return;
+  const base = `http://${config.host === '0.0.0.0' ? 'localhost' : config.host}:${config.port}`;
+  if (generated) {
+    process.stderr.write(
+      [
+        '',
+        '  mlmon generated API tokens (shown once; kept in ' + file + '):',
+        `    ingest (write + read): ${tokens.ingest}`,
+        `    read:                  ${tokens.read}`,
+        '  Use them as "Authorization: Bearer <token>", e.g.',
+        `    curl -H "Authorization: Bearer ${tokens.read}" ${base}/api/ml-monitoring/summary`,
+        '  Set MLMON_INGEST_TOKEN and MLMON_READ_TOKEN to choose your own.',
+        '',
+      ].join('\n') + '\n',
+    );
+  } else {
+    process.stderr.write(`mlmon: API tokens are in ${file} (set MLMON_INGEST_TOKEN / MLMON_READ_TOKEN to override)\n`);
+  }
+}
+
+async function main(): Promise<void> {
+  let config: Config;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`mlmon: ${error.message}\n`);
+      process.exit(2);
+    }
+    throw error;
+  }
+
+  let embedded: EmbeddedDatabase | undefined;
+  let databaseUrl = config.databaseUrl;
+  if (!databaseUrl) {
+    process.stderr.write(`mlmon: no DATABASE_URL; starting embedded PostgreSQL in ${config.dataDir}\n`);
+    embedded = await startEmbeddedPostgres({ dataDir: config.dataDir });
+    databaseUrl = embedded.url;
+  }
+  const stopEmbedded = async () => embedded?.stop();
+  try {
+    await migrate(databaseUrl, (message) => process.stderr.write(`mlmon: ${message}\n`));
+  } catch (error) {
+    await stopEmbedded();
+    throw error;
+  }
+
+  const sql = connect(databaseUrl);
+  const resolved = await resolveTokens(config);
+  const app = await buildApp({
+    sql,
+    tokens: resolved.tokens,
+    rules: {
+      accuracyToleranceMinutes: config.accuracyToleranceMinutes,
+      anomalyThresholdMinutes: config.anomalyThresholdMinutes,
+    },
+    metricsCacheSeconds: config.metricsCacheSeconds,
+    version: SERVICE_VERSION,
+    logger: { level: config.logLevel, redact: ['req.headers.authorization'] },
+  });
+
+  let closing = false;
+  const shutdown = async (signal: string) => {
+    if (closing) return;
+    closing = true;
+    app.log.info({ signal }, 'shutting down: finishing in-flight requests');
+    try {
+      await app.close();
+      await sql.end({ timeout: 10 });
+    } finally {
+      await stopEmbedded();
+      process.exit(0);
+    }
+  };
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+
+  await app.listen({ host: config.host, port: config.port });
+  printTokenHelp(resolved, config);
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`mlmon: failed to start: ${error instanceof Error ? error.message : String(error)}\n`);
+  if (error instanceof Error && error.cause) process.stderr.write(`  cause: ${String(error.cause)}\n`);
+  process.exit(1);
+});

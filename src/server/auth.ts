@@ -1,0 +1,51 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Tokens } from './tokens.js';
+import { RequestProblem } from './errors.js';
+
+export type Access = 'read' | 'ingest' | 'metrics';
+
+const digest = (value: string) => createHash('sha256').update(value).digest();
+
+/** Constant time whatever the lengths: compare fixed-size digests. */
+function sameSecret(presented: Buffer, expected: Buffer): boolean {
+  return timingSafeEqual(presented, expected);
+}
+
+function bearerOf(request: FastifyRequest): string | undefined {
+  const header = request.headers.authorization;
+  if (typeof header !== 'string') return undefined;
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
+  return match?.[1];
+}
+
+/**
+ * Builds the preHandler for each access level: ingest may read too; the metrics token (when set)
+ * opens /metrics only. Tokens are never logged (the logger redacts the header).
+ */
+export function accessGuards(tokens: Tokens): Record<Access, (request: FastifyRequest, reply: FastifyReply) => Promise<void>> {
+  const ingest = digest(tokens.ingest);
+  const read = digest(tokens.read);
+  const metrics = tokens.metrics === undefined ? undefined : digest(tokens.metrics);
+  const allowed: Record<Access, Buffer[] | null> = {
+    ingest: [ingest],
+    read: [read, ingest],
+    metrics: metrics ? [metrics] : null,
+  };
+  const guard = (access: Access) => async (request: FastifyRequest) => {
+    const accepted = allowed[access];
+    if (accepted === null) return;
+    const token = bearerOf(request);
+    if (token === undefined) {
+      throw new RequestProblem(401, `missing bearer token: send "Authorization: Bearer <${access} token>"`);
+    }
+    const presented = digest(token);
+    // Check every candidate so timing does not reveal which one matched.
+    const ok = accepted.map((expected) => sameSecret(presented, expected)).includes(true);
+    if (!ok) {
+      const hint = access === 'ingest' && sameSecret(presented, read) ? ' (the read token cannot write)' : '';
+      throw new RequestProblem(401, `the bearer token was rejected${hint}`);
+    }
+  };
+  return { ingest: guard('ingest'), read: guard('read'), metrics: guard('metrics') };
+}

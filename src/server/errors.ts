@@ -1,0 +1,72 @@
+import { STATUS_CODES } from 'node:http';
+import type { FastifyError, FastifyInstance } from 'fastify';
+import { describeValidation, type FieldProblem } from './validation.js';
+
+/** A 4xx decided by a handler (a rule a schema cannot express), naming the field. */
+export class RequestProblem extends Error {
+  constructor(
+    readonly statusCode: number,
+    message: string,
+    readonly details?: FieldProblem[],
+  ) {
+    super(message);
+  }
+}
+
+export function invalidField(context: 'query' | 'body', field: string, message: string, index?: number): RequestProblem {
+  const at = `${context}${index === undefined ? '' : `[${index}]`}.${field}`;
+  return new RequestProblem(400, `invalid ${context}: ${at} ${message}`, [
+    { ...(index === undefined ? {} : { index }), field, message },
+  ]);
+}
+
+const CONNECTION_ERRORS = new Set([
+  'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH',
+  'CONNECT_TIMEOUT', 'CONNECTION_CLOSED', 'CONNECTION_ENDED', 'CONNECTION_DESTROYED',
+]);
+
+/** The database is down or refusing connections (not a bug in the request or the service). */
+export function isDatabaseUnavailable(error: unknown): boolean {
+  const code = (error as { code?: unknown })?.code;
+  if (typeof code !== 'string') return false;
+  return CONNECTION_ERRORS.has(code) || code.startsWith('08') || ['57P01', '57P02', '57P03', '53300'].includes(code);
+}
+
+export const RETRY_AFTER_SECONDS = 5;
+
+/**
+ * One error shape for every failure: {statusCode, error, message[, details]}. Clients get the
+ * field that was wrong; they never get a stack trace or SQL.
+ */
+export function installErrorHandler(app: FastifyInstance): void {
+  app.setErrorHandler((error: FastifyError | RequestProblem, request, reply) => {
+    let statusCode = error.statusCode ?? 500;
+    let message = error.message;
+    let details: FieldProblem[] | undefined;
+    if ('validation' in error && error.validation) {
+      statusCode = 400;
+      ({ message, details } = describeValidation(error.validation, error.validationContext ?? 'request', Array.isArray(request.body)));
+    } else if (error instanceof RequestProblem) {
+      details = error.details;
+    } else if (isDatabaseUnavailable(error)) {
+      statusCode = 503;
+      message = 'the database is unavailable; retry later';
+      reply.header('retry-after', String(RETRY_AFTER_SECONDS));
+      request.log.warn({ code: (error as { code?: string }).code }, 'database unavailable');
+    } else if (statusCode >= 500) {
+      request.log.error({ err: error }, 'request failed');
+      statusCode = 500;
+      message = 'internal error; see the service log';
+    }
+    if (statusCode === 401) reply.header('www-authenticate', 'Bearer');
+    reply.status(statusCode).send({
+      statusCode,
+      error: STATUS_CODES[statusCode] ?? 'Error',
+      message,
+      ...(details ? { details } : {}),
+    });
+  });
+  app.setNotFoundHandler((request, reply) => {
+    reply.status(404).send({ statusCode: 404, error: 'Not Found', message: `no route ${request.method} ${request.url.split('?')[0]}` });
+  });
+}

@@ -1,0 +1,71 @@
+import { Ajv, type ErrorObject } from 'ajv';
+import addFormatsModule from 'ajv-formats';
+import type { FastifyInstance, FastifySchemaValidationError } from 'fastify';
+
+// ajv-formats is CommonJS with a default export.
+const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
+
+function ajvWith(options: ConstructorParameters<typeof Ajv>[0]): Ajv {
+  const ajv = new Ajv({ strict: false, useDefaults: true, removeAdditional: false, ...options });
+  addFormats(ajv);
+  return ajv;
+}
+
+/**
+ * Bodies are validated strictly: no type coercion ("5" is not a number), unknown fields are errors,
+ * and every error is reported so that a rejected batch lists each bad row. Query strings are text,
+ * so they are coerced.
+ */
+export function installValidators(app: FastifyInstance): void {
+  const body = ajvWith({ coerceTypes: false, allErrors: true });
+  const query = ajvWith({ coerceTypes: true, allErrors: false });
+  app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? body : query).compile(schema));
+}
+
+export interface FieldProblem {
+  /** Row index in an array body. */
+  index?: number;
+  field: string;
+  message: string;
+}
+
+/** At most this many problems are listed; the count of the rest is given. */
+const MAX_LISTED = 100;
+
+function problemOf(error: FastifySchemaValidationError | ErrorObject, bodyIsArray: boolean): FieldProblem | null {
+  // The if/then/else wrapper repeats the branch's failure as 'must match "then" schema'.
+  if (error.keyword === 'if') return null;
+  const path = (error.instancePath ?? '').split('/').slice(1);
+  const params = error.params as Record<string, unknown>;
+  const extra = (params.missingProperty ?? params.additionalProperty ?? params.propertyName) as string | undefined;
+  if (extra !== undefined) path.push(extra);
+  let index: number | undefined;
+  if (bodyIsArray && path.length > 0 && /^\d+$/.test(path[0]!)) index = Number(path.shift());
+  const field = path.join('.') || '(body)';
+  let message = error.message ?? 'is invalid';
+  if (params.additionalProperty !== undefined) message = 'is not a known field';
+  if (params.missingProperty !== undefined) message = 'is required';
+  return { ...(index === undefined ? {} : { index }), field, message };
+}
+
+export function describeValidation(
+  errors: FastifySchemaValidationError[],
+  context: string,
+  bodyIsArray: boolean,
+): { message: string; details: FieldProblem[] } {
+  const seen = new Set<string>();
+  const problems: FieldProblem[] = [];
+  for (const error of errors) {
+    const problem = problemOf(error, bodyIsArray);
+    if (!problem) continue;
+    const key = `${problem.index}|${problem.field}|${problem.message}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    problems.push(problem);
+  }
+  const listed = problems.slice(0, MAX_LISTED);
+  const where = (p: FieldProblem) => `${context}${p.index === undefined ? '' : `[${p.index}]`}.${p.field}`;
+  const summary = listed.slice(0, 5).map((p) => `${where(p)} ${p.message}`).join('; ');
+  const more = problems.length > 5 ? ` (and ${problems.length - 5} more)` : '';
+  return { message: `invalid ${context}: ${summary}${more}`, details: listed };
+}

@@ -1,0 +1,103 @@
+import type { Sql } from '../db/connect.js';
+import { microsOf } from '../aggregate/window.js';
+import type { ActualInput } from '../validate/actual.js';
+import { lockBookings } from './booking-locks.js';
+import { labelOf, RollupDeltas, type ErrorRules } from './contribution.js';
+import { applyRollupDeltas } from './rollup.js';
+
+export interface StoreActualsResult {
+  /** Prediction rows whose actual was set or replaced. */
+  updated: number;
+  /** Actuals kept for bookings with no prediction yet: joined when the prediction arrives. */
+  pending: number;
+}
+
+interface LockedPrediction {
+  id: number;
+  booking_id: number;
+  created_at: Date;
+  model_version: string;
+  predicted_delay_minutes: number;
+  confidence: number;
+  prediction_time_ms: number | null;
+  actual_delay_minutes: number | null;
+}
+
+/** The last value sent for a booking in one request wins, as if sent one after the other. */
+function lastPerBooking(actuals: ActualInput[]): ActualInput[] {
+  return [...new Map(actuals.map((a) => [a.booking_id, a])).values()];
+}
+
+/**
+ * Records the ground truth of bookings and labels their predictions (all of them: a booking may
+ * have been predicted more than once). A repeated actual replaces the previous one, in the
+ * prediction rows and in the rollup, in one transaction.
+ */
+export async function storeActuals(sql: Sql, input: ActualInput[], rules: ErrorRules): Promise<StoreActualsResult> {
+  const actuals = lastPerBooking(input);
+  if (actuals.length === 0) return { updated: 0, pending: 0 };
+  const byBooking = new Map(actuals.map((a) => [a.booking_id, a]));
+  return sql.begin(async (tx) => {
+    await lockBookings(tx, byBooking.keys(), 'exclusive');
+    const rows = actuals.map((a) => ({
+      booking_id: a.booking_id,
+      actual_delay_minutes: a.actual_delay_minutes,
+      actual_pickup_at: a.actual_pickup_at ?? null,
+      actual_dropoff_at: a.actual_dropoff_at ?? null,
+    }));
+    await tx`
+      insert into ml_actual as a (booking_id, actual_delay_minutes, actual_pickup_at, actual_dropoff_at)
+      select * from jsonb_to_recordset(${JSON.stringify(rows)}::text::jsonb) as x(
+        booking_id bigint, actual_delay_minutes float8, actual_pickup_at timestamptz, actual_dropoff_at timestamptz)
+      on conflict (booking_id) do update set
+        actual_delay_minutes = excluded.actual_delay_minutes,
+        actual_pickup_at = coalesce(excluded.actual_pickup_at, a.actual_pickup_at),
+        actual_dropoff_at = coalesce(excluded.actual_dropoff_at, a.actual_dropoff_at),
+        updated_at = now()`;
+    const predictions = await tx<LockedPrediction[]>`
+      select id, booking_id, created_at, model_version, predicted_delay_minutes, confidence,
+             prediction_time_ms, actual_delay_minutes
+      from ml_prediction where booking_id = any(${[...byBooking.keys()]}::bigint[])
+      order by id for update`;
+    const deltas = new RollupDeltas();
+    const updates = predictions.map((p) => {
+      const actual = byBooking.get(p.booking_id)!;
+      deltas.addRelabel(
+        {
+          createdAtUs: microsOf(p.created_at),
+          modelVersion: p.model_version,
+          predictedDelayMinutes: p.predicted_delay_minutes,
+          confidence: p.confidence,
+          predictionTimeMs: p.prediction_time_ms,
+          actualDelayMinutes: p.actual_delay_minutes,
+        },
+        actual.actual_delay_minutes,
+        rules,
+      );
+      return {
+        id: p.id,
+        actual_delay_minutes: actual.actual_delay_minutes,
+        actual_pickup_at: actual.actual_pickup_at ?? null,
+        actual_dropoff_at: actual.actual_dropoff_at ?? null,
+        ...labelOf(p.predicted_delay_minutes, actual.actual_delay_minutes, rules),
+      };
+    });
+    if (updates.length > 0) {
+      await tx`
+        update ml_prediction p set
+          actual_delay_minutes = u.actual_delay_minutes,
+          actual_pickup_at = coalesce(u.actual_pickup_at, p.actual_pickup_at),
+          actual_dropoff_at = coalesce(u.actual_dropoff_at, p.actual_dropoff_at),
+          prediction_error = u.prediction_error,
+          is_accurate = u.is_accurate,
+          updated_at = now()
+        from jsonb_to_recordset(${JSON.stringify(updates)}::text::jsonb) as u(
+          id bigint, actual_delay_minutes float8, actual_pickup_at timestamptz,
+          actual_dropoff_at timestamptz, prediction_error float8, is_accurate boolean)
+        where p.id = u.id`;
+      await applyRollupDeltas(tx, deltas.sorted());
+    }
+    const predicted = new Set(predictions.map((p) => p.booking_id));
+    return { updated: updates.length, pending: actuals.filter((a) => !predicted.has(a.booking_id)).length };
+  });
+}

@@ -1,0 +1,94 @@
+import { EMPTY_AGGREGATE, merge, negate, type Aggregate } from '../aggregate/moments.js';
+import { floorTo, MINUTE_US } from '../aggregate/window.js';
+
+/** How errors are judged; from configuration (MLMON_ACCURACY_TOLERANCE_MINUTES, ...). */
+export interface ErrorRules {
+  accuracyToleranceMinutes: number;
+  anomalyThresholdMinutes: number;
+}
+
+/** The facts of one stored prediction that its rollup contribution depends on. */
+export interface PredictionFacts {
+  createdAtUs: number;
+  modelVersion: string;
+  predictedDelayMinutes: number;
+  confidence: number;
+  predictionTimeMs: number | null;
+  actualDelayMinutes: number | null;
+}
+
+export interface Label {
+  prediction_error: number;
+  is_accurate: boolean;
+}
+
+/** The seed's rule: error = |predicted - actual|, accurate when the error is under tolerance. */
+export function labelOf(predicted: number, actual: number, rules: ErrorRules): Label {
+  const error = Math.abs(predicted - actual);
+  return { prediction_error: error, is_accurate: error < rules.accuracyToleranceMinutes };
+}
+
+export function contributionOf(p: PredictionFacts, rules: ErrorRules): Aggregate {
+  const base: Aggregate = {
+    ...EMPTY_AGGREGATE,
+    predictions: 1,
+    confidenceSum: p.confidence,
+    latencyCount: p.predictionTimeMs === null ? 0 : 1,
+    latencySumMs: p.predictionTimeMs ?? 0,
+  };
+  if (p.actualDelayMinutes === null) return base;
+  const { prediction_error: error, is_accurate } = labelOf(p.predictedDelayMinutes, p.actualDelayMinutes, rules);
+  return {
+    ...base,
+    labelled: 1,
+    accurate: is_accurate ? 1 : 0,
+    anomalies: error > rules.anomalyThresholdMinutes ? 1 : 0,
+    errorAbsSum: error,
+    errorSqSum: error * error,
+    actualMean: p.actualDelayMinutes,
+    actualM2: 0,
+  };
+}
+
+export interface BucketDelta {
+  bucketUs: number;
+  modelVersion: string;
+  delta: Aggregate;
+}
+
+/**
+ * Sums contributions per (minute bucket, model version), sorted so that concurrent writers
+ * lock rollup rows in the same order (no deadlocks).
+ */
+export class RollupDeltas {
+  private readonly byKey = new Map<string, BucketDelta>();
+
+  add(p: PredictionFacts, delta: Aggregate): void {
+    const bucketUs = floorTo(p.createdAtUs, MINUTE_US);
+    const key = `${bucketUs}\u0000${p.modelVersion}`;
+    const existing = this.byKey.get(key);
+    this.byKey.set(key, {
+      bucketUs,
+      modelVersion: p.modelVersion,
+      delta: existing ? merge(existing.delta, delta) : delta,
+    });
+  }
+
+  /** A new prediction: its whole contribution. */
+  addPrediction(p: PredictionFacts, rules: ErrorRules): void {
+    this.add(p, contributionOf(p, rules));
+  }
+
+  /** An actual set or replaced: the new contribution replaces the old one, never adds to it. */
+  addRelabel(p: PredictionFacts, newActual: number, rules: ErrorRules): void {
+    const before = contributionOf(p, rules);
+    const after = contributionOf({ ...p, actualDelayMinutes: newActual }, rules);
+    this.add(p, merge(after, negate(before)));
+  }
+
+  sorted(): BucketDelta[] {
+    return [...this.byKey.values()].sort(
+      (a, b) => a.bucketUs - b.bucketUs || (a.modelVersion < b.modelVersion ? -1 : a.modelVersion > b.modelVersion ? 1 : 0),
+    );
+  }
+}

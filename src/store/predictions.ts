@@ -1,0 +1,111 @@
+import type { Sql } from '../db/connect.js';
+import { microsOf } from '../aggregate/window.js';
+import type { PredictionInput } from '../validate/prediction.js';
+import { lockBookings } from './booking-locks.js';
+import { labelOf, RollupDeltas, type ErrorRules } from './contribution.js';
+import { applyRollupDeltas } from './rollup.js';
+
+export interface StoredPredictionFacts {
+  model_version: string;
+  prediction_time_ms: number | null;
+}
+
+export interface StorePredictionsResult {
+  accepted: number;
+  duplicates: number;
+  /** What was stored, for the exporter's counters and latency histogram. */
+  stored: StoredPredictionFacts[];
+}
+
+interface ActualRow {
+  booking_id: number;
+  actual_delay_minutes: number;
+  actual_pickup_at: Date | null;
+  actual_dropoff_at: Date | null;
+}
+
+interface InsertedRow {
+  created_at: Date;
+  model_version: string;
+  predicted_delay_minutes: number;
+  confidence: number;
+  prediction_time_ms: number | null;
+  actual_delay_minutes: number | null;
+}
+
+/**
+ * Stores predictions all-or-nothing in one transaction: joins any actual that arrived first,
+ * skips retried request_ids, and updates the rollup in the same transaction.
+ */
+export async function storePredictions(sql: Sql, predictions: PredictionInput[], rules: ErrorRules): Promise<StorePredictionsResult> {
+  if (predictions.length === 0) return { accepted: 0, duplicates: 0, stored: [] };
+  const bookingIds = predictions.map((p) => p.booking_id);
+  return sql.begin(async (tx) => {
+    await lockBookings(tx, bookingIds, 'shared');
+    const actuals = new Map<number, ActualRow>();
+    for (const row of await tx<ActualRow[]>`
+      select booking_id, actual_delay_minutes, actual_pickup_at, actual_dropoff_at
+      from ml_actual where booking_id = any(${[...new Set(bookingIds)]}::bigint[])`) {
+      actuals.set(row.booking_id, row);
+    }
+    const rows = predictions.map((p) => {
+      const actual = actuals.get(p.booking_id);
+      return {
+        booking_id: p.booking_id,
+        driver_id: p.driver_id ?? null,
+        request_id: p.request_id ?? null,
+        predicted_delay_minutes: p.predicted_delay_minutes,
+        confidence: p.confidence,
+        risk_level: p.risk_level,
+        contributing_factors: p.contributing_factors ?? null,
+        model_version: p.model_version ?? 'unknown',
+        prediction_time_ms: p.prediction_time_ms ?? null,
+        feature_flag_enabled: p.feature_flag_enabled ?? null,
+        traffic_percentage: p.traffic_percentage ?? null,
+        created_at: p.created_at ?? null,
+        actual_delay_minutes: actual?.actual_delay_minutes ?? null,
+        actual_pickup_at: actual?.actual_pickup_at ?? null,
+        actual_dropoff_at: actual?.actual_dropoff_at ?? null,
+        ...(actual ? labelOf(p.predicted_delay_minutes, actual.actual_delay_minutes, rules) : {}),
+      };
+    });
+    const inserted = await tx<InsertedRow[]>`
+      insert into ml_prediction (
+        booking_id, driver_id, request_id, predicted_delay_minutes, confidence, risk_level,
+        contributing_factors, model_version, prediction_time_ms, feature_flag_enabled,
+        traffic_percentage, actual_delay_minutes, actual_pickup_at, actual_dropoff_at,
+        prediction_error, is_accurate, created_at)
+      select booking_id, driver_id, request_id, predicted_delay_minutes, confidence, risk_level,
+        contributing_factors, model_version, prediction_time_ms, feature_flag_enabled,
+        traffic_percentage, actual_delay_minutes, actual_pickup_at, actual_dropoff_at,
+        prediction_error, is_accurate, coalesce(created_at, now())
+      from jsonb_to_recordset(${JSON.stringify(rows)}::text::jsonb) as p(
+        booking_id bigint, driver_id bigint, request_id text, predicted_delay_minutes float8,
+        confidence float8, risk_level text, contributing_factors jsonb, model_version text,
+        prediction_time_ms float8, feature_flag_enabled boolean, traffic_percentage int,
+        actual_delay_minutes float8, actual_pickup_at timestamptz, actual_dropoff_at timestamptz,
+        prediction_error float8, is_accurate boolean, created_at timestamptz)
+      on conflict (request_id) where request_id is not null do nothing
+      returning created_at, model_version, predicted_delay_minutes, confidence, prediction_time_ms, actual_delay_minutes`;
+    const deltas = new RollupDeltas();
+    for (const row of inserted) {
+      deltas.addPrediction(
+        {
+          createdAtUs: microsOf(row.created_at),
+          modelVersion: row.model_version,
+          predictedDelayMinutes: row.predicted_delay_minutes,
+          confidence: row.confidence,
+          predictionTimeMs: row.prediction_time_ms,
+          actualDelayMinutes: row.actual_delay_minutes,
+        },
+        rules,
+      );
+    }
+    await applyRollupDeltas(tx, deltas.sorted());
+    return {
+      accepted: inserted.length,
+      duplicates: predictions.length - inserted.length,
+      stored: inserted.map(({ model_version, prediction_time_ms }) => ({ model_version, prediction_time_ms })),
+    };
+  });
+}

@@ -1,0 +1,104 @@
+import type { Sql } from '../db/connect.js';
+import { isoMicros, type Range } from '../aggregate/window.js';
+
+export interface StoredPrediction {
+  id: number;
+  booking_id: number;
+  driver_id: number | null;
+  request_id: string | null;
+  predicted_delay_minutes: number;
+  confidence: number;
+  risk_level: string;
+  contributing_factors: Record<string, number> | null;
+  model_version: string;
+  prediction_time_ms: number | null;
+  feature_flag_enabled: boolean | null;
+  traffic_percentage: number | null;
+  actual_delay_minutes: number | null;
+  actual_pickup_at: Date | null;
+  actual_dropoff_at: Date | null;
+  prediction_error: number | null;
+  is_accurate: boolean | null;
+  created_at: Date;
+  updated_at: Date;
+}
+
+export interface Page {
+  predictions: StoredPrediction[];
+  /** Opaque position of the last row, to continue further back; null on the last page. */
+  nextCursor: string | null;
+}
+
+interface Position {
+  createdUs: number;
+  id: number;
+}
+
+export function encodeCursor(position: Position): string {
+  return Buffer.from(`${position.createdUs}:${position.id}`).toString('base64url');
+}
+
+/** Null when the text is not a cursor this service produced. */
+export function decodeCursor(cursor: string): Position | null {
+  const match = /^(\d{1,17}):(\d{1,16})$/.exec(Buffer.from(cursor, 'base64url').toString());
+  if (!match) return null;
+  return { createdUs: Number(match[1]), id: Number(match[2]) };
+}
+
+const COLUMNS = `id, booking_id, driver_id, request_id, predicted_delay_minutes, confidence, risk_level,
+  contributing_factors, model_version, prediction_time_ms, feature_flag_enabled, traffic_percentage,
+  actual_delay_minutes, actual_pickup_at, actual_dropoff_at, prediction_error, is_accurate, created_at,
+  updated_at, (extract(epoch from created_at) * 1000000)::bigint as created_us`;
+
+type Row = StoredPrediction & { created_us: number };
+
+function pageOf(rows: Row[], limit: number): Page {
+  const page = rows.slice(0, limit);
+  const last = page[page.length - 1];
+  return {
+    predictions: page.map(({ created_us: _position, ...prediction }) => prediction),
+    nextCursor: rows.length > limit && last ? encodeCursor({ createdUs: last.created_us, id: last.id }) : null,
+  };
+}
+
+/** Newest first, keyset-paged on (created_at, id) so deep pages cost the same as the first. */
+export async function recentPredictions(sql: Sql, options: { limit: number; after?: Position; modelVersion?: string }): Promise<Page> {
+  const { limit, after, modelVersion } = options;
+  const rows = await sql<Row[]>`
+    select ${sql.unsafe(COLUMNS)} from ml_prediction
+    where true
+      ${after ? sql`and (created_at, id) < (${isoMicros(after.createdUs)}::timestamptz, ${after.id})` : sql``}
+      ${modelVersion === undefined ? sql`` : sql`and model_version = ${modelVersion}`}
+    order by created_at desc, id desc
+    limit ${limit + 1}`;
+  return pageOf(rows, limit);
+}
+
+/** Predictions of the window whose error exceeds the threshold, newest first. */
+export async function anomalies(
+  sql: Sql,
+  options: { range: Range; thresholdMinutes: number; limit: number; modelVersion?: string },
+): Promise<StoredPrediction[]> {
+  const { range, thresholdMinutes, limit, modelVersion } = options;
+  const rows = await sql<Row[]>`
+    select ${sql.unsafe(COLUMNS)} from ml_prediction
+    where created_at >= ${isoMicros(range.start)}::timestamptz and created_at < ${isoMicros(range.end)}::timestamptz
+      and prediction_error > ${thresholdMinutes}
+      ${modelVersion === undefined ? sql`` : sql`and model_version = ${modelVersion}`}
+    order by created_at desc, id desc
+    limit ${limit}`;
+  return pageOf(rows, limit).predictions;
+}
+
+export async function totalPredictions(sql: Sql): Promise<number> {
+  const [row] = await sql<{ total: number }[]>`select coalesce(sum(predictions), 0)::float8 as total from ml_rollup_minute`;
+  return row?.total ?? 0;
+}
+
+/** Versions with predictions in the window, from the rollup (cheap), sorted. */
+export async function modelVersionsSince(sql: Sql, sinceUs: number): Promise<string[]> {
+  const rows = await sql<{ model_version: string }[]>`
+    select distinct model_version from ml_rollup_minute
+    where bucket >= ${isoMicros(sinceUs)}::timestamptz and predictions > 0 order by model_version`;
+  return rows.map((r) => r.model_version);
+}

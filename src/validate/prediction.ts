@@ -1,0 +1,49 @@
+import { Type, type Static } from 'typebox';
+import { DelayMinutes, Id, ModelVersion, Text, Timestamp } from './limits.js';
+
+export const MAX_BATCH = 10_000;
+
+export const PredictionInputSchema = Type.Object(
+  {
+    booking_id: Id(),
+    predicted_delay_minutes: DelayMinutes(),
+    confidence: Type.Number({ minimum: 0, maximum: 1 }),
+    risk_level: Type.String({ minLength: 1, maxLength: 20, pattern: '^[^\\u0000]*$' }),
+    driver_id: Type.Optional(Id()),
+    request_id: Type.Optional(Type.String({ minLength: 1, maxLength: 100, pattern: '^[^\\u0000]*$' })),
+    contributing_factors: Type.Optional(
+      Type.Object(
+        {},
+        {
+          additionalProperties: Type.Number({ minimum: -1e12, maximum: 1e12 }),
+          propertyNames: Text(100),
+          maxProperties: 100,
+          description: 'feature name -> contribution, e.g. {"distance_x_weather": 0.42}',
+        },
+      ),
+    ),
+    model_version: Type.Optional(ModelVersion()),
+    prediction_time_ms: Type.Optional(Type.Number({ minimum: 0, maximum: 3_600_000 })),
+    feature_flag_enabled: Type.Optional(Type.Boolean()),
+    traffic_percentage: Type.Optional(Type.Integer({ minimum: 0, maximum: 100 })),
+    created_at: Type.Optional(Timestamp()),
+  },
+  { additionalProperties: false },
+);
+export type PredictionInput = Static<typeof PredictionInputSchema> & { contributing_factors?: Record<string, number> };
+
+/**
+ * One object or an array of up to 10,000. if/then/else (not anyOf) so that a bad row is reported
+ * against the shape it was meant to have, with its index.
+ */
+export const PredictionBodySchema = Type.Unsafe<PredictionInput | PredictionInput[]>({
+  if: { type: 'array' },
+  then: Type.Array(PredictionInputSchema, { minItems: 1, maxItems: MAX_BATCH }),
+  else: PredictionInputSchema,
+  description: `one prediction, or an array of 1 to ${MAX_BATCH} stored all-or-nothing`,
+});
+
+export const IngestResultSchema = Type.Object({
+  accepted: Type.Integer({ description: 'predictions stored' }),
+  duplicates: Type.Integer({ description: 'predictions skipped because their request_id was already stored' }),
+});

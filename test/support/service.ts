@@ -1,0 +1,93 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const MAIN = fileURLToPath(new URL('../../dist/main.js', import.meta.url));
+const READY_TIMEOUT_MS = 30_000;
+
+export interface RunningService {
+  baseUrl: string;
+  ingestToken: string;
+  readToken: string;
+  process: ChildProcess;
+  /** Everything the process wrote, for assertions on logs. */
+  output(): string;
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+async function waitUntilReady(baseUrl: string, child: ChildProcess, output: () => string): Promise<void> {
+  const deadline = Date.now() + READY_TIMEOUT_MS;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`the service exited with ${child.exitCode}:\n${output()}`);
+    try {
+      const response = await fetch(`${baseUrl}/readyz`);
+      if (response.ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`the service was not ready within ${READY_TIMEOUT_MS} ms:\n${output()}`);
+}
+
+/**
+ * Runs the built service (`node dist/main.js`) as a real process on loopback, as `npm start`
+ * would, against the given database (or its embedded default when databaseUrl is omitted).
+ */
+export async function startServiceProcess(options: { databaseUrl?: string; env?: Record<string, string> } = {}): Promise<RunningService> {
+  const port = await freePort();
+  const dataDir = await mkdtemp(path.join(tmpdir(), 'mlmon-service-'));
+  const ingestToken = randomBytes(20).toString('hex');
+  const readToken = randomBytes(20).toString('hex');
+  const child = spawn(process.execPath, [MAIN], {
+    env: {
+      PATH: process.env.PATH ?? '',
+      HOST: '127.0.0.1',
+      PORT: String(port),
+      MLMON_DATA_DIR: dataDir,
+      MLMON_INGEST_TOKEN: ingestToken,
+      MLMON_READ_TOKEN: readToken,
+      LOG_LEVEL: 'info',
+      ...(options.databaseUrl ? { DATABASE_URL: options.databaseUrl } : {}),
+      ...options.env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let log = '';
+  child.stdout!.on('data', (chunk: Buffer) => (log += chunk.toString()));
+  child.stderr!.on('data', (chunk: Buffer) => (log += chunk.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const baseUrl = `http://127.0.0.1:${port}`;
+  const stop = async (signal: NodeJS.Signals = 'SIGTERM') => {
+    if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+    const code = await Promise.race([exited, new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), 20_000))]);
+    if (code === 'timeout') {
+      child.kill('SIGKILL');
+      await exited;
+    }
+    await rm(dataDir, { recursive: true, force: true });
+    return code === 'timeout' ? null : code;
+  };
+  try {
+    await waitUntilReady(baseUrl, child, () => log);
+  } catch (error) {
+    await stop('SIGKILL');
+    throw error;
+  }
+  return { baseUrl, ingestToken, readToken, process: child, output: () => log, stop };
+}
