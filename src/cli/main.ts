@@ -1,0 +1,116 @@
+#!/usr/bin/env node
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { ConfigError, loadConfig, type Config } from '../config.js';
+import { startEmbeddedPostgres } from '../db/embedded.js';
+import { migrate } from '../db/migrate.js';
+
+const USAGE = `usage: mlmon <command> [options]
+
+commands:
+  migrate                      apply pending database migrations (DATABASE_URL, or the embedded
+                               database in MLMON_DATA_DIR when the service is not running)
+  activate-ml                  change the ML rollout flag through the running service
+      --enable | --disable     turn the model on or off
+      --percentage N           share of bookings (0..100) served by the model
+      --url URL                service URL (default http://localhost:$PORT)
+      --token TOKEN            ingest token (default MLMON_INGEST_TOKEN, else <data dir>/tokens.json)
+  help                         this text
+
+The seed's "activate_ml --enable --percentage 25" is "mlmon activate-ml --enable --percentage 25".`;
+
+class UsageError extends Error {}
+
+async function ingestToken(config: Config, explicit: string | undefined): Promise<string> {
+  if (explicit) return explicit;
+  if (config.ingestToken) return config.ingestToken;
+  const file = path.resolve(config.dataDir, 'tokens.json');
+  try {
+    return (JSON.parse(await readFile(file, 'utf8')) as { ingest_token: string }).ingest_token;
+  } catch {
+    throw new UsageError(`no ingest token: pass --token, set MLMON_INGEST_TOKEN, or run from the folder whose ${file} the service wrote`);
+  }
+}
+
+async function activateMl(args: string[], config: Config): Promise<void> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      enable: { type: 'boolean' },
+      disable: { type: 'boolean' },
+      percentage: { type: 'string' },
+      url: { type: 'string' },
+      token: { type: 'string' },
+    },
+    strict: true,
+  });
+  if (values.enable && values.disable) throw new UsageError('--enable and --disable exclude each other');
+  const change: { ml_enabled?: boolean; ml_traffic_percentage?: number } = {};
+  if (values.enable) change.ml_enabled = true;
+  if (values.disable) change.ml_enabled = false;
+  if (values.percentage !== undefined) {
+    const percentage = Number(values.percentage);
+    if (!Number.isInteger(percentage) || percentage < 0 || percentage > 100) throw new UsageError('--percentage must be an integer from 0 to 100');
+    change.ml_traffic_percentage = percentage;
+  }
+  if (Object.keys(change).length === 0) throw new UsageError('say what to change: --enable, --disable and/or --percentage N');
+  const url = values.url ?? `http://localhost:${config.port}`;
+  const response = await fetch(`${url}/api/ml-monitoring/feature-flags`, {
+    method: 'PUT',
+    headers: { authorization: `Bearer ${await ingestToken(config, values.token)}`, 'content-type': 'application/json' },
+    body: JSON.stringify(change),
+  }).catch((error: unknown) => {
+    throw new Error(`cannot reach the service at ${url} (${error instanceof Error ? error.message : String(error)}); is it running? use --url`);
+  });
+  const body = (await response.json()) as Record<string, unknown>;
+  if (!response.ok) throw new Error(`the service refused: ${response.status} ${String(body.message ?? '')}`);
+  process.stdout.write(`ML ${body.ml_enabled ? 'enabled' : 'disabled'} for ${String(body.ml_traffic_percentage)} % of bookings\n`);
+}
+
+async function runMigrations(config: Config): Promise<void> {
+  const log = (message: string) => process.stdout.write(`${message}\n`);
+  if (config.databaseUrl) {
+    await migrate(config.databaseUrl, log);
+  } else {
+    const embedded = await startEmbeddedPostgres({ dataDir: config.dataDir });
+    try {
+      await migrate(embedded.url, log);
+    } finally {
+      await embedded.stop();
+    }
+  }
+  log('migrations up to date');
+}
+
+async function main(argv: string[]): Promise<void> {
+  const [command, ...args] = argv;
+  const config = loadConfig();
+  switch (command) {
+    case 'migrate':
+      return runMigrations(config);
+    case 'activate-ml':
+    case 'activate_ml':
+      return activateMl(args, config);
+    case undefined:
+    case 'help':
+    case '--help':
+    case '-h':
+      process.stdout.write(`${USAGE}\n`);
+      return;
+    default:
+      throw new UsageError(`unknown command "${command}"`);
+  }
+}
+
+main(process.argv.slice(2)).then(
+  () => process.exit(0),
+  (error: unknown) => {
+    if (error instanceof UsageError || (error as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
+      process.stderr.write(`mlmon: ${(error as Error).message}\n\n${USAGE}\n`);
+      process.exit(2);
+    }
+    process.stderr.write(`mlmon: ${error instanceof ConfigError || error instanceof Error ? error.message : String(error)}\n`);
+    process.exit(1);
+  },
+);
