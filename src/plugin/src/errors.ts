@@ -1,0 +1,62 @@
+import { isFetchError } from '@grafana/runtime';
+
+/** A failed service request, with a message that tells the user what to change. */
+export class MlmonRequestError extends Error {
+  constructor(
+    message: string,
+    readonly status?: number,
+  ) {
+    super(message);
+    this.name = 'MlmonRequestError';
+  }
+}
+
+/** The error body the service sends (docs/api.md); anything else came from Grafana's proxy. */
+interface ServiceErrorBody {
+  statusCode: number;
+  message: string;
+}
+
+function isServiceErrorBody(data: unknown): data is ServiceErrorBody {
+  return typeof data === 'object' && data !== null && 'statusCode' in data && typeof (data as ServiceErrorBody).message === 'string';
+}
+
+/** Statuses Grafana's data source proxy answers with when it cannot get a response from the service. */
+const UNREACHABLE_STATUSES = new Set([502, 503, 504]);
+
+/**
+ * Turns a failed `getBackendSrv().fetch` into an actionable message. `serviceUrl` is the configured
+ * URL, named in messages because the browser only ever sees the proxy URL.
+ */
+export function describeRequestFailure(error: unknown, path: string, serviceUrl: string | undefined): MlmonRequestError {
+  const where = serviceUrl ?? 'the configured URL';
+  if (!isFetchError(error)) {
+    const reason = error instanceof Error ? error.message : String(error);
+    return new MlmonRequestError(`Request to the mlmon service failed: ${reason}`);
+  }
+  const { status, data } = error;
+  const fromService = isServiceErrorBody(data);
+  if (status === 401) {
+    return new MlmonRequestError(
+      'The read token was rejected by the mlmon service (HTTP 401). Enter the service\'s read token ' +
+        '(MLMON_READ_TOKEN) under "Read token" in the data source settings and save.',
+      status,
+    );
+  }
+  if (!fromService && (status <= 0 || UNREACHABLE_STATUSES.has(status))) {
+    return new MlmonRequestError(
+      `Grafana could not reach the mlmon service at ${where} (HTTP ${status}). Check the URL, that the ` +
+        'service is running, and that the Grafana server (not only your browser) can connect to it.',
+      status,
+    );
+  }
+  if (status === 404 && !fromService) {
+    return new MlmonRequestError(
+      `${where} answered but has no mlmon API at ${path} (HTTP 404). The URL must be the service's base ` +
+        'URL, e.g. http://mlmon:8080, without /api/ml-monitoring.',
+      status,
+    );
+  }
+  const detail = fromService ? data.message : error.statusText || error.message || 'no details';
+  return new MlmonRequestError(`The mlmon service answered HTTP ${status} to ${path}: ${detail}`, status);
+}

@@ -1,0 +1,132 @@
+import { MlmonQuery, QueryType } from './types';
+
+/** One HTTP GET to the service, relative to its read API base path. */
+export interface ApiRequest {
+  path: string;
+  params: Record<string, string | number>;
+  /** The single model version this request is filtered on, used to name the resulting frame. */
+  modelVersion?: string;
+}
+
+/** What a query needs from Grafana's request besides the query itself. */
+export interface QueryContext {
+  /** Panel time range, epoch milliseconds. */
+  fromMs: number;
+  toMs: number;
+  /** Panel interval chosen by Grafana from the range and the panel width (or the min interval). */
+  intervalMs: number;
+  nowMs: number;
+}
+
+/** `GET /timeseries` returns at most this many points per series. */
+export const MAX_POINTS_PER_SERIES = 11_000;
+export const DEFAULT_PREDICTIONS_LIMIT = 100;
+export const MAX_PREDICTIONS_LIMIT = 1000;
+export const DEFAULT_ANOMALIES_LIMIT = 1000;
+export const MAX_ANOMALIES_LIMIT = 10_000;
+export const MAX_DAYS = 366;
+
+const MINUTE_MS = 60_000;
+const DAY_MS = 86_400_000;
+
+/** Stands for "the whole fleet" among model versions, e.g. as a variable's custom All value. */
+export const FLEET_MARKER = '*';
+
+/**
+ * Splits an interpolated model version filter into versions; an empty list means the whole fleet.
+ * Multi-value variables arrive comma-joined (see the datasource's interpolation).
+ */
+export function parseModelVersions(value: string | undefined): string[] {
+  const versions = [...new Set((value ?? '').split(',').map((part) => part.trim()).filter(Boolean))];
+  return versions.includes(FLEET_MARKER) ? [] : versions;
+}
+
+/**
+ * Bucket width for `/timeseries`: the panel interval rounded up to whole minutes (the service
+ * requires a multiple of 60 s), widened when the range would otherwise exceed the point limit.
+ * A range of R seconds aligned to buckets of S seconds touches at most ceil(R / S) + 1 buckets.
+ */
+export function timeseriesStepSeconds(intervalMs: number, fromMs: number, toMs: number): number {
+  const rangeMinutes = Math.max(0, toMs - fromMs) / MINUTE_MS;
+  const minutes = Math.max(1, Math.ceil(intervalMs / MINUTE_MS), Math.ceil(rangeMinutes / (MAX_POINTS_PER_SERIES - 1)));
+  return minutes * 60;
+}
+
+/** Number of UTC days, ending today, needed for `/daily` to include the day of `fromMs`. */
+export function daysCovering(fromMs: number, nowMs: number): number {
+  const days = Math.floor(nowMs / DAY_MS) - Math.floor(fromMs / DAY_MS) + 1;
+  return clamp(days, 1, MAX_DAYS);
+}
+
+const QUERY_TYPES: ReadonlySet<string> = new Set(Object.values(QueryType));
+
+/** The query's type, defaulting to time series; a stored query of an unknown type is an error, not a guess. */
+export function resolveQueryType(query: MlmonQuery): QueryType {
+  const queryType = query.queryType ?? QueryType.Timeseries;
+  if (!QUERY_TYPES.has(queryType)) {
+    throw new Error(`Unknown mlmon query type "${queryType}"; pick one in the query editor.`);
+  }
+  return queryType;
+}
+
+function clamp(value: number, min: number, max: number): number {
+  return Math.min(max, Math.max(min, Math.round(value)));
+}
+
+function isoRange(context: QueryContext): { from: string; to: string } {
+  return { from: new Date(context.fromMs).toISOString(), to: new Date(context.toMs).toISOString() };
+}
+
+/**
+ * One request per selected model version (the endpoint filters on a single version), or a single
+ * fleet-wide request when none is selected.
+ */
+function perModelVersion(path: string, params: ApiRequest['params'], versions: string[]): ApiRequest[] {
+  if (versions.length === 0) {
+    return [{ path, params }];
+  }
+  return versions.map((modelVersion) => ({ path, params: { ...params, model_version: modelVersion }, modelVersion }));
+}
+
+/**
+ * Maps a query whose template variables are already interpolated to the service requests that
+ * answer it. The panel's time range always travels as from/to (or as days covering it for `/daily`).
+ */
+export function buildRequests(query: MlmonQuery, context: QueryContext): ApiRequest[] {
+  const versions = parseModelVersions(query.modelVersion);
+  switch (resolveQueryType(query)) {
+    case QueryType.Timeseries: {
+      const params: ApiRequest['params'] = {
+        ...isoRange(context),
+        step: timeseriesStepSeconds(context.intervalMs, context.fromMs, context.toMs),
+      };
+      // This endpoint takes the whole list at once and answers one series per version.
+      if (versions.length > 0) {
+        params.model_version = versions.join(',');
+      }
+      return [{ path: '/timeseries', params }];
+    }
+    case QueryType.Window:
+      return perModelVersion('/metrics', isoRange(context), versions);
+    case QueryType.Daily: {
+      const days = query.days ? clamp(query.days, 1, MAX_DAYS) : daysCovering(context.fromMs, context.nowMs);
+      return perModelVersion('/daily', { days }, versions);
+    }
+    case QueryType.Predictions: {
+      const limit = clamp(query.limit ?? DEFAULT_PREDICTIONS_LIMIT, 1, MAX_PREDICTIONS_LIMIT);
+      return perModelVersion('/predictions', { limit }, versions);
+    }
+    case QueryType.Anomalies: {
+      const params: ApiRequest['params'] = {
+        ...isoRange(context),
+        limit: clamp(query.limit ?? DEFAULT_ANOMALIES_LIMIT, 1, MAX_ANOMALIES_LIMIT),
+      };
+      if (query.threshold !== undefined) {
+        params.threshold = query.threshold;
+      }
+      return perModelVersion('/anomalies', params, versions);
+    }
+    case QueryType.Summary:
+      return [{ path: '/summary', params: {} }];
+  }
+}
