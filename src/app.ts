@@ -32,6 +32,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     connectionTimeout: REQUEST_TIMEOUT_MS,
     return503OnClosing: true,
   });
+  // JSON only: a text/plain body is a client mistake (415), not a string to validate.
+  app.removeContentTypeParser('text/plain');
   installValidators(app);
   installErrorHandler(app);
 

@@ -29,6 +29,9 @@ export interface FieldProblem {
   message: string;
 }
 
+/** The field name of a problem with the body as a whole (e.g. not an object). */
+const WHOLE_BODY = '(body)';
+
 /** At most this many problems are listed; the count of the rest is given. */
 const MAX_LISTED = 100;
 
@@ -41,7 +44,7 @@ function problemOf(error: FastifySchemaValidationError | ErrorObject, bodyIsArra
   if (extra !== undefined) path.push(extra);
   let index: number | undefined;
   if (bodyIsArray && path.length > 0 && /^\d+$/.test(path[0]!)) index = Number(path.shift());
-  const field = path.join('.') || '(body)';
+  const field = path.join('.') || WHOLE_BODY;
   let message = error.message ?? 'is invalid';
   if (params.additionalProperty !== undefined) message = 'is not a known field';
   if (params.missingProperty !== undefined) message = 'is required';
@@ -64,8 +67,10 @@ export function describeValidation(
     problems.push(problem);
   }
   const listed = problems.slice(0, MAX_LISTED);
-  const where = (p: FieldProblem) => `${context}${p.index === undefined ? '' : `[${p.index}]`}.${p.field}`;
+  const part = context === 'querystring' ? 'query' : context;
+  const where = (p: FieldProblem) =>
+    `${part}${p.index === undefined ? '' : `[${p.index}]`}${p.field === WHOLE_BODY ? '' : `.${p.field}`}`;
   const summary = listed.slice(0, 5).map((p) => `${where(p)} ${p.message}`).join('; ');
   const more = problems.length > 5 ? ` (and ${problems.length - 5} more)` : '';
-  return { message: `invalid ${context}: ${summary}${more}`, details: listed };
+  return { message: `invalid ${part}: ${summary}${more}`, details: listed };
 }
