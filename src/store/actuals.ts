@@ -1,8 +1,7 @@
 import type { Sql } from '../db/connect.js';
-import { microsOf } from '../aggregate/window.js';
 import type { ActualInput } from '../validate/actual.js';
 import { lockBookings } from './booking-locks.js';
-import { labelOf, RollupDeltas, type ErrorRules } from './contribution.js';
+import { factsOf, labelOf, RollupDeltas, type ErrorRules, type PredictionFactsRow } from './contribution.js';
 import { applyRollupDeltas } from './rollup.js';
 
 export interface StoreActualsResult {
@@ -12,15 +11,9 @@ export interface StoreActualsResult {
   pending: number;
 }
 
-interface LockedPrediction {
+interface LockedPrediction extends PredictionFactsRow {
   id: number;
   booking_id: number;
-  created_at: Date;
-  model_version: string;
-  predicted_delay_minutes: number;
-  confidence: number;
-  prediction_time_ms: number | null;
-  actual_delay_minutes: number | null;
 }
 
 /** The last value sent for a booking in one request wins, as if sent one after the other. */
@@ -62,18 +55,7 @@ export async function storeActuals(sql: Sql, input: ActualInput[], rules: ErrorR
     const deltas = new RollupDeltas();
     const updates = predictions.map((p) => {
       const actual = byBooking.get(p.booking_id)!;
-      deltas.addRelabel(
-        {
-          createdAtUs: microsOf(p.created_at),
-          modelVersion: p.model_version,
-          predictedDelayMinutes: p.predicted_delay_minutes,
-          confidence: p.confidence,
-          predictionTimeMs: p.prediction_time_ms,
-          actualDelayMinutes: p.actual_delay_minutes,
-        },
-        actual.actual_delay_minutes,
-        rules,
-      );
+      deltas.addRelabel(factsOf(p), actual.actual_delay_minutes, rules);
       return {
         id: p.id,
         actual_delay_minutes: actual.actual_delay_minutes,

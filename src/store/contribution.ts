@@ -1,5 +1,5 @@
 import { EMPTY_AGGREGATE, merge, negate, type Aggregate } from '../aggregate/moments.js';
-import { floorTo, MINUTE_US } from '../aggregate/window.js';
+import { floorTo, microsOf, MINUTE_US } from '../aggregate/window.js';
 
 /** How errors are judged; from configuration (MLMON_ACCURACY_TOLERANCE_MINUTES, ...). */
 export interface ErrorRules {
@@ -15,6 +15,27 @@ export interface PredictionFacts {
   confidence: number;
   predictionTimeMs: number | null;
   actualDelayMinutes: number | null;
+}
+
+/** The columns of ml_prediction those facts are read from. */
+export interface PredictionFactsRow {
+  created_at: Date;
+  model_version: string;
+  predicted_delay_minutes: number;
+  confidence: number;
+  prediction_time_ms: number | null;
+  actual_delay_minutes: number | null;
+}
+
+export function factsOf(row: PredictionFactsRow): PredictionFacts {
+  return {
+    createdAtUs: microsOf(row.created_at),
+    modelVersion: row.model_version,
+    predictedDelayMinutes: row.predicted_delay_minutes,
+    confidence: row.confidence,
+    predictionTimeMs: row.prediction_time_ms,
+    actualDelayMinutes: row.actual_delay_minutes,
+  };
 }
 
 export interface Label {

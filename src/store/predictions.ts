@@ -1,8 +1,7 @@
 import type { Sql } from '../db/connect.js';
-import { microsOf } from '../aggregate/window.js';
 import type { PredictionInput } from '../validate/prediction.js';
 import { lockBookings } from './booking-locks.js';
-import { labelOf, RollupDeltas, type ErrorRules } from './contribution.js';
+import { factsOf, labelOf, RollupDeltas, type ErrorRules, type PredictionFactsRow } from './contribution.js';
 import { applyRollupDeltas } from './rollup.js';
 
 export interface StoredPredictionFacts {
@@ -22,15 +21,6 @@ interface ActualRow {
   actual_delay_minutes: number;
   actual_pickup_at: Date | null;
   actual_dropoff_at: Date | null;
-}
-
-interface InsertedRow {
-  created_at: Date;
-  model_version: string;
-  predicted_delay_minutes: number;
-  confidence: number;
-  prediction_time_ms: number | null;
-  actual_delay_minutes: number | null;
 }
 
 /**
@@ -69,7 +59,7 @@ export async function storePredictions(sql: Sql, predictions: PredictionInput[],
         ...(actual ? labelOf(p.predicted_delay_minutes, actual.actual_delay_minutes, rules) : {}),
       };
     });
-    const inserted = await tx<InsertedRow[]>`
+    const inserted = await tx<PredictionFactsRow[]>`
       insert into ml_prediction (
         booking_id, driver_id, request_id, predicted_delay_minutes, confidence, risk_level,
         contributing_factors, model_version, prediction_time_ms, feature_flag_enabled,
@@ -88,19 +78,7 @@ export async function storePredictions(sql: Sql, predictions: PredictionInput[],
       on conflict (request_id) where request_id is not null do nothing
       returning created_at, model_version, predicted_delay_minutes, confidence, prediction_time_ms, actual_delay_minutes`;
     const deltas = new RollupDeltas();
-    for (const row of inserted) {
-      deltas.addPrediction(
-        {
-          createdAtUs: microsOf(row.created_at),
-          modelVersion: row.model_version,
-          predictedDelayMinutes: row.predicted_delay_minutes,
-          confidence: row.confidence,
-          predictionTimeMs: row.prediction_time_ms,
-          actualDelayMinutes: row.actual_delay_minutes,
-        },
-        rules,
-      );
-    }
+    for (const row of inserted) deltas.addPrediction(factsOf(row), rules);
     await applyRollupDeltas(tx, deltas.sorted());
     return {
       accepted: inserted.length,
