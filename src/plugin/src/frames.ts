@@ -44,11 +44,14 @@ function metricField(metric: MetricDefinition, values: Array<number | null>, mod
   };
 }
 
-/** One wide time series frame per series: a bucket start time field and one field per metric. */
-export function timeseriesFrames(response: TimeseriesResponse, refId: string, requested?: MetricName[]): DataFrame[] {
+/**
+ * One wide time series frame per series: a bucket start time field and one field per metric.
+ * `fleet` tells that no version was requested: the service then names its single series "all".
+ */
+export function timeseriesFrames(response: TimeseriesResponse, refId: string, requested: MetricName[] | undefined, fleet: boolean): DataFrame[] {
   const metrics = selectMetrics(requested);
   return response.series.map((series) => {
-    const modelVersion = series.model_version ?? undefined;
+    const modelVersion = fleet ? undefined : series.model_version;
     return createDataFrame({
       refId,
       name: modelVersion ?? FLEET_NAME,
@@ -251,7 +254,7 @@ export function toFrames(query: MlmonQuery, request: ApiRequest, body: unknown, 
   const { modelVersion } = request;
   switch (resolveQueryType(query)) {
     case QueryType.Timeseries:
-      return timeseriesFrames(body as TimeseriesResponse, refId, metrics);
+      return timeseriesFrames(body as TimeseriesResponse, refId, metrics, request.params.model_version === undefined);
     case QueryType.Window:
       return [windowFrame(body as MetricsObject, refId, metrics, modelVersion)];
     case QueryType.Daily: {

@@ -99,7 +99,8 @@ export interface TimeseriesResponse {
   from: string;
   to: string;
   step_seconds: number;
-  series: Array<{ model_version: string | null; points: TimeseriesPoint[] }>;
+  /** One series per requested version; without a filter, one fleet series named "all". */
+  series: Array<{ model_version: string; points: TimeseriesPoint[] }>;
 }
 
 export interface StoredPrediction {
