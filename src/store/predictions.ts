@@ -4,16 +4,24 @@ import { lockBookings } from './booking-locks.js';
 import { factsOf, labelOf, RollupDeltas, type ErrorRules, type PredictionFactsRow } from './contribution.js';
 import { applyRollupDeltas } from './rollup.js';
 
-export interface StoredPredictionFacts {
-  model_version: string;
-  prediction_time_ms: number | null;
+export interface StorePredictionsResult {
+  /** Per input row: stored now, or skipped because its request_id was already stored. */
+  inserted: boolean[];
 }
 
-export interface StorePredictionsResult {
-  accepted: number;
-  duplicates: number;
-  /** What was stored, for the exporter's counters and latency histogram. */
-  stored: StoredPredictionFacts[];
+/**
+ * Which input rows the insert stored, from the request_ids it returned: a row without request_id
+ * is always stored; of rows sharing a request_id, only the first can have been.
+ */
+export function attributeInserts(predictions: PredictionInput[], returnedRequestIds: Iterable<string | null>): boolean[] {
+  const returned = new Set(returnedRequestIds);
+  const claimed = new Set<string>();
+  return predictions.map(({ request_id }) => {
+    if (request_id === undefined) return true;
+    if (claimed.has(request_id) || !returned.has(request_id)) return false;
+    claimed.add(request_id);
+    return true;
+  });
 }
 
 interface ActualRow {
@@ -28,7 +36,7 @@ interface ActualRow {
  * skips retried request_ids, and updates the rollup in the same transaction.
  */
 export async function storePredictions(sql: Sql, predictions: PredictionInput[], rules: ErrorRules): Promise<StorePredictionsResult> {
-  if (predictions.length === 0) return { accepted: 0, duplicates: 0, stored: [] };
+  if (predictions.length === 0) return { inserted: [] };
   const bookingIds = predictions.map((p) => p.booking_id);
   return sql.begin(async (tx) => {
     await lockBookings(tx, bookingIds, 'shared');
@@ -59,7 +67,7 @@ export async function storePredictions(sql: Sql, predictions: PredictionInput[],
         ...(actual ? labelOf(p.predicted_delay_minutes, actual.actual_delay_minutes, rules) : {}),
       };
     });
-    const inserted = await tx<PredictionFactsRow[]>`
+    const inserted = await tx<(PredictionFactsRow & { request_id: string | null })[]>`
       insert into ml_prediction (
         booking_id, driver_id, request_id, predicted_delay_minutes, confidence, risk_level,
         contributing_factors, model_version, prediction_time_ms, feature_flag_enabled,
@@ -76,14 +84,10 @@ export async function storePredictions(sql: Sql, predictions: PredictionInput[],
         actual_delay_minutes float8, actual_pickup_at timestamptz, actual_dropoff_at timestamptz,
         prediction_error float8, is_accurate boolean, created_at timestamptz)
       on conflict (request_id) where request_id is not null do nothing
-      returning created_at, model_version, predicted_delay_minutes, confidence, prediction_time_ms, actual_delay_minutes`;
+      returning request_id, created_at, model_version, predicted_delay_minutes, confidence, prediction_time_ms, actual_delay_minutes`;
     const deltas = new RollupDeltas();
     for (const row of inserted) deltas.addPrediction(factsOf(row), rules);
     await applyRollupDeltas(tx, deltas.sorted());
-    return {
-      accepted: inserted.length,
-      duplicates: predictions.length - inserted.length,
-      stored: inserted.map(({ model_version, prediction_time_ms }) => ({ model_version, prediction_time_ms })),
-    };
+    return { inserted: attributeInserts(predictions, inserted.map((row) => row.request_id)) };
   });
 }

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { storePredictions } from '../../store/predictions.js';
+import { GroupCommit } from '../../store/group-commit.js';
 import { storeActuals } from '../../store/actuals.js';
 import { recordFailures } from '../../store/feature-flags.js';
 import { invalidField } from '../../server/errors.js';
@@ -29,6 +30,7 @@ const WRITE_BODY_LIMIT = 32 * 1024 * 1024;
 export async function ingestRoutes(app: FastifyInstance, { sql, rules, guards, exporter }: ApiOptions): Promise<void> {
   const api = app.withTypeProvider<TypeBoxTypeProvider>();
   const write = { preHandler: guards.ingest, bodyLimit: WRITE_BODY_LIMIT, config: { ingest: true } };
+  const predictionWriter = new GroupCommit((predictions) => storePredictions(sql, predictions, rules));
 
   api.post(
     '/predictions',
@@ -45,9 +47,9 @@ export async function ingestRoutes(app: FastifyInstance, { sql, rules, guards, e
     async (request, reply) => {
       const predictions = asList(request.body);
       assertNotInFuture(predictions, Array.isArray(request.body));
-      const result = await storePredictions(sql, predictions, rules);
-      exporter.predictionsStored(result.stored);
-      return reply.status(201).send({ accepted: result.accepted, duplicates: result.duplicates });
+      const { accepted, duplicates, stored } = await predictionWriter.submit(predictions);
+      exporter.predictionsStored(stored.map((p) => ({ model_version: p.model_version ?? 'unknown', prediction_time_ms: p.prediction_time_ms ?? null })));
+      return reply.status(201).send({ accepted, duplicates });
     },
   );
 

@@ -1,0 +1,93 @@
+import { GroupCommit } from '../../src/store/group-commit.js';
+import { attributeInserts, type StorePredictionsResult } from '../../src/store/predictions.js';
+import type { PredictionInput } from '../../src/validate/prediction.js';
+
+const prediction = (booking_id: number, request_id?: string): PredictionInput => ({
+  booking_id,
+  predicted_delay_minutes: 5,
+  confidence: 0.5,
+  risk_level: 'low',
+  ...(request_id === undefined ? {} : { request_id }),
+});
+
+/** A writer that stores every request_id once, remembers each call, and can be held open. */
+function fakeWriter() {
+  const seen = new Set<string>();
+  const calls: PredictionInput[][] = [];
+  let release: () => void = () => {};
+  let gate: Promise<void> = Promise.resolve();
+  return {
+    calls,
+    hold() {
+      gate = new Promise((resolve) => (release = resolve));
+    },
+    release: () => release(),
+    async write(predictions: PredictionInput[]): Promise<StorePredictionsResult> {
+      calls.push(predictions);
+      await gate;
+      const returned = predictions.map((p) => p.request_id ?? null).filter((id) => {
+        if (id === null) return true;
+        if (seen.has(id)) return false;
+        seen.add(id);
+        return true;
+      });
+      return { inserted: attributeInserts(predictions, returned) };
+    },
+  };
+}
+
+describe('attributeInserts', () => {
+  it('credits the first row of a repeated request_id, and every row without one', () => {
+    const rows = [prediction(1, 'a'), prediction(2), prediction(3, 'a'), prediction(4, 'b'), prediction(5, 'c')];
+    expect(attributeInserts(rows, ['a', null, 'c'])).toEqual([true, true, false, false, true]);
+  });
+});
+
+describe('GroupCommit', () => {
+  it('writes requests that arrive during a transaction together in the next one', async () => {
+    const writer = fakeWriter();
+    const commit = new GroupCommit((p) => writer.write(p), { concurrency: 1 });
+    writer.hold();
+    const first = commit.submit([prediction(1)]);
+    const rest = Array.from({ length: 10 }, (_, i) => commit.submit([prediction(10 + i)]));
+    writer.release();
+    await Promise.all([first, ...rest]);
+    expect(writer.calls.map((c) => c.length)).toEqual([1, 10]);
+  });
+
+  it('answers each request with its own counts, duplicates included', async () => {
+    const writer = fakeWriter();
+    const commit = new GroupCommit((p) => writer.write(p), { concurrency: 1 });
+    writer.hold();
+    const blocker = commit.submit([prediction(0)]);
+    const a = commit.submit([prediction(1, 'x'), prediction(2, 'y')]);
+    const b = commit.submit([prediction(3, 'x')]);
+    writer.release();
+    await blocker;
+    expect(await a).toMatchObject({ accepted: 2, duplicates: 0 });
+    expect(await b).toMatchObject({ accepted: 0, duplicates: 1, stored: [] });
+  });
+
+  it('never splits a request and respects maxRows between requests', async () => {
+    const writer = fakeWriter();
+    const commit = new GroupCommit((p) => writer.write(p), { concurrency: 1, maxRows: 5 });
+    writer.hold();
+    const blocker = commit.submit([prediction(0)]);
+    const sizes = [3, 3, 7, 1];
+    const pending = sizes.map((n, r) => commit.submit(Array.from({ length: n }, (_, i) => prediction(100 * r + i))));
+    writer.release();
+    await Promise.all([blocker, ...pending]);
+    expect(writer.calls.map((c) => c.length)).toEqual([1, 3, 3, 7, 1]);
+  });
+
+  it('fails every request of a failed transaction and keeps serving later ones', async () => {
+    let fail = true;
+    const commit = new GroupCommit(async (predictions) => {
+      if (fail) throw new Error('database down');
+      return { inserted: predictions.map(() => true) };
+    });
+    await expect(commit.submit([prediction(1)])).rejects.toThrow('database down');
+    fail = false;
+    await expect(commit.submit([prediction(2)])).resolves.toMatchObject({ accepted: 1 });
+  });
+});
