@@ -1,0 +1,116 @@
+import { ConfigError, loadConfig } from '../../src/config.js';
+
+const INGEST = 'i'.repeat(32);
+const READ = 'r'.repeat(32);
+
+function problemsOf(env: Record<string, string>): string[] {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return (error as ConfigError).problems;
+  }
+  throw new Error(`loadConfig accepted ${JSON.stringify(env)}`);
+}
+
+describe('loadConfig (src/config.ts)', () => {
+  it('defaults with nothing set', () => {
+    expect(loadConfig({})).toEqual({
+      host: '0.0.0.0',
+      port: 8080,
+      databaseUrl: undefined,
+      dataDir: './.data',
+      ingestToken: undefined,
+      readToken: undefined,
+      metricsToken: undefined,
+      accuracyToleranceMinutes: 3,
+      anomalyThresholdMinutes: 5,
+      metricsCacheSeconds: 5,
+      logLevel: 'info',
+    });
+  });
+
+  it('empty or blank values mean "not set"', () => {
+    const config = loadConfig({ PORT: '', HOST: '  ', MLMON_INGEST_TOKEN: '', MLMON_READ_TOKEN: ' ', DATABASE_URL: '' });
+    expect(config).toMatchObject({ port: 8080, host: '0.0.0.0', ingestToken: undefined, readToken: undefined, databaseUrl: undefined });
+  });
+
+  it('reads every variable', () => {
+    const config = loadConfig({
+      PORT: '9090',
+      HOST: '127.0.0.1',
+      DATABASE_URL: 'postgresql://u:p@db:5432/mlmon',
+      MLMON_DATA_DIR: '/var/lib/mlmon',
+      MLMON_INGEST_TOKEN: INGEST,
+      MLMON_READ_TOKEN: READ,
+      MLMON_METRICS_TOKEN: 'm'.repeat(16),
+      MLMON_ACCURACY_TOLERANCE_MINUTES: '2.5',
+      MLMON_ANOMALY_THRESHOLD_MINUTES: '7',
+      MLMON_METRICS_CACHE_SECONDS: '0',
+      LOG_LEVEL: 'warn',
+    });
+    expect(config).toEqual({
+      host: '127.0.0.1',
+      port: 9090,
+      databaseUrl: 'postgresql://u:p@db:5432/mlmon',
+      dataDir: '/var/lib/mlmon',
+      ingestToken: INGEST,
+      readToken: READ,
+      metricsToken: 'm'.repeat(16),
+      accuracyToleranceMinutes: 2.5,
+      anomalyThresholdMinutes: 7,
+      metricsCacheSeconds: 0,
+      logLevel: 'warn',
+    });
+  });
+
+  const bad: [string, string][] = [
+    ['PORT', 'abc'],
+    ['PORT', '70000'],
+    ['PORT', '-1'],
+    ['PORT', '80.5'],
+    ['PORT', 'Infinity'],
+    ['MLMON_ACCURACY_TOLERANCE_MINUTES', '0'],
+    ['MLMON_ACCURACY_TOLERANCE_MINUTES', '-3'],
+    ['MLMON_ACCURACY_TOLERANCE_MINUTES', 'three'],
+    ['MLMON_ACCURACY_TOLERANCE_MINUTES', 'NaN'],
+    ['MLMON_ANOMALY_THRESHOLD_MINUTES', '0'],
+    ['MLMON_ANOMALY_THRESHOLD_MINUTES', '5min'],
+    ['MLMON_METRICS_CACHE_SECONDS', '301'],
+    ['MLMON_METRICS_CACHE_SECONDS', '-1'],
+    ['DATABASE_URL', 'mysql://localhost/db'],
+    ['DATABASE_URL', 'localhost:5432'],
+    ['LOG_LEVEL', 'verbose'],
+    ['MLMON_INGEST_TOKEN', 'short'],
+    ['MLMON_READ_TOKEN', 'has a space in the middle!'],
+    ['MLMON_METRICS_TOKEN', 'tooshort'],
+  ];
+  it.each(bad)('%s=%j is refused with a ConfigError naming the variable', (name, value) => {
+    const problems = problemsOf({ [name]: value });
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toContain(name);
+  });
+
+  it('the read token may not equal the ingest token (it would allow writes)', () => {
+    const problems = problemsOf({ MLMON_INGEST_TOKEN: INGEST, MLMON_READ_TOKEN: INGEST });
+    expect(problems).toEqual([expect.stringContaining('MLMON_READ_TOKEN')]);
+  });
+
+  it('reports every bad value at once, and the message lists them', () => {
+    try {
+      loadConfig({ PORT: 'x', LOG_LEVEL: 'loud', MLMON_ANOMALY_THRESHOLD_MINUTES: '-1' });
+      throw new Error('accepted');
+    } catch (error) {
+      expect(error).toBeInstanceOf(ConfigError);
+      const { problems, message } = error as ConfigError;
+      expect(problems).toHaveLength(3);
+      for (const name of ['PORT', 'LOG_LEVEL', 'MLMON_ANOMALY_THRESHOLD_MINUTES']) expect(message).toContain(name);
+    }
+  });
+
+  it('never echoes a rejected token in the message', () => {
+    const secret = 'secret with spaces 0123456789';
+    const problems = problemsOf({ MLMON_INGEST_TOKEN: secret });
+    expect(problems.join('\n')).not.toContain(secret);
+  });
+});
