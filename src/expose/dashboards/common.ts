@@ -1,0 +1,55 @@
+/**
+ * Shared pieces of the generated dashboards: the provisioned data sources (fixed uids, see
+ * provisioning/datasources/datasources.yml), Prometheus and mlmon-plugin query builders, thresholds.
+ */
+import type * as cog from '@grafana/grafana-foundation-sdk/cog';
+import { ThresholdsConfigBuilder, ThresholdsMode, type DataSourceRef, type Threshold } from '@grafana/grafana-foundation-sdk/dashboard';
+import { DataqueryBuilder } from '@grafana/grafana-foundation-sdk/prometheus';
+
+export const PROMETHEUS: DataSourceRef = { type: 'prometheus', uid: 'mlmon-prometheus' };
+export const MLMON_API: DataSourceRef = { type: 'mlmon-predictions-datasource', uid: 'mlmon-api' };
+
+export const QUALITY_UID = 'mlmon-ml-quality';
+export const HEALTH_UID = 'mlmon-service-health';
+
+/** Seed colours: good green, warning orange, bad red. */
+export const GOOD = 'green';
+export const WARN = 'orange';
+export const BAD = 'red';
+
+/** Absolute thresholds; the first step is the base colour (value null). */
+export function thresholds(base: string, ...steps: Array<[number, string]>): ThresholdsConfigBuilder {
+  const all: Threshold[] = [{ value: null as unknown as number, color: base }, ...steps.map(([value, color]) => ({ value, color }))];
+  return new ThresholdsConfigBuilder().mode(ThresholdsMode.Absolute).steps(all);
+}
+
+/** A Prometheus range query (for time series panels). */
+export function promRange(refId: string, expr: string, legend = '__auto'): DataqueryBuilder {
+  return new DataqueryBuilder().datasource(PROMETHEUS).refId(refId).expr(expr).range().legendFormat(legend);
+}
+
+/** A Prometheus instant query (for stat panels: the current value). */
+export function promInstant(refId: string, expr: string, legend = '__auto'): DataqueryBuilder {
+  return new DataqueryBuilder().datasource(PROMETHEUS).refId(refId).expr(expr).instant().legendFormat(legend);
+}
+
+/**
+ * The query model of the mlmon data source plugin (src/plugin/src/types.ts, MlmonQuery). Kept as a
+ * plain copy here: the service build does not compile the plugin.
+ */
+export interface MlmonQuery {
+  refId: string;
+  queryType: 'timeseries' | 'window' | 'daily' | 'predictions' | 'anomalies' | 'summary';
+  modelVersion?: string;
+  metrics?: string[];
+  days?: number;
+  limit?: number;
+  threshold?: number;
+}
+
+/** A cog builder for a plugin query, so it can be given to the SDK's panel builders. */
+export function mlmonQuery(query: MlmonQuery): cog.Builder<cog.Dataquery> {
+  return {
+    build: () => ({ datasource: MLMON_API, ...query }) as unknown as cog.Dataquery,
+  };
+}

@@ -1,0 +1,224 @@
+/** "ML prediction quality": the seed's React page, as a Grafana dashboard. */
+import {
+  AnnotationQueryBuilder,
+  DashboardBuilder,
+  DashboardCursorSync,
+  DashboardLinkBuilder,
+  DashboardLinkType,
+  MappingType,
+  QueryVariableBuilder,
+  RowBuilder,
+  VariableRefresh,
+  VariableSort,
+  type Dashboard,
+} from '@grafana/grafana-foundation-sdk/dashboard';
+import { BigValueColorMode, BigValueGraphMode, ReduceDataOptionsBuilder } from '@grafana/grafana-foundation-sdk/common';
+import * as stat from '@grafana/grafana-foundation-sdk/stat';
+import * as table from '@grafana/grafana-foundation-sdk/table';
+import * as timeseries from '@grafana/grafana-foundation-sdk/timeseries';
+import { BAD, GOOD, HEALTH_UID, MLMON_API, PROMETHEUS, QUALITY_UID, WARN, mlmonQuery, promInstant, promRange, thresholds } from './common.js';
+
+/** The selected version; `all` is the exporter's fleet-wide series (and the default). */
+const V = 'model_version="$model_version"';
+const lastValue = () => new ReduceDataOptionsBuilder().calcs(['lastNotNull']).values(false);
+
+/** Panel ids that links point at. */
+export const ANOMALIES_TABLE_ID = 40;
+
+function card(id: number, title: string, description: string, expr: string): stat.PanelBuilder {
+  return new stat.PanelBuilder()
+    .id(id)
+    .title(title)
+    .description(description)
+    .datasource(PROMETHEUS)
+    .withTarget(promInstant('A', expr))
+    .reduceOptions(lastValue())
+    .colorMode(BigValueColorMode.Background)
+    .graphMode(BigValueGraphMode.None)
+    .height(5)
+    .span(6);
+}
+
+function trend(id: number, title: string, description: string, expr: string, unit: string): timeseries.PanelBuilder {
+  return new timeseries.PanelBuilder()
+    .id(id)
+    .title(title)
+    .description(description)
+    .datasource(PROMETHEUS)
+    .withTarget(promRange('A', expr, '{{model_version}}'))
+    .unit(unit)
+    .height(8)
+    .span(12);
+}
+
+export function qualityDashboard(): Dashboard {
+  return new DashboardBuilder('ML prediction quality')
+    .uid(QUALITY_UID)
+    .description('Pickup-delay model quality against the seed targets: MAE, R², accuracy, latency, feature flag, anomalies.')
+    .tags(['mlmon', 'ml'])
+    .editable()
+    .tooltip(DashboardCursorSync.Crosshair)
+    .refresh('30s')
+    .time({ from: 'now-24h', to: 'now' })
+    .timezone('browser')
+    .link(new DashboardLinkBuilder('Service health').type(DashboardLinkType.Link).url(`/d/${HEALTH_UID}`).keepTime(true).icon('dashboard').tooltip('').asDropdown(false).targetBlank(false).includeVars(false).tags([]))
+    .withVariable(
+      new QueryVariableBuilder('model_version')
+        .label('Model version')
+        .description('"all" is the whole fleet (the exporter\'s model_version="all" series).')
+        .datasource(PROMETHEUS)
+        .query({ query: 'label_values(ml_prediction_window_predictions, model_version)', refId: 'PrometheusVariableQueryEditor-VariableQuery', qryType: 1 })
+        .definition('label_values(ml_prediction_window_predictions, model_version)')
+        .current({ text: 'all', value: 'all', selected: true })
+        .refresh(VariableRefresh.OnTimeRangeChanged)
+        .sort(VariableSort.AlphabeticalAsc)
+        .multi(false)
+        .includeAll(false),
+    )
+    .annotation(
+      new AnnotationQueryBuilder()
+        .name('Anomalies')
+        .datasource(MLMON_API)
+        .enable(true)
+        .iconColor(BAD)
+        .target(mlmonQuery({ refId: 'Anno', queryType: 'anomalies', modelVersion: '$model_version' })),
+    )
+    .withRow(new RowBuilder('Last 24 hours against the targets').id(100))
+    .withPanel(
+      card(1, 'MAE (24 h)', 'Mean absolute error of labelled predictions. Target < 3 min; 3–5 min investigate; > 5 min retrain.', `ml_prediction_mae_seconds{window="24h", ${V}}`)
+        .unit('s')
+        .decimals(0)
+        .thresholds(thresholds(GOOD, [180, WARN], [300, BAD])),
+    )
+    .withPanel(
+      card(2, 'R² (24 h)', 'Coefficient of determination. > 0.70 excellent, 0.60–0.70 good, 0.50–0.60 fair, < 0.50 bad.', `ml_prediction_r2{window="24h", ${V}}`)
+        .unit('none')
+        .decimals(2)
+        .thresholds(thresholds(BAD, [0.5, WARN], [0.6, GOOD], [0.7, 'dark-green'])),
+    )
+    .withPanel(
+      card(3, 'Accuracy (24 h)', 'Share of labelled predictions with error under 3 min. Target > 80 %; below 70 % investigate.', `ml_prediction_accuracy_ratio{window="24h", ${V}}`)
+        .unit('percentunit')
+        .decimals(1)
+        .min(0)
+        .max(1)
+        .thresholds(thresholds(BAD, [0.7, WARN], [0.8, GOOD])),
+    )
+    .withPanel(
+      card(4, 'Avg prediction time (24 h)', 'Average model latency reported with the predictions. Target < 150 ms.', `ml_prediction_latency_avg_seconds{window="24h", ${V}}`)
+        .unit('s')
+        .thresholds(thresholds(GOOD, [0.15, BAD])),
+    )
+    .withRow(new RowBuilder('Feature flag and anomalies').id(101))
+    .withPanel(
+      card(10, 'ML enabled', 'The rollout flag (PUT /feature-flags, `mlmon activate-ml`).', 'ml_feature_flag_enabled')
+        .unit('none')
+        .mappings([{ type: MappingType.ValueToText, options: { '0': { text: 'OFF', color: WARN, index: 0 }, '1': { text: 'ON', color: GOOD, index: 1 } } }])
+        .thresholds(thresholds(WARN, [1, GOOD]))
+        .span(4),
+    )
+    .withPanel(
+      card(11, 'ML traffic', 'Share of bookings routed to the model.', 'ml_feature_flag_traffic_ratio')
+        .unit('percentunit')
+        .colorMode(BigValueColorMode.Value)
+        .thresholds(thresholds('blue'))
+        .span(4),
+    )
+    .withPanel(
+      card(
+        12,
+        'ML success rate (24 h)',
+        'Predictions logged / (logged + reported failures) over the last 24 h.',
+        'sum(increase(ml_requests_total{outcome="success"}[24h])) / sum(increase(ml_requests_total[24h]))',
+      )
+        .unit('percentunit')
+        .decimals(1)
+        .thresholds(thresholds(BAD, [0.95, WARN], [0.99, GOOD]))
+        .span(4),
+    )
+    .withPanel(
+      card(13, 'Predictions (24 h)', 'Predictions created in the last 24 h.', `ml_prediction_window_predictions{window="24h", ${V}}`)
+        .unit('short')
+        .colorMode(BigValueColorMode.Value)
+        .thresholds(thresholds('blue'))
+        .span(4),
+    )
+    .withPanel(
+      card(14, 'Anomalies (24 h)', 'Labelled predictions with error > 5 min in the last 24 h. Click for the list.', `ml_prediction_window_anomalies{window="24h", ${V}}`)
+        .unit('short')
+        .noValue('0')
+        .thresholds(thresholds(GOOD, [1, BAD]))
+        .links([
+          new DashboardLinkBuilder('Anomalies table')
+            .type(DashboardLinkType.Link)
+            .url(`/d/${QUALITY_UID}?viewPanel=panel-${ANOMALIES_TABLE_ID}&\${__url_time_range}&\${model_version:queryparam}`)
+            .icon('external link')
+            .tooltip('')
+            .tags([])
+            .asDropdown(false)
+            .targetBlank(false)
+            .includeVars(true)
+            .keepTime(true),
+        ])
+        .span(4),
+    )
+    .withPanel(
+      card(15, 'Label completeness (24 h)', 'Share of the last 24 h predictions that already have an actual (the ground truth arrives after the ride).', `ml_prediction_window_labeled{window="24h", ${V}} / ml_prediction_window_predictions{window="24h", ${V}}`)
+        .unit('percentunit')
+        .decimals(0)
+        .thresholds(thresholds(BAD, [0.5, WARN], [0.8, GOOD]))
+        .span(4),
+    )
+    .withRow(new RowBuilder('Trends by model version (1 h windows)').id(102))
+    .withPanel(
+      trend(20, 'MAE by model version', 'Rolling 1 h MAE; the seed target is < 3 min (180 s).', 'ml_prediction_mae_seconds{window="1h"}', 's').thresholds(thresholds(GOOD, [180, WARN], [300, BAD])),
+    )
+    .withPanel(
+      trend(21, 'Accuracy by model version', 'Rolling 1 h share of predictions with error < 3 min; target > 80 %.', 'ml_prediction_accuracy_ratio{window="1h"}', 'percentunit')
+        .min(0)
+        .max(1)
+        .thresholds(thresholds(BAD, [0.7, WARN], [0.8, GOOD])),
+    )
+    .withPanel(trend(22, 'R² by model version', 'Rolling 1 h R²; > 0.70 excellent, < 0.50 bad.', 'ml_prediction_r2{window="1h"}', 'none').thresholds(thresholds(BAD, [0.5, WARN], [0.6, GOOD], [0.7, 'dark-green'])))
+    .withPanel(
+      trend(
+        23,
+        'Prediction latency p95 by model version',
+        'From the ml_prediction_latency_seconds histogram; target < 150 ms.',
+        'histogram_quantile(0.95, sum by (le, model_version) (rate(ml_prediction_latency_seconds_bucket[$__rate_interval])))',
+        's',
+      ).thresholds(thresholds(GOOD, [0.15, BAD])),
+    )
+    .withRow(new RowBuilder('From the mlmon API (plugin)').id(103))
+    .withPanel(
+      new table.PanelBuilder()
+        .id(30)
+        .title('Daily metrics (7 days)')
+        .description('One row per UTC day: predictions, labelled, MAE, RMSE, R², accuracy, confidence, latency, anomalies.')
+        .datasource(MLMON_API)
+        .withTarget(mlmonQuery({ refId: 'A', queryType: 'daily', days: 7, modelVersion: '$model_version' }))
+        .height(8)
+        .span(24),
+    )
+    .withPanel(
+      new table.PanelBuilder()
+        .id(ANOMALIES_TABLE_ID)
+        .title('Anomalies (error > 5 min)')
+        .description('Predictions in the time range whose error exceeds the service threshold; causes: exceptional conditions, a feature bug, drift.')
+        .datasource(MLMON_API)
+        .withTarget(mlmonQuery({ refId: 'A', queryType: 'anomalies', limit: 1000, modelVersion: '$model_version' }))
+        .height(10)
+        .span(12),
+    )
+    .withPanel(
+      new table.PanelBuilder()
+        .id(41)
+        .title('Recent predictions')
+        .description('The newest 100 stored predictions with their actuals and errors.')
+        .datasource(MLMON_API)
+        .withTarget(mlmonQuery({ refId: 'A', queryType: 'predictions', limit: 100, modelVersion: '$model_version' }))
+        .height(10)
+        .span(12),
+    )
+    .build();
+}

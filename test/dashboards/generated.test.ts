@@ -1,0 +1,78 @@
+/**
+ * The committed dashboards/*.json are exactly what the TypeScript generator produces, and the
+ * generated dashboards carry the seed's targets (uids, units, thresholds, refresh, variable).
+ */
+import { readdir, readFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { buildDashboards, renderDashboard } from '../../src/expose/dashboards/index.js';
+import { generateDashboards } from '../../src/expose/dashboards/generate.js';
+
+const DASHBOARDS = fileURLToPath(new URL('../../dashboards/', import.meta.url));
+
+type Json = any;
+const byTitle = (dashboard: Json, title: string): Json => {
+  const panel = dashboard.panels.find((p: Json) => p.title === title);
+  if (!panel) throw new Error(`no panel "${title}" in ${dashboard.title}`);
+  return panel;
+};
+const steps = (panel: Json) => panel.fieldConfig.defaults.thresholds.steps.map((s: Json) => [s.value, s.color]);
+
+describe('dashboards as code', () => {
+  const generated = buildDashboards();
+
+  test.each(generated.map((g) => [g.fileName, g] as const))('committed %s equals the generator output', async (fileName, g) => {
+    const committed = await readFile(path.join(DASHBOARDS, fileName), 'utf8').catch(() => '(missing)');
+    // Compare text (formatting included) so that `npm run dashboards` is a no-op on a clean tree.
+    expect(committed).toBe(renderDashboard(g.dashboard));
+  });
+
+  test('no stray dashboard files: every JSON in dashboards/ comes from the generator', async () => {
+    const files = (await readdir(DASHBOARDS)).filter((f) => f.endsWith('.json')).sort();
+    expect(files).toEqual(generated.map((g) => g.fileName).sort());
+  });
+
+  test('the --check mode reports a differing file and writes nothing', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'mlmon-dash-'));
+    try {
+      expect((await generateDashboards(dir)).map((r) => r.status)).toEqual(generated.map(() => 'written'));
+      await writeFile(path.join(dir, generated[0]!.fileName), '{}\n');
+      const results = await generateDashboards(dir, true);
+      expect(results[0]!.status).toBe('differs');
+      expect(await readFile(path.join(dir, generated[0]!.fileName), 'utf8')).toBe('{}\n');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('uids are stable and unique, panel ids unique per dashboard', () => {
+    expect(generated.map((g) => g.dashboard.uid)).toEqual(['mlmon-ml-quality', 'mlmon-service-health']);
+    for (const { dashboard } of generated) {
+      const ids = (dashboard.panels ?? []).map((p: Json) => p.id);
+      expect(new Set(ids).size).toBe(ids.length);
+    }
+  });
+
+  test('ML prediction quality carries the seed targets and colours', () => {
+    const q: Json = JSON.parse(renderDashboard(generated[0]!.dashboard));
+    expect(q.refresh).toBe('30s');
+    expect(q.templating.list.map((v: Json) => [v.name, v.definition])).toEqual([
+      ['model_version', 'label_values(ml_prediction_window_predictions, model_version)'],
+    ]);
+    const mae = byTitle(q, 'MAE (24 h)');
+    expect(mae.fieldConfig.defaults.unit).toBe('s');
+    expect(steps(mae)).toEqual([[null, 'green'], [180, 'orange'], [300, 'red']]);
+    expect(mae.targets[0].expr).toBe('ml_prediction_mae_seconds{window="24h", model_version="$model_version"}');
+    expect(steps(byTitle(q, 'R² (24 h)'))).toEqual([[null, 'red'], [0.5, 'orange'], [0.6, 'green'], [0.7, 'dark-green']]);
+    const accuracy = byTitle(q, 'Accuracy (24 h)');
+    expect(accuracy.fieldConfig.defaults.unit).toBe('percentunit');
+    expect(steps(accuracy)).toEqual([[null, 'red'], [0.7, 'orange'], [0.8, 'green']]);
+    const latency = byTitle(q, 'Avg prediction time (24 h)');
+    expect([latency.fieldConfig.defaults.unit, steps(latency)]).toEqual(['s', [[null, 'green'], [0.15, 'red']]]);
+    const anomalies = byTitle(q, 'Anomalies (24 h)');
+    expect(anomalies.links[0].url).toContain(`viewPanel=panel-${byTitle(q, 'Anomalies (error > 5 min)').id}`);
+    expect(q.annotations.list.some((a: Json) => a.datasource?.uid === 'mlmon-api' && a.target?.queryType === 'anomalies')).toBe(true);
+  });
+});
