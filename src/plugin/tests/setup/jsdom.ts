@@ -40,3 +40,14 @@ console.info = (...args: unknown[]) => {
   }
   consoleInfo(...args);
 };
+
+// jsdom lays nothing out, so every element measures 0 and Combobox's virtualised list renders no
+// option. Give elements a plausible size: lists get room for their options.
+for (const [property, size] of [
+  ['clientHeight', 400],
+  ['clientWidth', 400],
+  ['offsetHeight', 32],
+  ['offsetWidth', 200],
+] as const) {
+  Object.defineProperty(HTMLElement.prototype, property, { configurable: true, get: () => size });
+}
