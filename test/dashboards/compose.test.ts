@@ -1,0 +1,56 @@
+/** Static checks of docker-compose.yml (no Docker engine on these machines) and the provisioning it mounts. */
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parse } from 'yaml';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const compose: any = parse(readFileSync(path.join(ROOT, 'docker-compose.yml'), 'utf8'));
+const services: Record<string, any> = compose.services;
+/** Build output mounted by compose; not committed (dist/ is ignored), built by `npm run build` in src/plugin. */
+const BUILT = new Set(['./src/plugin/dist']);
+
+describe('docker-compose.yml', () => {
+  test('has the issue-5 services, each with a healthcheck and a pinned image', () => {
+    expect(Object.keys(services).sort()).toEqual(['alertmanager', 'demo', 'grafana', 'mlmon', 'postgres', 'prometheus']);
+    for (const [name, s] of Object.entries(services)) {
+      expect([name, Array.isArray(s.healthcheck?.test)]).toEqual([name, true]);
+      expect([name, typeof s.image === 'string' && !/:latest$/.test(s.image) && s.image.includes(':')]).toEqual([name, true]);
+    }
+    expect(services.demo.profiles).toEqual(['demo']);
+    expect(services.mlmon.build).toBe('.');
+  });
+
+  test('Grafana matches the plugin grafanaDependency and loads it unsigned', () => {
+    const plugin = JSON.parse(readFileSync(path.join(ROOT, 'src/plugin/src/plugin.json'), 'utf8'));
+    const min = /^>=(\d+)\.(\d+)\.(\d+)$/.exec(plugin.dependencies.grafanaDependency);
+    const tag = /^grafana\/grafana:(\d+)\.(\d+)\.(\d+)$/.exec(services.grafana.image);
+    expect(min && tag).toBeTruthy();
+    const num = (m: RegExpExecArray) => Number(m[1]) * 1e6 + Number(m[2]) * 1e3 + Number(m[3]);
+    expect(num(tag!)).toBeGreaterThanOrEqual(num(min!));
+    expect(services.grafana.environment.GF_PLUGINS_ALLOW_LOADING_UNSIGNED_PLUGINS).toBe(plugin.id);
+    expect(services.grafana.volumes).toContain(`./src/plugin/dist:/var/lib/grafana/plugins/${plugin.id}:ro`);
+  });
+
+  test('every bind-mounted path exists', () => {
+    const missing = Object.values(services)
+      .flatMap((s) => (s.volumes ?? []) as string[])
+      .map((v) => v.split(':')[0]!)
+      .filter((source) => source.startsWith('.') && !BUILT.has(source) && !existsSync(path.join(ROOT, source)));
+    expect(missing).toEqual([]);
+  });
+
+  test('secrets come from the environment and are required, never committed', () => {
+    const text = readFileSync(path.join(ROOT, 'docker-compose.yml'), 'utf8');
+    for (const v of ['POSTGRES_PASSWORD', 'MLMON_INGEST_TOKEN', 'MLMON_READ_TOKEN', 'GRAFANA_ADMIN_PASSWORD']) expect(text).toMatch(new RegExp(`\\$\\{${v}:\\?`));
+    const ds = readFileSync(path.join(ROOT, 'provisioning/datasources/datasources.yml'), 'utf8');
+    expect(ds).toContain('readToken: ${MLMON_READ_TOKEN}');
+    const uids = (parse(ds).datasources as any[]).map((d) => d.uid).sort();
+    expect(uids).toEqual(['mlmon-alertmanager', 'mlmon-api', 'mlmon-prometheus']);
+  });
+
+  test('the dashboard provider reads the folder compose mounts dashboards/ at', () => {
+    const provider = parse(readFileSync(path.join(ROOT, 'provisioning/dashboards/dashboards.yml'), 'utf8')).providers[0];
+    expect(services.grafana.volumes).toContain(`./dashboards:${provider.options.path}:ro`);
+  });
+});
