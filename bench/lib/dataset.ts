@@ -1,0 +1,158 @@
+/**
+ * Fast loading of a stored history, generated inside PostgreSQL (generate_series, no client round
+ * trips): raw predictions, the actuals table, and the per-minute rollup computed from the rows
+ * exactly as the service's write path would have maintained it (same columns, same Chan moments),
+ * so the service reads a state it could have written itself. Secondary indexes are dropped during
+ * large loads and rebuilt from their own definitions afterwards.
+ */
+import type postgres from 'postgres';
+
+type Sql = postgres.Sql;
+
+export interface DatasetOptions {
+  rows: number;
+  /** The history spans (anchor - spanDays, anchor], uniformly. */
+  spanDays: number;
+  /** Share of predictions (older than 1 h) that have an actual. */
+  labelledShare?: number;
+  /** The anomaly threshold of the service under test (MLMON_ANOMALY_THRESHOLD_MINUTES). */
+  anomalyThresholdMinutes?: number;
+  accuracyToleranceMinutes?: number;
+  log?: (line: string) => void;
+}
+
+export interface LoadTimings {
+  rows: number;
+  seconds: { predictions: number; indexes: number; actuals: number; rollup: number; vacuum: number; total: number };
+  rowsPerSecond: number;
+  rollupRows: number;
+  tableMb: number;
+}
+
+const CHUNK = 1_000_000;
+const DROP_INDEXES_ABOVE = 100_000;
+
+const seconds = (start: bigint) => Number(process.hrtime.bigint() - start) / 1e9;
+
+export async function loadDataset(sql: Sql, options: DatasetOptions): Promise<LoadTimings> {
+  const { rows, spanDays, labelledShare = 0.7, anomalyThresholdMinutes = 5, accuracyToleranceMinutes = 3, log = () => {} } = options;
+  const [{ existing } = { existing: 0 }] = await sql<{ existing: number }[]>`select count(*)::int as existing from ml_prediction`;
+  if (existing > 0) throw new Error('loadDataset needs an empty ml_prediction (a fresh database)');
+  const [{ anchor } = { anchor: '' }] = await sql<{ anchor: string }[]>`select now()::text as anchor`;
+  const started = process.hrtime.bigint();
+
+  return sql.reserve().then(async (db) => {
+    try {
+      await db`set synchronous_commit = off`;
+      await db`set maintenance_work_mem = '512MB'`;
+      await db`set work_mem = '256MB'`;
+      const indexes =
+        rows > DROP_INDEXES_ABOVE
+          ? await db<{ name: string; definition: string }[]>`
+              select i.indexname as name, i.indexdef as definition from pg_indexes i
+              where i.tablename = 'ml_prediction' and i.indexname not in (
+                select conname from pg_constraint where conrelid = 'ml_prediction'::regclass and contype = 'p')`
+          : [];
+      for (const index of indexes) await db.unsafe(`drop index ${index.name}`);
+
+      let t = process.hrtime.bigint();
+      for (let first = 1; first <= rows; first += CHUNK) {
+        const last = Math.min(rows, first + CHUNK - 1);
+        await db`
+          insert into ml_prediction (
+            booking_id, driver_id, request_id, predicted_delay_minutes, confidence, risk_level,
+            contributing_factors, model_version, prediction_time_ms, feature_flag_enabled, traffic_percentage,
+            actual_delay_minutes, actual_pickup_at, actual_dropoff_at, prediction_error, is_accurate,
+            created_at, updated_at)
+          select 1000000000 + i, i % 5000, 'load-' || i, pred, conf,
+                 case when pred >= 8 then 'high' when pred >= 4 then 'medium' else 'low' end,
+                 jsonb_build_object('distance_x_weather', round(r3::numeric, 3), 'traffic_density', round(r4::numeric, 3)),
+                 case when r5 < 0.6 then 'v3' when r5 < 0.9 then 'v2' else 'v1' end,
+                 case when r6 < 0.95 then 50 + 150 * r6 end,
+                 true, 25,
+                 act,
+                 created + (10 + act) * interval '1 minute',
+                 created + (30 + act) * interval '1 minute',
+                 abs(pred - act), abs(pred - act) < ${accuracyToleranceMinutes}::float8,
+                 created, coalesce(created + (40 + act) * interval '1 minute', created)
+          from (
+            select i, created, pred, conf, r3, r4, r5, r6,
+                   case when created < ${anchor}::timestamptz - interval '1 hour' and r7 < ${labelledShare}::float8
+                        then pred + (r8 + r9 + r10 - 1.5) * 4 end as act
+            from (
+              select i, ${anchor}::timestamptz - ${spanDays}::float8 * interval '1 day' * random() as created,
+                     2 + 10 * random() as pred, 0.5 + 0.5 * random() as conf,
+                     random() as r3, random() as r4, random() as r5, random() as r6, random() as r7,
+                     random() as r8, random() as r9, random() as r10
+              from generate_series(${first}::bigint, ${last}::bigint) as i
+            ) g
+          ) s`;
+        if (rows > CHUNK) log(`  loaded ${last.toLocaleString('en')} / ${rows.toLocaleString('en')} predictions`);
+      }
+      const predictionsSeconds = seconds(t);
+
+      t = process.hrtime.bigint();
+      for (const index of indexes) await db.unsafe(index.definition);
+      const indexSeconds = seconds(t);
+
+      t = process.hrtime.bigint();
+      await db`
+        insert into ml_actual (booking_id, actual_delay_minutes, actual_pickup_at, actual_dropoff_at, received_at, updated_at)
+        select booking_id, actual_delay_minutes, actual_pickup_at, actual_dropoff_at, actual_dropoff_at, actual_dropoff_at
+        from ml_prediction where actual_delay_minutes is not null`;
+      const actualsSeconds = seconds(t);
+
+      t = process.hrtime.bigint();
+      await db`
+        insert into ml_rollup_minute (
+          bucket, model_version, predictions, confidence_sum, latency_count, latency_sum_ms, labelled,
+          accurate, anomalies, error_abs_sum, error_sq_sum, actual_mean, actual_m2)
+        select date_trunc('minute', created_at), model_version, count(*), sum(confidence),
+               count(prediction_time_ms), coalesce(sum(prediction_time_ms), 0), count(actual_delay_minutes),
+               count(*) filter (where is_accurate), count(*) filter (where prediction_error > ${anomalyThresholdMinutes}::float8),
+               coalesce(sum(prediction_error), 0), coalesce(sum(prediction_error ^ 2), 0),
+               coalesce(avg(actual_delay_minutes), 0),
+               coalesce(var_pop(actual_delay_minutes) * count(actual_delay_minutes), 0)
+        from ml_prediction group by 1, 2`;
+      const rollupSeconds = seconds(t);
+
+      t = process.hrtime.bigint();
+      await db`vacuum (analyze) ml_prediction`;
+      await db`vacuum (analyze) ml_actual`;
+      await db`vacuum (analyze) ml_rollup_minute`;
+      const vacuumSeconds = seconds(t);
+
+      const [stats] = await db<{ rollup_rows: number; table_mb: number }[]>`
+        select (select count(*)::int from ml_rollup_minute) as rollup_rows,
+               round(pg_total_relation_size('ml_prediction') / 1048576.0)::int as table_mb`;
+      const total = seconds(started);
+      return {
+        rows,
+        seconds: { predictions: predictionsSeconds, indexes: indexSeconds, actuals: actualsSeconds, rollup: rollupSeconds, vacuum: vacuumSeconds, total },
+        rowsPerSecond: rows / total,
+        rollupRows: stats?.rollup_rows ?? 0,
+        tableMb: stats?.table_mb ?? 0,
+      };
+    } finally {
+      db.release();
+    }
+  });
+}
+
+/**
+ * The old service's table (created by its SQLAlchemy model) filled with the very same rows as
+ * ml_prediction, as naive UTC timestamps and JSON text, the way it stored them.
+ */
+export async function copyToSeedTable(sql: Sql): Promise<void> {
+  await sql`
+    insert into ml_prediction_seed (
+      booking_id, driver_id, request_id, predicted_delay_minutes, confidence, risk_level, contributing_factors,
+      model_version, prediction_time_ms, feature_flag_enabled, traffic_percentage, actual_delay_minutes,
+      actual_pickup_at, actual_dropoff_at, prediction_error, is_accurate, created_at, updated_at)
+    select booking_id, driver_id, request_id, predicted_delay_minutes, confidence, risk_level, contributing_factors::text,
+           model_version, prediction_time_ms, feature_flag_enabled, traffic_percentage, actual_delay_minutes,
+           actual_pickup_at at time zone 'UTC', actual_dropoff_at at time zone 'UTC', prediction_error, is_accurate,
+           created_at at time zone 'UTC', updated_at at time zone 'UTC'
+    from ml_prediction order by id`;
+  await sql`vacuum (analyze) ml_prediction_seed`;
+}

@@ -1,0 +1,137 @@
+/**
+ * Goal 1: single-prediction POSTs at concurrency 64, acknowledged after commit, against the
+ * no-op route with the same schema, in the same run, round by round (targets rotated each round).
+ * mlmon runs twice: as `npm start` runs it (LOG_LEVEL=info: two log lines per request) and with
+ * LOG_LEVEL=warn, to show what request logging costs. After each mlmon round, the rows in the
+ * database are counted: every acknowledged prediction must be there (ack after commit).
+ */
+import { readdir } from 'node:fs/promises';
+import path from 'node:path';
+import { authHeader, mlmonOn, type Context } from '../lib/context.js';
+import { cannon, type CannonResult } from '../lib/load.js';
+import { startNoop, type Server } from '../lib/processes.js';
+import { summarizeProfile, type ProfileSummary } from '../lib/profile.js';
+import { predictionJson } from '../lib/rows.js';
+import { spread, type Spread } from '../lib/stats.js';
+import { sampleWaits, type WaitProfile } from '../lib/waits.js';
+
+const PATH = '/api/ml-monitoring/predictions';
+type Target = 'noop' | 'mlmon' | 'mlmon_log_warn';
+const TARGETS: Target[] = ['noop', 'mlmon', 'mlmon_log_warn'];
+
+export interface IngestRound {
+  round: number;
+  results: Record<Target, CannonResult>;
+  /** Rows found in the database after the round minus before, per mlmon target. */
+  committed: Partial<Record<Target, number>>;
+  ratio: number;
+  ratioLogWarn: number;
+}
+
+export interface IngestResult {
+  connections: number;
+  secondsPerRun: number;
+  rounds: IngestRound[];
+  ratio: Spread;
+  ratioLogWarn: Spread;
+  rate: Record<Target, Spread>;
+  p99Ms: Record<Target, Spread>;
+  p50Ms: Record<Target, Spread>;
+  /** Every 201 was for a committed row (rows counted >= acknowledged, for each mlmon round). */
+  ackAfterCommit: boolean;
+  waits: WaitProfile | null;
+  profile: ProfileSummary | null;
+}
+
+export async function singleIngest(ctx: Context): Promise<IngestResult> {
+  const { connections, seconds, warmupSeconds, profileSeconds } = ctx.options.ingest;
+  const db = await ctx.cluster.createDatabase('ingest');
+  const servers: Server[] = [];
+  try {
+    const noop = await startNoop(path.join(ctx.scratch, 'noop.log'));
+    servers.push(noop);
+    const mlmon = await mlmonOn(ctx, db.url, { name: 'mlmon' });
+    servers.push(mlmon);
+    const quiet = await mlmonOn(ctx, db.url, { name: 'mlmon-warn', logLevel: 'warn' });
+    servers.push(quiet);
+    const urls: Record<Target, string> = { noop: noop.baseUrl, mlmon: mlmon.baseUrl, mlmon_log_warn: quiet.baseUrl };
+    const run = (target: Target, prefix: string, duration: number) =>
+      cannon({
+        url: urls[target],
+        path: PATH,
+        connections,
+        durationSeconds: duration,
+        headers: authHeader(ctx.tokens.ingest),
+        body: (n) => predictionJson(prefix, n),
+      });
+    const count = async () => (await db.sql<{ n: number }[]>`select count(*)::int as n from ml_prediction`)[0]!.n;
+
+    for (const target of TARGETS) await run(target, `warm-${target}`, warmupSeconds);
+    const rounds: IngestRound[] = [];
+    let waits: WaitProfile | null = null;
+    for (let round = 1; round <= ctx.options.rounds; round++) {
+      const order = TARGETS.map((_, i) => TARGETS[(i + round - 1) % TARGETS.length]!);
+      const results = {} as Record<Target, CannonResult>;
+      const committed: Partial<Record<Target, number>> = {};
+      for (const target of order) {
+        const before = target === 'noop' ? 0 : await count();
+        const sampler = target === 'mlmon' && round === 1 ? sampleWaits(db.sql, db.name, 100, seconds + 5) : null;
+        results[target] = await run(target, `r${round}-${target}`, seconds);
+        if (sampler) waits = await sampler.stop();
+        if (target !== 'noop') {
+          await new Promise((resolve) => setTimeout(resolve, 200)); // requests cut off at the deadline may still commit
+          committed[target] = (await count()) - before;
+        }
+        const r = results[target];
+        ctx.log(`  round ${round} ${target}: ${Math.round(r.rate)} req/s, p99 ${r.latencyMs.p99} ms, non-2xx ${r.non2xx}, errors ${r.errors}`);
+      }
+      rounds.push({
+        round,
+        results,
+        committed,
+        ratio: results.mlmon.rate / results.noop.rate,
+        ratioLogWarn: results.mlmon_log_warn.rate / results.noop.rate,
+      });
+    }
+
+    let profile: ProfileSummary | null = null;
+    if (profileSeconds > 0) {
+      const dir = path.join(ctx.scratch, 'cpu-profile');
+      const window = { fromUs: 0, toUs: 0 };
+      const profiled = await mlmonOn(ctx, db.url, { name: 'mlmon-profiled', nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${dir}`] });
+      try {
+        urls.mlmon = profiled.baseUrl;
+        await run('mlmon', 'profile-warm', 1);
+        window.fromUs = Number(process.hrtime.bigint() / 1000n);
+        await run('mlmon', 'profile', profileSeconds);
+        window.toUs = Number(process.hrtime.bigint() / 1000n);
+      } finally {
+        await profiled.stop();
+      }
+      const files = (await readdir(dir).catch(() => [] as string[])).filter((f) => f.endsWith('.cpuprofile'));
+      if (files[0]) profile = await summarizeProfile(path.join(dir, files[0]), window);
+      else ctx.log('  (no CPU profile was written)');
+    }
+
+    const by = (pick: (r: CannonResult) => number) =>
+      Object.fromEntries(TARGETS.map((t) => [t, spread(rounds.map((r) => pick(r.results[t])))])) as Record<Target, Spread>;
+    return {
+      connections,
+      secondsPerRun: seconds,
+      rounds,
+      ratio: spread(rounds.map((r) => r.ratio)),
+      ratioLogWarn: spread(rounds.map((r) => r.ratioLogWarn)),
+      rate: by((r) => r.rate),
+      p99Ms: by((r) => r.latencyMs.p99),
+      p50Ms: by((r) => r.latencyMs.p50),
+      ackAfterCommit: rounds.every((r) =>
+        (['mlmon', 'mlmon_log_warn'] as const).every((t) => (r.committed[t] ?? 0) >= r.results[t].ok),
+      ),
+      waits,
+      profile,
+    };
+  } finally {
+    for (const server of servers) await server.stop();
+    await ctx.cluster.dropDatabase(db);
+  }
+}

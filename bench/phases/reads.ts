@@ -1,0 +1,125 @@
+/**
+ * Goal 3: read latency at growing stored history (10k, 1M; 10M with --huge), the history spread
+ * over the same span (default 30 days) so that only density grows, loaded directly into the
+ * tables (rows + actuals + rollup) by SQL. For each size: the four read endpoints on the service
+ * (sequential requests over one keep-alive connection, gauge cache off), and the same answers
+ * computed by SQL over the raw rows (no HTTP: the baseline is favoured). Before timing, the
+ * service's /metrics answer for a fixed window is checked against SQL over the rows.
+ */
+import { authHeader, mlmonOn, type Context } from '../lib/context.js';
+import { loadDataset, type LoadTimings } from '../lib/dataset.js';
+import { getter, sampleLatency } from '../lib/load.js';
+import type { Server } from '../lib/processes.js';
+import { rawDaily, rawMetrics, rawMetrics24h, rawScrape, rawSummary } from '../lib/raw-sql.js';
+import type { LatencySummary } from '../lib/stats.js';
+import type postgres from 'postgres';
+
+export const READ_ENDPOINTS = ['summary', 'metrics_24h', 'daily_30d', 'scrape'] as const;
+export type ReadEndpoint = (typeof READ_ENDPOINTS)[number];
+
+export const ENDPOINT_PATHS: Record<ReadEndpoint, string> = {
+  summary: '/api/ml-monitoring/summary',
+  metrics_24h: '/api/ml-monitoring/metrics?hours=24',
+  daily_30d: '/api/ml-monitoring/daily?days=30',
+  scrape: '/metrics',
+};
+
+const RAW: Record<ReadEndpoint, (sql: postgres.Sql) => Promise<unknown>> = {
+  summary: (sql) => rawSummary(sql),
+  metrics_24h: (sql) => rawMetrics24h(sql),
+  daily_30d: (sql) => rawDaily(sql, 30),
+  scrape: (sql) => rawScrape(sql),
+};
+
+export interface Consistency {
+  ok: boolean;
+  window: { from: string; to: string };
+  service: Record<string, number | null>;
+  raw: Record<string, number | null>;
+  mismatches: string[];
+}
+
+export interface SizeResult {
+  rows: number;
+  load: LoadTimings;
+  consistency: Consistency;
+  endpoints: Record<ReadEndpoint, { mlmon: LatencySummary; raw: LatencySummary; speedupP50: number; speedupP99: number }>;
+  /** Predictions in the 24 h and 7 d windows (what the raw SQL has to scan). */
+  windowRows: { h24: number; d7: number };
+}
+
+export interface ReadsResult {
+  spanDays: number;
+  sizes: SizeResult[];
+  /** Largest size over smallest, per endpoint. */
+  growth: Record<ReadEndpoint, { p50: number; p99: number }>;
+}
+
+const FIELDS = ['predictions', 'count', 'mae', 'rmse', 'r2', 'accuracy_rate', 'avg_confidence', 'avg_prediction_time_ms', 'anomalies'] as const;
+
+function close(a: number | null, b: number | null): boolean {
+  if (a === null || b === null) return a === b;
+  return Math.abs(a - b) <= 1e-9 * Math.max(1, Math.abs(a), Math.abs(b));
+}
+
+export async function checkConsistency(sql: postgres.Sql, get: (path: string) => Promise<string>): Promise<Consistency> {
+  const to = new Date(Date.now() - 60_000);
+  const from = new Date(to.getTime() - 7 * 24 * 3_600_000 + 12_345);
+  const service = JSON.parse(await get(`/api/ml-monitoring/metrics?from=${from.toISOString()}&to=${to.toISOString()}`)) as Record<string, number | null>;
+  const raw = (await rawMetrics(sql, from, to)) as unknown as Record<string, number | null>;
+  const mismatches = FIELDS.filter((f) => !close(service[f] ?? null, raw[f] ?? null)).map((f) => `${f}: service ${service[f]} vs rows ${raw[f]}`);
+  const pick = (o: Record<string, number | null>) => Object.fromEntries(FIELDS.map((f) => [f, o[f] ?? null]));
+  return { ok: mismatches.length === 0, window: { from: from.toISOString(), to: to.toISOString() }, service: pick(service), raw: pick(raw), mismatches };
+}
+
+export async function reads(ctx: Context): Promise<ReadsResult> {
+  const { sizes, spanDays, mlmon: mlmonBounds, raw: rawBounds } = ctx.options.reads;
+  const results: SizeResult[] = [];
+  for (const rows of sizes) {
+    ctx.log(` size ${rows.toLocaleString('en')}: loading`);
+    const db = await ctx.cluster.createDatabase(`reads${rows}`);
+    let mlmon: Server | undefined;
+    try {
+      const load = await loadDataset(db.sql, { rows, spanDays, log: ctx.log });
+      ctx.log(`  loaded in ${load.seconds.total.toFixed(1)} s (${Math.round(load.rowsPerSecond)} rows/s), rollup ${load.rollupRows} rows, table ${load.tableMb} MB`);
+      const [windowRows] = await db.sql<{ h24: number; d7: number }[]>`
+        select count(*) filter (where created_at > now() - interval '24 hours')::int as h24,
+               count(*) filter (where created_at > now() - interval '7 days')::int as d7
+        from ml_prediction`;
+      mlmon = await mlmonOn(ctx, db.url);
+      const client = getter(mlmon.baseUrl, authHeader(ctx.tokens.read));
+      try {
+        const consistency = await checkConsistency(db.sql, client.get);
+        if (!consistency.ok) ctx.log(`  CONSISTENCY MISMATCH: ${consistency.mismatches.join('; ')}`);
+        const endpoints = {} as SizeResult['endpoints'];
+        for (const endpoint of READ_ENDPOINTS) {
+          const path = ENDPOINT_PATHS[endpoint];
+          for (let i = 0; i < 5; i++) await client.get(path);
+          const mlmonLatency = await sampleLatency(() => client.get(path), mlmonBounds);
+          await RAW[endpoint](db.sql);
+          const rawLatency = await sampleLatency(() => RAW[endpoint](db.sql), rawBounds);
+          endpoints[endpoint] = {
+            mlmon: mlmonLatency,
+            raw: rawLatency,
+            speedupP50: rawLatency.p50 / mlmonLatency.p50,
+            speedupP99: rawLatency.p99 / mlmonLatency.p99,
+          };
+          ctx.log(`  ${endpoint}: mlmon p50 ${mlmonLatency.p50.toFixed(2)} ms p99 ${mlmonLatency.p99.toFixed(2)} ms (n=${mlmonLatency.n}); ` +
+            `raw SQL p50 ${rawLatency.p50.toFixed(1)} ms (n=${rawLatency.n}); speedup x${(rawLatency.p50 / mlmonLatency.p50).toFixed(1)}`);
+        }
+        results.push({ rows, load, consistency, endpoints, windowRows: windowRows! });
+      } finally {
+        client.close();
+      }
+    } finally {
+      await mlmon?.stop();
+      await ctx.cluster.dropDatabase(db);
+    }
+  }
+  const first = results[0]!;
+  const last = results[results.length - 1]!;
+  const growth = Object.fromEntries(
+    READ_ENDPOINTS.map((e) => [e, { p50: last.endpoints[e].mlmon.p50 / first.endpoints[e].mlmon.p50, p99: last.endpoints[e].mlmon.p99 / first.endpoints[e].mlmon.p99 }]),
+  ) as ReadsResult['growth'];
+  return { spanDays, sizes: results, growth };
+}

@@ -1,0 +1,153 @@
+/**
+ * Keeps the benchmark (bench/, `npm run bench`) from rotting: transpiles it as the npm script
+ * does and runs it in --smoke mode (about a second per part, 2,000 stored predictions, no Flask)
+ * against the test cluster and the built service (npm test builds first). Asserts that every part
+ * produced sane, non-empty results. Never asserts timings: machines are shared and noisy.
+ */
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const RUN_TIMEOUT_MS = 240_000;
+
+function run(args: string[], env: Record<string, string | undefined> = {}): Promise<{ code: number | null; output: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, args, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (c: Buffer) => (output += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (output += c.toString()));
+    const timer = setTimeout(() => child.kill('SIGTERM'), RUN_TIMEOUT_MS);
+    child.on('error', reject);
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      resolve({ code, output });
+    });
+  });
+}
+
+const positive = (x: unknown) => typeof x === 'number' && Number.isFinite(x) && x > 0;
+
+interface Spread {
+  median: number;
+  n: number;
+}
+interface Latency {
+  n: number;
+  p50: number;
+  p99: number;
+}
+
+interface Results {
+  errors: { phase: string; message: string }[];
+  environment: { node: string; cores: number };
+  postgres: { version: string };
+  ingest: {
+    ratio: Spread;
+    rate: Record<'noop' | 'mlmon' | 'mlmon_log_warn', Spread>;
+    p99Ms: Record<'noop' | 'mlmon', Spread>;
+    ackAfterCommit: boolean;
+    profile: { byCategory: unknown[]; busyMs: number } | null;
+    waits: { samples: number } | null;
+  };
+  batch: { rounds: { httpRowsPerSecond: number; copyRowsPerSecond: number; httpAcknowledged: number; httpCommitted: number }[] };
+  reads: {
+    sizes: {
+      rows: number;
+      load: { rollupRows: number };
+      consistency: { ok: boolean; mismatches: string[]; service: { predictions: number } };
+      endpoints: Record<string, { mlmon: Latency; raw: Latency; speedupP50: number }>;
+    }[];
+  };
+  memory: { samples: unknown[]; maxMb: number; ingested: { singles: number; batchRows: number } };
+}
+
+describe('benchmark (smoke run)', () => {
+  const buildDir = path.join(ROOT, 'bench', `.build-smoke-${randomBytes(4).toString('hex')}`);
+  let outDir: string;
+  let results: Results;
+  let markdown: string;
+
+  beforeAll(async () => {
+    outDir = await mkdtemp(path.join(tmpdir(), 'mlmon-bench-smoke-'));
+    const built = await run([path.join(ROOT, 'bench', 'build.mjs'), '--out', buildDir]);
+    expect(built).toEqual({ code: 0, output: '' });
+    const smoke = await run(
+      [path.join(buildDir, 'main.js'), '--smoke', '--database-url', process.env.MLMON_TEST_DATABASE_URL!, '--out', outDir],
+      { MLMON_BENCH_SERVICE_ROOT: undefined },
+    );
+    if (smoke.code !== 0) throw new Error(`the smoke bench failed (exit ${smoke.code}):\n${smoke.output}`);
+    const files = await readdir(outDir);
+    const json = files.find((f) => f.endsWith('.json'));
+    const md = files.find((f) => f.endsWith('.md'));
+    if (!json || !md) throw new Error(`no results written to ${outDir}:\n${smoke.output}`);
+    results = JSON.parse(await readFile(path.join(outDir, json), 'utf8')) as Results;
+    markdown = await readFile(path.join(outDir, md), 'utf8');
+  }, RUN_TIMEOUT_MS + 60_000);
+
+  afterAll(async () => {
+    await rm(buildDir, { recursive: true, force: true });
+    if (outDir) await rm(outDir, { recursive: true, force: true });
+  });
+
+  it('runs every part without errors and records where it ran', () => {
+    expect(results.errors).toEqual([]);
+    expect(results.environment.node).toBe(process.version);
+    expect(results.environment.cores).toBeGreaterThan(0);
+    expect(results.postgres.version).toMatch(/^\d+/);
+  });
+
+  it('measures single-prediction ingest against the no-op route, acknowledged after commit', () => {
+    const { ingest } = results;
+    for (const target of ['noop', 'mlmon', 'mlmon_log_warn'] as const) expect(positive(ingest.rate[target].median)).toBe(true);
+    expect(positive(ingest.ratio.median)).toBe(true);
+    expect(positive(ingest.p99Ms.mlmon.median)).toBe(true);
+    expect(ingest.ackAfterCommit).toBe(true);
+    expect(ingest.waits?.samples).toBeGreaterThan(0);
+    expect(ingest.profile?.byCategory.length).toBeGreaterThan(0);
+    expect(positive(ingest.profile?.busyMs)).toBe(true);
+  });
+
+  it('measures batches of 1,000 against a raw COPY, every acknowledged row stored', () => {
+    expect(results.batch.rounds.length).toBeGreaterThan(0);
+    for (const round of results.batch.rounds) {
+      expect(positive(round.httpRowsPerSecond)).toBe(true);
+      expect(positive(round.copyRowsPerSecond)).toBe(true);
+      expect(round.httpAcknowledged).toBeGreaterThan(0);
+      expect(round.httpCommitted).toBe(round.httpAcknowledged);
+    }
+  });
+
+  it('loads a history whose rollup agrees with its rows, and times every read both ways', () => {
+    const [size] = results.reads.sizes;
+    expect(size?.rows).toBe(2000);
+    expect(size!.load.rollupRows).toBeGreaterThan(0);
+    expect(size!.consistency.mismatches).toEqual([]);
+    expect(size!.consistency.ok).toBe(true);
+    expect(size!.consistency.service.predictions).toBeGreaterThan(0);
+    expect(Object.keys(size!.endpoints).sort()).toEqual(['daily_30d', 'metrics_24h', 'scrape', 'summary']);
+    for (const endpoint of Object.values(size!.endpoints)) {
+      expect(endpoint.mlmon.n).toBeGreaterThan(0);
+      expect(endpoint.raw.n).toBeGreaterThan(0);
+      expect(positive(endpoint.mlmon.p50)).toBe(true);
+      expect(positive(endpoint.mlmon.p99)).toBe(true);
+      expect(positive(endpoint.speedupP50)).toBe(true);
+    }
+  });
+
+  it('samples the service RSS under ingest', () => {
+    expect(results.memory.samples.length).toBeGreaterThan(0);
+    expect(positive(results.memory.maxMb)).toBe(true);
+    expect(results.memory.ingested.singles + results.memory.ingested.batchRows).toBeGreaterThan(0);
+  });
+
+  it('renders the report against the goals of issue 6', () => {
+    expect(markdown).toContain('| goal (issue 6) | measured | status |');
+    expect(markdown).toContain('/api/ml-monitoring/summary');
+    expect(existsSync(buildDir)).toBe(true);
+  });
+});
