@@ -16,10 +16,16 @@ function ajvWith(options: ConstructorParameters<typeof Ajv>[0]): Ajv {
  * and every error is reported so that a rejected batch lists each bad row. Query strings are text,
  * so they are coerced.
  */
+const bodyAjv = ajvWith({ coerceTypes: false, allErrors: true });
+const queryAjv = ajvWith({ coerceTypes: true, allErrors: false });
+
 export function installValidators(app: FastifyInstance): void {
-  const body = ajvWith({ coerceTypes: false, allErrors: true });
-  const query = ajvWith({ coerceTypes: true, allErrors: false });
-  app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? body : query).compile(schema));
+  app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? bodyAjv : queryAjv).compile(schema));
+}
+
+/** The body validator, for payloads validated outside Fastify's request cycle (NDJSON lines). */
+export function compileBodyValidator(schema: object) {
+  return bodyAjv.compile(schema);
 }
 
 export interface FieldProblem {
@@ -51,11 +57,8 @@ function problemOf(error: FastifySchemaValidationError | ErrorObject, bodyIsArra
   return { ...(index === undefined ? {} : { index }), field, message };
 }
 
-export function describeValidation(
-  errors: FastifySchemaValidationError[],
-  context: string,
-  bodyIsArray: boolean,
-): { message: string; details: FieldProblem[] } {
+/** One problem per distinct (row, field, message), in the validator's order. */
+export function fieldProblems(errors: (FastifySchemaValidationError | ErrorObject)[], bodyIsArray: boolean): FieldProblem[] {
   const seen = new Set<string>();
   const problems: FieldProblem[] = [];
   for (const error of errors) {
@@ -66,6 +69,15 @@ export function describeValidation(
     seen.add(key);
     problems.push(problem);
   }
+  return problems;
+}
+
+export function describeValidation(
+  errors: FastifySchemaValidationError[],
+  context: string,
+  bodyIsArray: boolean,
+): { message: string; details: FieldProblem[] } {
+  const problems = fieldProblems(errors, bodyIsArray);
   const listed = problems.slice(0, MAX_LISTED);
   const part = context === 'querystring' ? 'query' : context;
   const where = (p: FieldProblem) =>

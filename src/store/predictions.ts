@@ -1,4 +1,8 @@
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { TransactionSql } from 'postgres';
 import type { Sql } from '../db/connect.js';
+import { copyLines } from '../db/copy-text.js';
 import type { PredictionInput } from '../validate/prediction.js';
 import { lockBookings } from './booking-locks.js';
 import { factsOf, labelOf, RollupDeltas, type ErrorRules, type PredictionFactsRow } from './contribution.js';
@@ -24,6 +28,58 @@ export function attributeInserts(predictions: PredictionInput[], returnedRequest
   });
 }
 
+/** The columns written per prediction, in order: one list for every transport. */
+const STORED_COLUMNS = [
+  ['booking_id', 'bigint'],
+  ['driver_id', 'bigint'],
+  ['request_id', 'text'],
+  ['predicted_delay_minutes', 'float8'],
+  ['confidence', 'float8'],
+  ['risk_level', 'text'],
+  ['contributing_factors', 'jsonb'],
+  ['model_version', 'text'],
+  ['prediction_time_ms', 'float8'],
+  ['feature_flag_enabled', 'boolean'],
+  ['traffic_percentage', 'int'],
+  ['actual_delay_minutes', 'float8'],
+  ['actual_pickup_at', 'timestamptz'],
+  ['actual_dropoff_at', 'timestamptz'],
+  ['prediction_error', 'float8'],
+  ['is_accurate', 'boolean'],
+  ['created_at', 'timestamptz'],
+] as const;
+type StoredRow = Record<(typeof STORED_COLUMNS)[number][0], unknown>;
+
+const NAMES = STORED_COLUMNS.map(([name]) => name).join(', ');
+const DEFINITIONS = STORED_COLUMNS.map(([name, type]) => `${name} ${type}`).join(', ');
+const SELECTED = NAMES.replace('created_at', 'coalesce(created_at, now())');
+
+/** From this many rows on, rows travel by COPY (cheaper to parse than one large JSON value). */
+export const COPY_FROM_ROWS = 500;
+
+type InsertedRow = PredictionFactsRow & { request_id: string | null };
+
+/**
+ * Inserts rows in input order, skipping request_ids already stored. Large inputs are streamed
+ * with COPY into a transaction-scoped staging table first.
+ */
+async function insertRows(tx: TransactionSql, rows: StoredRow[]): Promise<InsertedRow[]> {
+  let source;
+  if (rows.length >= COPY_FROM_ROWS) {
+    await tx.unsafe(`create temp table ml_prediction_staging (${DEFINITIONS}) on commit drop`);
+    const copy = await tx.unsafe(`copy ml_prediction_staging (${NAMES}) from stdin`).writable();
+    await pipeline(Readable.from(copyLines(rows, STORED_COLUMNS.map(([name]) => name))), copy);
+    source = tx`ml_prediction_staging`;
+  } else {
+    source = tx`jsonb_to_recordset(${JSON.stringify(rows)}::text::jsonb) as p(${tx.unsafe(DEFINITIONS)})`;
+  }
+  return tx<InsertedRow[]>`
+    insert into ml_prediction (${tx.unsafe(NAMES)})
+    select ${tx.unsafe(SELECTED)} from ${source}
+    on conflict (request_id) where request_id is not null do nothing
+    returning request_id, created_at, model_version, predicted_delay_minutes, confidence, prediction_time_ms, actual_delay_minutes`;
+}
+
 interface ActualRow {
   booking_id: number;
   actual_delay_minutes: number;
@@ -46,8 +102,9 @@ export async function storePredictions(sql: Sql, predictions: PredictionInput[],
       from ml_actual where booking_id = any(${[...new Set(bookingIds)]}::bigint[])`) {
       actuals.set(row.booking_id, row);
     }
-    const rows = predictions.map((p) => {
+    const rows = predictions.map((p): StoredRow => {
       const actual = actuals.get(p.booking_id);
+      const label = actual ? labelOf(p.predicted_delay_minutes, actual.actual_delay_minutes, rules) : undefined;
       return {
         booking_id: p.booking_id,
         driver_id: p.driver_id ?? null,
@@ -64,27 +121,11 @@ export async function storePredictions(sql: Sql, predictions: PredictionInput[],
         actual_delay_minutes: actual?.actual_delay_minutes ?? null,
         actual_pickup_at: actual?.actual_pickup_at ?? null,
         actual_dropoff_at: actual?.actual_dropoff_at ?? null,
-        ...(actual ? labelOf(p.predicted_delay_minutes, actual.actual_delay_minutes, rules) : {}),
+        prediction_error: label?.prediction_error ?? null,
+        is_accurate: label?.is_accurate ?? null,
       };
     });
-    const inserted = await tx<(PredictionFactsRow & { request_id: string | null })[]>`
-      insert into ml_prediction (
-        booking_id, driver_id, request_id, predicted_delay_minutes, confidence, risk_level,
-        contributing_factors, model_version, prediction_time_ms, feature_flag_enabled,
-        traffic_percentage, actual_delay_minutes, actual_pickup_at, actual_dropoff_at,
-        prediction_error, is_accurate, created_at)
-      select booking_id, driver_id, request_id, predicted_delay_minutes, confidence, risk_level,
-        contributing_factors, model_version, prediction_time_ms, feature_flag_enabled,
-        traffic_percentage, actual_delay_minutes, actual_pickup_at, actual_dropoff_at,
-        prediction_error, is_accurate, coalesce(created_at, now())
-      from jsonb_to_recordset(${JSON.stringify(rows)}::text::jsonb) as p(
-        booking_id bigint, driver_id bigint, request_id text, predicted_delay_minutes float8,
-        confidence float8, risk_level text, contributing_factors jsonb, model_version text,
-        prediction_time_ms float8, feature_flag_enabled boolean, traffic_percentage int,
-        actual_delay_minutes float8, actual_pickup_at timestamptz, actual_dropoff_at timestamptz,
-        prediction_error float8, is_accurate boolean, created_at timestamptz)
-      on conflict (request_id) where request_id is not null do nothing
-      returning request_id, created_at, model_version, predicted_delay_minutes, confidence, prediction_time_ms, actual_delay_minutes`;
+    const inserted = await insertRows(tx, rows);
     const deltas = new RollupDeltas();
     for (const row of inserted) deltas.addPrediction(factsOf(row), rules);
     await applyRollupDeltas(tx, deltas.sorted());

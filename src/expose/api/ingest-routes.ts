@@ -1,3 +1,4 @@
+import type { Readable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
@@ -5,24 +6,40 @@ import { storePredictions } from '../../store/predictions.js';
 import { GroupCommit } from '../../store/group-commit.js';
 import { storeActuals } from '../../store/actuals.js';
 import { recordFailures } from '../../store/feature-flags.js';
-import { invalidField } from '../../server/errors.js';
+import { invalidField, RequestProblem } from '../../server/errors.js';
+import { compileBodyValidator, fieldProblems } from '../../server/validation.js';
+import { ndjsonLines } from '../../validate/ndjson.js';
 import { MAX_FUTURE_SKEW_MS, ModelVersion, Text } from '../../validate/limits.js';
-import { IngestResultSchema, PredictionBodySchema, type PredictionInput } from '../../validate/prediction.js';
+import { IngestResultSchema, PredictionBodySchema, PredictionInputSchema, type PredictionInput } from '../../validate/prediction.js';
 import { ActualBodySchema, ActualResultSchema } from '../../validate/actual.js';
 import { errorResponses } from './schemas.js';
 import type { ApiOptions } from './options.js';
 
+const latencyFacts = (p: PredictionInput) => ({ model_version: p.model_version ?? 'unknown', prediction_time_ms: p.prediction_time_ms ?? null });
+
 const asList = <T>(body: T | T[]): T[] => (Array.isArray(body) ? body : [body]);
+
+const FUTURE_MESSAGE = 'must not be more than 5 minutes in the future';
+const isInFuture = (p: PredictionInput) => p.created_at !== undefined && Date.parse(p.created_at) > Date.now() + MAX_FUTURE_SKEW_MS;
 
 /** Rules a JSON schema cannot state: a backfill timestamp may not lie in the future. */
 function assertNotInFuture(predictions: PredictionInput[], isBatch: boolean): void {
-  const latest = Date.now() + MAX_FUTURE_SKEW_MS;
   predictions.forEach((p, index) => {
-    if (p.created_at !== undefined && Date.parse(p.created_at) > latest) {
-      throw invalidField('body', 'created_at', 'must not be more than 5 minutes in the future', isBatch ? index : undefined);
-    }
+    if (isInFuture(p)) throw invalidField('body', 'created_at', FUTURE_MESSAGE, isBatch ? index : undefined);
   });
 }
+
+/** NDJSON bulk loads: rows per transaction, the longest line accepted, the errors listed. */
+const BULK_CHUNK_ROWS = 5000;
+const BULK_MAX_LINE_BYTES = 64 * 1024;
+const BULK_MAX_LISTED_ERRORS = 1000;
+
+const BulkResultSchema = Type.Object({
+  accepted: Type.Integer(),
+  duplicates: Type.Integer(),
+  rejected: Type.Integer({ description: 'lines not stored; their first 1000 problems are listed in errors' }),
+  errors: Type.Array(Type.Object({ line: Type.Integer(), field: Type.String(), message: Type.String() })),
+});
 
 /** Large batches are welcome on the write routes (10,000 predictions are a few MB). */
 const WRITE_BODY_LIMIT = 32 * 1024 * 1024;
@@ -48,8 +65,79 @@ export async function ingestRoutes(app: FastifyInstance, { sql, rules, guards, e
       const predictions = asList(request.body);
       assertNotInFuture(predictions, Array.isArray(request.body));
       const { accepted, duplicates, stored } = await predictionWriter.submit(predictions);
-      exporter.predictionsStored(stored.map((p) => ({ model_version: p.model_version ?? 'unknown', prediction_time_ms: p.prediction_time_ms ?? null })));
+      exporter.predictionsStored(stored.map(latencyFacts));
       return reply.status(201).send({ accepted, duplicates });
+    },
+  );
+
+  // The stream is consumed by the handler, line by line; no body is buffered.
+  app.addContentTypeParser('application/x-ndjson', (_request, payload, done) => done(null, payload));
+  const validPrediction = compileBodyValidator(PredictionInputSchema);
+
+  api.post(
+    '/predictions/bulk',
+    {
+      preHandler: guards.ingest,
+      config: { ingest: true },
+      schema: {
+        summary: 'Bulk-load predictions from NDJSON (one prediction object per line)',
+        description:
+          'Content-Type: application/x-ndjson. Streamed with bounded memory and written with COPY in transactions of ' +
+          `${BULK_CHUNK_ROWS} rows. Valid lines are stored; invalid ones are skipped and reported by line number. ` +
+          'Idempotent by request_id: after fixing the reported lines, send the whole file again.',
+        tags: ['ingest'],
+        consumes: ['application/x-ndjson'],
+        response: { 200: BulkResultSchema, ...errorResponses },
+      },
+    },
+    async (request) => {
+      if (request.headers['content-type']?.split(';')[0]?.trim() !== 'application/x-ndjson') {
+        throw new RequestProblem(415, 'send Content-Type: application/x-ndjson (one JSON prediction per line)');
+      }
+      const result = { accepted: 0, duplicates: 0, rejected: 0, errors: [] as { line: number; field: string; message: string }[] };
+      const reject = (line: number, problems: { field: string; message: string }[]) => {
+        result.rejected++;
+        for (const { field, message } of problems) {
+          if (result.errors.length < BULK_MAX_LISTED_ERRORS) result.errors.push({ line, field, message });
+        }
+      };
+      let chunk: PredictionInput[] = [];
+      let lines = 0;
+      const flush = async () => {
+        const outcome = await predictionWriter.submit(chunk);
+        exporter.predictionsStored(outcome.stored.map(latencyFacts));
+        result.accepted += outcome.accepted;
+        result.duplicates += outcome.duplicates;
+        chunk = [];
+      };
+      for await (const entry of ndjsonLines(request.body as Readable, BULK_MAX_LINE_BYTES)) {
+        lines++;
+        if ('tooLong' in entry) {
+          reject(entry.line, [{ field: '(line)', message: `is longer than ${BULK_MAX_LINE_BYTES} bytes` }]);
+          continue;
+        }
+        let value: unknown;
+        try {
+          value = JSON.parse(entry.text);
+        } catch {
+          reject(entry.line, [{ field: '(line)', message: 'is not valid JSON' }]);
+          continue;
+        }
+        if (!validPrediction(value)) {
+          reject(entry.line, fieldProblems(validPrediction.errors ?? [], false));
+          continue;
+        }
+        const prediction = value as PredictionInput;
+        if (isInFuture(prediction)) {
+          reject(entry.line, [{ field: 'created_at', message: FUTURE_MESSAGE }]);
+          continue;
+        }
+        chunk.push(prediction);
+        if (chunk.length >= BULK_CHUNK_ROWS) await flush();
+      }
+      if (lines === 0) throw new RequestProblem(400, 'invalid body: no NDJSON lines (one prediction object per line)');
+      if (chunk.length > 0) await flush();
+      return result;
     },
   );
 

@@ -1,0 +1,44 @@
+import type { Readable } from 'node:stream';
+
+export type NdjsonLine = { line: number; text: string } | { line: number; tooLong: true };
+
+/**
+ * Splits a byte stream into lines without ever holding more than one line (at most
+ * `maxLineBytes`) plus one chunk in memory. A longer line is reported and skipped, not buffered.
+ */
+export async function* ndjsonLines(stream: Readable, maxLineBytes: number): AsyncGenerator<NdjsonLine> {
+  let parts: Buffer[] = [];
+  let size = 0;
+  let skipping = false;
+  let line = 0;
+  const finish = function* (): Generator<NdjsonLine> {
+    line++;
+    if (skipping) yield { line, tooLong: true };
+    else if (size > 0) yield { line, text: Buffer.concat(parts).toString('utf8').replace(/\r$/, '') };
+    parts = [];
+    size = 0;
+    skipping = false;
+  };
+  for await (const chunk of stream as AsyncIterable<Buffer>) {
+    let start = 0;
+    for (let newline = chunk.indexOf(10); newline !== -1; newline = chunk.indexOf(10, start)) {
+      append(chunk.subarray(start, newline));
+      yield* finish();
+      start = newline + 1;
+    }
+    append(chunk.subarray(start));
+  }
+  if (size > 0 || skipping) yield* finish();
+
+  function append(piece: Buffer): void {
+    if (skipping || piece.length === 0) return;
+    if (size + piece.length > maxLineBytes) {
+      skipping = true;
+      parts = [];
+      size = 0;
+      return;
+    }
+    parts.push(piece);
+    size += piece.length;
+  }
+}

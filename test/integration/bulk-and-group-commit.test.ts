@@ -1,0 +1,91 @@
+import { API, startTestApp, tableCounts, type TestApp } from '../support/app-harness.js';
+
+const prediction = (booking_id: number, extra: Record<string, unknown> = {}) => ({
+  booking_id,
+  predicted_delay_minutes: 4 + (booking_id % 5),
+  confidence: 0.75,
+  risk_level: 'medium',
+  model_version: 'bulk',
+  ...extra,
+});
+
+describe('NDJSON bulk load and group commit', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp();
+  });
+  afterAll(() => t.close());
+
+  const bulk = (body: string) =>
+    t.raw({
+      method: 'POST',
+      path: `${API}/predictions/bulk`,
+      body,
+      headers: { 'content-type': 'application/x-ndjson', authorization: `Bearer ${t.tokens.ingest}` },
+    });
+
+  it('stores valid lines through COPY, reports bad ones by line, and is idempotent by request_id', async () => {
+    const lines = Array.from({ length: 6000 }, (_, i) => JSON.stringify(prediction(10_000 + i, { request_id: `bulk-${i}` })));
+    lines[2] = '{"booking_id": 1,';
+    lines[4] = JSON.stringify(prediction(5, { confidence: 7, extra_field: 1 }));
+    const body = lines.join('\n') + '\n';
+    const before = await tableCounts(t.db);
+
+    const first = await bulk(body);
+    expect(first.statusCode).toBe(200);
+    const report = first.json();
+    const byLineAndField = (a: { line: number; field: string }, b: { line: number; field: string }) => a.line - b.line || a.field.localeCompare(b.field);
+    expect({ ...report, errors: [...report.errors].sort(byLineAndField) }).toEqual({
+      accepted: 5998,
+      duplicates: 0,
+      rejected: 2,
+      errors: [
+        { line: 3, field: '(line)', message: 'is not valid JSON' },
+        { line: 5, field: 'confidence', message: 'must be <= 1' },
+        { line: 5, field: 'extra_field', message: 'is not a known field' },
+      ],
+    });
+    const after = await tableCounts(t.db);
+    expect(after.predictions - before.predictions).toBe(5998);
+    expect(after.rollupPredictions - before.rollupPredictions).toBe(5998);
+
+    const again = await bulk(body);
+    expect(again.json()).toMatchObject({ accepted: 0, duplicates: 5998, rejected: 2 });
+    expect((await tableCounts(t.db)).rollupPredictions).toBe(after.rollupPredictions);
+  });
+
+  it('joins actuals that arrived before the bulk load (COPY path) with the seed\'s labels', async () => {
+    expect((await t.post(`${API}/actuals`, { booking_id: 777_001, actual_delay_minutes: 9.2 })).json()).toEqual({ updated: 0, pending: 1 });
+    const rows = [prediction(777_001, { predicted_delay_minutes: 8.5 }), ...Array.from({ length: 600 }, (_, i) => prediction(778_000 + i))];
+    expect((await bulk(rows.map((r) => JSON.stringify(r)).join('\n'))).json()).toMatchObject({ accepted: 601 });
+    const [row] = await t.db.sql`select prediction_error, is_accurate from ml_prediction where booking_id = 777001`;
+    expect(row!.prediction_error).toBeCloseTo(0.7, 12);
+    expect(row!.is_accurate).toBe(true);
+  });
+
+  it('refuses other content types and empty streams', async () => {
+    const json = await t.raw({
+      method: 'POST',
+      path: `${API}/predictions/bulk`,
+      body: JSON.stringify(prediction(1)),
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${t.tokens.ingest}` },
+    });
+    expect(json.statusCode).toBe(415);
+    expect((await bulk('\n\n')).statusCode).toBe(400);
+  });
+
+  it('answers each of many concurrent single POSTs after commit, storing each once', async () => {
+    const before = await tableCounts(t.db);
+    const ids = Array.from({ length: 200 }, (_, i) => 900_000 + i);
+    const replies = await Promise.all(
+      [...ids, ...ids.slice(0, 50)].map((id) => t.post(`${API}/predictions`, prediction(id, { request_id: `single-${id}` }))),
+    );
+    expect(replies.every((r) => r.statusCode === 201)).toBe(true);
+    const accepted = replies.reduce((sum, r) => sum + r.json().accepted, 0);
+    const duplicates = replies.reduce((sum, r) => sum + r.json().duplicates, 0);
+    expect([accepted, duplicates]).toEqual([200, 50]);
+    const after = await tableCounts(t.db);
+    expect(after.predictions - before.predictions).toBe(200);
+    expect(after.rollupPredictions - before.rollupPredictions).toBe(200);
+  });
+});

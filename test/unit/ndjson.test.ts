@@ -1,0 +1,51 @@
+import { Readable } from 'node:stream';
+import { ndjsonLines, type NdjsonLine } from '../../src/validate/ndjson.js';
+import { copyLines, copyValue } from '../../src/db/copy-text.js';
+
+async function linesOf(chunks: string[], maxLineBytes = 100): Promise<NdjsonLine[]> {
+  const out: NdjsonLine[] = [];
+  for await (const line of ndjsonLines(Readable.from(chunks.map((c) => Buffer.from(c))), maxLineBytes)) out.push(line);
+  return out;
+}
+
+describe('ndjsonLines', () => {
+  it('numbers lines as in the file, across chunk boundaries, skipping blank lines', async () => {
+    expect(await linesOf(['{"a":', '1}\n\n{"b"', ':2}\r\n', '{"c":3}'])).toEqual([
+      { line: 1, text: '{"a":1}' },
+      { line: 3, text: '{"b":2}' },
+      { line: 4, text: '{"c":3}' },
+    ]);
+  });
+
+  it('reports a line over the limit without buffering it, and goes on', async () => {
+    const long = 'x'.repeat(250);
+    expect(await linesOf(['{"a":1}\n', long.slice(0, 120), long.slice(120) + '\n{"b":2}\n'])).toEqual([
+      { line: 1, text: '{"a":1}' },
+      { line: 2, tooLong: true },
+      { line: 3, text: '{"b":2}' },
+    ]);
+  });
+
+  it('keeps multi-byte characters split between chunks intact', async () => {
+    const bytes = Buffer.from('{"r":"é€"}\n');
+    const out: NdjsonLine[] = [];
+    for await (const line of ndjsonLines(Readable.from([bytes.subarray(0, 8), bytes.subarray(8)]), 100)) out.push(line);
+    expect(out).toEqual([{ line: 1, text: '{"r":"é€"}' }]);
+  });
+});
+
+describe('COPY text encoding', () => {
+  it('escapes the characters COPY gives meaning to and writes NULL as \\N', () => {
+    expect(copyValue('a\tb\nc\\d\re')).toBe('a\\tb\\nc\\\\d\\re');
+    expect(copyValue(null)).toBe('\\N');
+    expect(copyValue(undefined)).toBe('\\N');
+    expect(copyValue(true)).toBe('t');
+    expect(copyValue(1.5)).toBe('1.5');
+    expect(copyValue({ 'k\t': 1 })).toBe('{"k\\\\t":1}');
+  });
+
+  it('joins columns with tabs and chunks lines', () => {
+    const rows = [{ a: 1, b: 'x' }, { a: 2, b: null }, { a: 3, b: 'z' }];
+    expect([...copyLines(rows, ['a', 'b'], 2)]).toEqual(['1\tx\n2\t\\N\n', '3\tz\n']);
+  });
+});
