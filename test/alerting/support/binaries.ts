@@ -1,0 +1,84 @@
+import { access, constants } from 'node:fs/promises';
+import path from 'node:path';
+
+/** The real Prometheus tools the alerting tests run. */
+export interface AlertingBinaries {
+  prometheus: string;
+  promtool: string;
+  alertmanager: string;
+  amtool: string;
+}
+
+/** Names to look for on PATH; Debian renames the Alertmanager binary. */
+const CANDIDATES: Record<keyof AlertingBinaries, readonly string[]> = {
+  prometheus: ['prometheus'],
+  promtool: ['promtool'],
+  alertmanager: ['prometheus-alertmanager', 'alertmanager'],
+  amtool: ['amtool'],
+};
+
+export const INSTALL_HINT =
+  'Install them with: sudo apt-get update && sudo apt-get install -y prometheus prometheus-alertmanager ' +
+  '(Debian/Ubuntu), or put prometheus, promtool, alertmanager and amtool from https://prometheus.io/download/ on PATH.';
+
+async function onPath(name: string): Promise<string | undefined> {
+  for (const directory of (process.env.PATH ?? '').split(path.delimiter).filter(Boolean)) {
+    const candidate = path.join(directory, name);
+    try {
+      await access(candidate, constants.X_OK);
+      return candidate;
+    } catch {
+      // not in this directory
+    }
+  }
+  return undefined;
+}
+
+export interface BinaryLookup {
+  binaries: Partial<AlertingBinaries>;
+  /** Tools not found, by the names tried. */
+  missing: string[];
+}
+
+export async function locateBinaries(): Promise<BinaryLookup> {
+  const binaries: Partial<AlertingBinaries> = {};
+  const missing: string[] = [];
+  for (const [tool, names] of Object.entries(CANDIDATES) as [keyof AlertingBinaries, readonly string[]][]) {
+    let found: string | undefined;
+    for (const name of names) {
+      found ??= await onPath(name);
+    }
+    if (found) binaries[tool] = found;
+    else missing.push(names.join(' or '));
+  }
+  return { binaries, missing };
+}
+
+const isCi = (): boolean => process.env.CI === 'true' || process.env.CI === '1';
+
+/**
+ * `describe` for suites that need the real binaries. When one is missing: in CI the suite fails
+ * (a check must never pass by not running); elsewhere it is skipped with a loud warning.
+ */
+export function describeWithBinaries(
+  title: string,
+  lookup: BinaryLookup,
+  body: (binaries: AlertingBinaries) => void,
+): void {
+  if (lookup.missing.length === 0) {
+    describe(title, () => body(lookup.binaries as AlertingBinaries));
+    return;
+  }
+  const message = `Missing ${lookup.missing.join(', ')}. ${INSTALL_HINT}`;
+  if (isCi()) {
+    describe(title, () => {
+      it('has the Prometheus and Alertmanager binaries installed (required when CI=true)', () => {
+        throw new Error(message);
+      });
+    });
+    return;
+  }
+  const banner = '!'.repeat(100);
+  console.warn(`\n${banner}\n  SKIPPING "${title}": ${message}\n${banner}\n`);
+  describe.skip(title, () => body(lookup.binaries as AlertingBinaries));
+}
