@@ -57,7 +57,7 @@ export async function readWindow(sql: Sql, query: WindowQuery): Promise<VersionS
       select model_version, ${stepOf('bucket')} as step, predictions, confidence_sum, latency_count,
              latency_sum_ms, labelled, accurate, anomalies, error_abs_sum, error_sq_sum, actual_mean, actual_m2
       from ml_rollup_minute
-      where bucket >= ${isoMicros(buckets.start)}::timestamptz and bucket < ${isoMicros(buckets.end)}::timestamptz
+      where bucket >= ${isoMicros(buckets.start)}::text::timestamptz and bucket < ${isoMicros(buckets.end)}::text::timestamptz
         ${versionFilter}
       union all
       select model_version, ${stepOf('created_at')}, 1, confidence, (prediction_time_ms is not null)::int,
@@ -65,8 +65,8 @@ export async function readWindow(sql: Sql, query: WindowQuery): Promise<VersionS
              coalesce(is_accurate, false)::int, coalesce(prediction_error > ${query.anomalyThresholdMinutes}, false)::int,
              coalesce(prediction_error, 0), coalesce(prediction_error ^ 2, 0), coalesce(actual_delay_minutes, 0), 0
       from ml_prediction
-      where ((created_at >= ${isoMicros(left.start)}::timestamptz and created_at < ${isoMicros(left.end)}::timestamptz)
-          or (created_at >= ${isoMicros(right.start)}::timestamptz and created_at < ${isoMicros(right.end)}::timestamptz))
+      where ((created_at >= ${isoMicros(left.start)}::text::timestamptz and created_at < ${isoMicros(left.end)}::text::timestamptz)
+          or (created_at >= ${isoMicros(right.start)}::text::timestamptz and created_at < ${isoMicros(right.end)}::text::timestamptz))
         ${versionFilter}
     ), centre as (
       select model_version, step, sum(labelled * actual_mean) / nullif(sum(labelled), 0) as mean

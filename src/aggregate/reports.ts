@@ -1,4 +1,5 @@
 import type { Sql } from '../db/connect.js';
+import { FLEET } from '../validate/limits.js';
 import type { ErrorRules } from '../store/contribution.js';
 import { metricsOf, type QualityMetrics } from './metrics.js';
 import { EMPTY_AGGREGATE, mergeAll, type Aggregate } from './moments.js';
@@ -15,7 +16,6 @@ export interface DailyReport extends MetricsReport {
   date: string;
 }
 
-export const FLEET = 'all';
 
 const isoOf = (us: number) => new Date(Math.floor(us / MICROS_PER_MS)).toISOString();
 
@@ -28,12 +28,15 @@ function report(aggregate: Aggregate, range: Range): MetricsReport {
   };
 }
 
+/** A version filter: absent or 'all' is the whole fleet. */
+const onlyVersion = (modelVersion: string | undefined) => (modelVersion === undefined || modelVersion === FLEET ? undefined : [modelVersion]);
+
 /** Exact metrics of predictions created in (fromUs, toUs], for one version or the fleet. */
 export async function metricsBetween(sql: Sql, rules: ErrorRules, fromUs: number, toUs: number, modelVersion?: string): Promise<MetricsReport> {
   const range = openClosed(fromUs, toUs);
   const parts = await readWindow(sql, {
     range,
-    modelVersions: modelVersion === undefined ? undefined : [modelVersion],
+    modelVersions: onlyVersion(modelVersion),
     anomalyThresholdMinutes: rules.anomalyThresholdMinutes,
   });
   // Report the window as the user asked for it, (from, to], not the half-open internals.
@@ -47,7 +50,7 @@ export async function dailyMetrics(sql: Sql, rules: ErrorRules, days: number, no
   const parts = await readWindow(sql, {
     range: { start: firstDay, end: nowUs + 1 },
     stepUs: DAY_US,
-    modelVersions: modelVersion === undefined ? undefined : [modelVersion],
+    modelVersions: onlyVersion(modelVersion),
     anomalyThresholdMinutes: rules.anomalyThresholdMinutes,
   });
   const byDay = groupBySteps(parts);
@@ -76,8 +79,8 @@ export interface Timeseries {
 
 /**
  * Metrics per step bucket over (fromUs, toUs]: buckets [k·step, (k+1)·step) aligned to the epoch,
- * the first and last clipped to the range; every bucket is exact. One series for the fleet, or one
- * per requested version.
+ * the first and last clipped to the range; every bucket is exact. One series per requested name,
+ * 'all' (the default) being the fleet.
  */
 export async function timeseries(
   sql: Sql,
@@ -88,7 +91,9 @@ export async function timeseries(
   modelVersions?: string[],
 ): Promise<Timeseries[]> {
   const range = openClosed(fromUs, toUs);
-  const parts = await readWindow(sql, { range, stepUs, modelVersions, anomalyThresholdMinutes: rules.anomalyThresholdMinutes });
+  const names = modelVersions ?? [FLEET];
+  const filter = names.includes(FLEET) ? undefined : names;
+  const parts = await readWindow(sql, { range, stepUs, modelVersions: filter, anomalyThresholdMinutes: rules.anomalyThresholdMinutes });
   const firstStep = Math.floor(range.start / stepUs);
   const lastStep = Math.floor((range.end - 1) / stepUs);
   const series = (name: string, bySteps: Map<number, Aggregate>): Timeseries => ({
@@ -98,8 +103,7 @@ export async function timeseries(
       return { time: isoOf(Math.max(step * stepUs, fromUs)), ...metricsOf(bySteps.get(step) ?? EMPTY_AGGREGATE) };
     }),
   });
-  if (!modelVersions) return [series(FLEET, groupBySteps(parts))];
-  return modelVersions.map((version) => series(version, groupBySteps(parts.filter((p) => p.modelVersion === version))));
+  return names.map((name) => series(name, groupBySteps(name === FLEET ? parts : parts.filter((p) => p.modelVersion === name))));
 }
 
 /** Per-version aggregates of a window plus the fleet total under the name 'all'. */

@@ -40,7 +40,11 @@ export function microsOf(date: Date): number {
   return date.getTime() * MICROS_PER_MS;
 }
 
-/** ISO-8601 with microseconds, for passing exact bounds to PostgreSQL. */
+/**
+ * ISO-8601 with microseconds, for passing exact bounds to PostgreSQL. Send it as text
+ * (`${iso}::text::timestamptz`): a parameter typed timestamptz is rounded to milliseconds by the
+ * driver's Date serialisation.
+ */
 export function isoMicros(us: number): string {
   const ms = Math.floor(us / MICROS_PER_MS);
   const rest = us - ms * MICROS_PER_MS;

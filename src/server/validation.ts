@@ -54,6 +54,7 @@ function problemOf(error: FastifySchemaValidationError | ErrorObject, bodyIsArra
   let message = error.message ?? 'is invalid';
   if (params.additionalProperty !== undefined) message = 'is not a known field';
   if (params.missingProperty !== undefined) message = 'is required';
+  if (error.keyword === 'not') message = 'is a reserved value';
   return { ...(index === undefined ? {} : { index }), field, message };
 }
 

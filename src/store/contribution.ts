@@ -78,38 +78,45 @@ export interface BucketDelta {
 }
 
 /**
- * Sums contributions per (minute bucket, model version), sorted so that concurrent writers
- * lock rollup rows in the same order (no deadlocks).
+ * Sums contributions per (minute bucket, model version). Additions and removals are kept apart:
+ * a correction's removal and addition cancel in the counts, and a merged delta with a labelled
+ * count of 0 could not carry the shift of the mean and M2. Applying all additions, then all
+ * removals, is exact.
  */
 export class RollupDeltas {
-  private readonly byKey = new Map<string, BucketDelta>();
+  private readonly added = new Map<string, BucketDelta>();
+  private readonly removed = new Map<string, BucketDelta>();
 
-  add(p: PredictionFacts, delta: Aggregate): void {
+  private static collect(into: Map<string, BucketDelta>, p: PredictionFacts, contribution: Aggregate): void {
     const bucketUs = floorTo(p.createdAtUs, MINUTE_US);
     const key = `${bucketUs}\u0000${p.modelVersion}`;
-    const existing = this.byKey.get(key);
-    this.byKey.set(key, {
+    const existing = into.get(key);
+    into.set(key, {
       bucketUs,
       modelVersion: p.modelVersion,
-      delta: existing ? merge(existing.delta, delta) : delta,
+      delta: existing ? merge(existing.delta, contribution) : contribution,
     });
   }
 
   /** A new prediction: its whole contribution. */
   addPrediction(p: PredictionFacts, rules: ErrorRules): void {
-    this.add(p, contributionOf(p, rules));
+    RollupDeltas.collect(this.added, p, contributionOf(p, rules));
   }
 
   /** An actual set or replaced: the new contribution replaces the old one, never adds to it. */
   addRelabel(p: PredictionFacts, newActual: number, rules: ErrorRules): void {
-    const before = contributionOf(p, rules);
-    const after = contributionOf({ ...p, actualDelayMinutes: newActual }, rules);
-    this.add(p, merge(after, negate(before)));
+    RollupDeltas.collect(this.added, { ...p, actualDelayMinutes: newActual }, contributionOf({ ...p, actualDelayMinutes: newActual }, rules));
+    RollupDeltas.collect(this.removed, p, contributionOf(p, rules));
   }
 
+  /**
+   * The deltas in the order they must be applied: additions, then negated removals, each part
+   * sorted so that concurrent writers lock rollup rows in the same order (no deadlocks).
+   */
   sorted(): BucketDelta[] {
-    return [...this.byKey.values()].sort(
-      (a, b) => a.bucketUs - b.bucketUs || (a.modelVersion < b.modelVersion ? -1 : a.modelVersion > b.modelVersion ? 1 : 0),
-    );
+    const byBucket = (a: BucketDelta, b: BucketDelta) =>
+      a.bucketUs - b.bucketUs || (a.modelVersion < b.modelVersion ? -1 : a.modelVersion > b.modelVersion ? 1 : 0);
+    const removals = [...this.removed.values()].map((d) => ({ ...d, delta: negate(d.delta) }));
+    return [...[...this.added.values()].sort(byBucket), ...removals.sort(byBucket)];
   }
 }

@@ -34,6 +34,6 @@ export async function recordFailures(sql: Sql, count: number, modelVersion: stri
 export async function failuresSince(sql: Sql, sinceUs: number): Promise<number> {
   const [row] = await sql<{ failures: number }[]>`
     select coalesce(sum(failures), 0)::float8 as failures from ml_request_failure_minute
-    where bucket >= date_trunc('minute', ${isoMicros(sinceUs)}::timestamptz)`;
+    where bucket >= date_trunc('minute', ${isoMicros(sinceUs)}::text::timestamptz)`;
   return row?.failures ?? 0;
 }

@@ -1,5 +1,6 @@
 import type { Sql } from '../db/connect.js';
 import { isoMicros, type Range } from '../aggregate/window.js';
+import { FLEET } from '../validate/limits.js';
 
 export interface StoredPrediction {
   id: number;
@@ -52,6 +53,10 @@ const COLUMNS = `id, booking_id, driver_id, request_id, predicted_delay_minutes,
 
 type Row = StoredPrediction & { created_us: number };
 
+/** Absent or 'all' (the fleet) filters nothing. */
+const versionFilter = (sql: Sql, modelVersion: string | undefined) =>
+  modelVersion === undefined || modelVersion === FLEET ? sql`` : sql`and model_version = ${modelVersion}`;
+
 function pageOf(rows: Row[], limit: number): Page {
   const page = rows.slice(0, limit);
   const last = page[page.length - 1];
@@ -67,8 +72,8 @@ export async function recentPredictions(sql: Sql, options: { limit: number; afte
   const rows = await sql<Row[]>`
     select ${sql.unsafe(COLUMNS)} from ml_prediction
     where true
-      ${after ? sql`and (created_at, id) < (${isoMicros(after.createdUs)}::timestamptz, ${after.id})` : sql``}
-      ${modelVersion === undefined ? sql`` : sql`and model_version = ${modelVersion}`}
+      ${after ? sql`and (created_at, id) < (${isoMicros(after.createdUs)}::text::timestamptz, ${after.id})` : sql``}
+      ${versionFilter(sql, modelVersion)}
     order by created_at desc, id desc
     limit ${limit + 1}`;
   return pageOf(rows, limit);
@@ -82,9 +87,9 @@ export async function anomalies(
   const { range, thresholdMinutes, limit, modelVersion } = options;
   const rows = await sql<Row[]>`
     select ${sql.unsafe(COLUMNS)} from ml_prediction
-    where created_at >= ${isoMicros(range.start)}::timestamptz and created_at < ${isoMicros(range.end)}::timestamptz
+    where created_at >= ${isoMicros(range.start)}::text::timestamptz and created_at < ${isoMicros(range.end)}::text::timestamptz
       and prediction_error > ${thresholdMinutes}
-      ${modelVersion === undefined ? sql`` : sql`and model_version = ${modelVersion}`}
+      ${versionFilter(sql, modelVersion)}
     order by created_at desc, id desc
     limit ${limit}`;
   return pageOf(rows, limit).predictions;
@@ -99,6 +104,6 @@ export async function totalPredictions(sql: Sql): Promise<number> {
 export async function modelVersionsSince(sql: Sql, sinceUs: number): Promise<string[]> {
   const rows = await sql<{ model_version: string }[]>`
     select distinct model_version from ml_rollup_minute
-    where bucket >= ${isoMicros(sinceUs)}::timestamptz and predictions > 0 order by model_version`;
+    where bucket >= ${isoMicros(sinceUs)}::text::timestamptz and predictions > 0 order by model_version`;
   return rows.map((r) => r.model_version);
 }

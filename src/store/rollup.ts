@@ -3,11 +3,28 @@ import { isoMicros } from '../aggregate/window.js';
 import type { BucketDelta } from './contribution.js';
 
 /**
- * Applies deltas to the per-minute rollup inside the writer's transaction. The moments merge in
- * SQL is the same Chan merge as aggregate/moments.ts (signed counts remove contributions).
+ * Applies deltas, in order, to the per-minute rollup inside the writer's transaction. One upsert
+ * cannot touch a row twice, so a bucket that comes again (a correction's removal after its
+ * addition) starts the next pass.
  */
 export async function applyRollupDeltas(tx: TransactionSql, deltas: BucketDelta[]): Promise<void> {
-  if (deltas.length === 0) return;
+  let pass: BucketDelta[] = [];
+  const keys = new Set<string>();
+  for (const delta of deltas) {
+    const key = `${delta.bucketUs}\u0000${delta.modelVersion}`;
+    if (keys.has(key)) {
+      await upsert(tx, pass);
+      pass = [];
+      keys.clear();
+    }
+    keys.add(key);
+    pass.push(delta);
+  }
+  if (pass.length > 0) await upsert(tx, pass);
+}
+
+/** The moments merge in SQL is the Chan merge of aggregate/moments.ts (signed counts remove). */
+async function upsert(tx: TransactionSql, deltas: BucketDelta[]): Promise<void> {
   const rows = deltas.map(({ bucketUs, modelVersion, delta: d }) => ({
     bucket: isoMicros(bucketUs),
     model_version: modelVersion,

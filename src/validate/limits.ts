@@ -10,5 +10,8 @@ export const Id = () => Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTE
 export const DelayMinutes = () => Type.Number({ minimum: -1_000_000, maximum: 1_000_000 });
 export const Timestamp = () => Type.String({ format: 'date-time', maxLength: 40 });
 export const ModelVersion = () => Text(50);
+/** 'all' names the whole fleet (in the API and the gauges' model_version label), never a model. */
+export const FLEET = 'all';
+export const StoredModelVersion = () => Type.String({ maxLength: 50, pattern: NO_NUL, not: { const: FLEET } });
 /** Backfilled timestamps may not lie further ahead than this (clock skew), or windows would lie. */
 export const MAX_FUTURE_SKEW_MS = 5 * 60_000;

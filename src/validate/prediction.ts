@@ -1,5 +1,5 @@
 import { Type, type Static } from 'typebox';
-import { DelayMinutes, Id, ModelVersion, Text, Timestamp } from './limits.js';
+import { DelayMinutes, Id, StoredModelVersion, Text, Timestamp } from './limits.js';
 
 export const MAX_BATCH = 10_000;
 
@@ -22,7 +22,7 @@ export const PredictionInputSchema = Type.Object(
         },
       ),
     ),
-    model_version: Type.Optional(ModelVersion()),
+    model_version: Type.Optional(StoredModelVersion()),
     prediction_time_ms: Type.Optional(Type.Number({ minimum: 0, maximum: 3_600_000 })),
     feature_flag_enabled: Type.Optional(Type.Boolean()),
     traffic_percentage: Type.Optional(Type.Integer({ minimum: 0, maximum: 100 })),

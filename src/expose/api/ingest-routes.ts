@@ -9,7 +9,7 @@ import { recordFailures } from '../../store/feature-flags.js';
 import { invalidField, RequestProblem } from '../../server/errors.js';
 import { compileBodyValidator, fieldProblems } from '../../server/validation.js';
 import { ndjsonLines } from '../../validate/ndjson.js';
-import { MAX_FUTURE_SKEW_MS, ModelVersion, Text } from '../../validate/limits.js';
+import { MAX_FUTURE_SKEW_MS, StoredModelVersion, Text } from '../../validate/limits.js';
 import { IngestResultSchema, PredictionBodySchema, PredictionInputSchema, type PredictionInput } from '../../validate/prediction.js';
 import { ActualBodySchema, ActualResultSchema } from '../../validate/actual.js';
 import { errorResponses } from './schemas.js';
@@ -172,7 +172,7 @@ export async function ingestRoutes(app: FastifyInstance, { sql, rules, guards, e
         body: Type.Object(
           {
             count: Type.Optional(Type.Integer({ minimum: 1, maximum: 1_000_000, default: 1 })),
-            model_version: Type.Optional(ModelVersion()),
+            model_version: Type.Optional(StoredModelVersion()),
             reason: Type.Optional(Text(200)),
           },
           { additionalProperties: false },

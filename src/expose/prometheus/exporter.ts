@@ -2,7 +2,8 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import type { Sql } from '../../db/connect.js';
 import { metricsOf } from '../../aggregate/metrics.js';
 import { EMPTY_AGGREGATE, type Aggregate } from '../../aggregate/moments.js';
-import { windowByVersion, FLEET } from '../../aggregate/reports.js';
+import { windowByVersion } from '../../aggregate/reports.js';
+import { FLEET } from '../../validate/limits.js';
 import { HOUR_US, DAY_US, MICROS_PER_MS, openClosed } from '../../aggregate/window.js';
 import type { ErrorRules } from '../../store/contribution.js';
 import { readFlags } from '../../store/feature-flags.js';
