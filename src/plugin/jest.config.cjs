@@ -1,5 +1,5 @@
-// Two projects: fast unit tests in jsdom, and the contract test in node against the real service
-// (its global setup starts PostgreSQL and the service, so it only runs when that project does).
+// Two projects: unit tests, and the contract test against the real service (its global setup
+// starts PostgreSQL and the service, so that only happens when the contract project runs).
 const swcTransform = [
   '@swc/jest',
   {
@@ -20,23 +20,29 @@ const shared = {
   moduleFileExtensions: ['ts', 'tsx', 'js', 'mjs', 'cjs', 'jsx', 'json'],
 };
 
+// Grafana's packages expect a browser (window, document) even where no component renders, so both
+// projects run in jsdom; the contract suite talks to the service through node:http.
+const browserLike = {
+  testEnvironment: 'jsdom',
+  setupFilesAfterEnv: ['<rootDir>/tests/setup/jsdom.ts'],
+  moduleNameMapper: {
+    '\\.(css|scss|sass)$': '<rootDir>/tests/setup/style-stub.js',
+    '^react-inlinesvg$': '<rootDir>/tests/setup/inline-svg-stub.js',
+  },
+};
+
 module.exports = {
   projects: [
     {
       ...shared,
+      ...browserLike,
       displayName: 'unit',
-      testEnvironment: 'jsdom',
       roots: ['<rootDir>/src'],
-      setupFilesAfterEnv: ['<rootDir>/tests/setup/jsdom.ts'],
-      moduleNameMapper: {
-        '\\.(css|scss|sass)$': '<rootDir>/tests/setup/style-stub.js',
-        '^react-inlinesvg$': '<rootDir>/tests/setup/inline-svg-stub.js',
-      },
     },
     {
       ...shared,
+      ...browserLike,
       displayName: 'contract',
-      testEnvironment: 'node',
       roots: ['<rootDir>/tests/contract'],
       globalSetup: '<rootDir>/tests/contract/global-setup.mjs',
       globalTeardown: '<rootDir>/tests/contract/global-teardown.mjs',

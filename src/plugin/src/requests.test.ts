@@ -27,9 +27,11 @@ describe('parseModelVersions', () => {
     expect(parseModelVersions('v1, v2,v1,,v3 ')).toEqual(['v1', 'v2', 'v3']);
   });
 
-  it('reads the fleet marker (a custom All value) as the whole fleet', () => {
+  it('reads * (a custom All value) and "all" (the exporter\'s fleet label) as the whole fleet', () => {
     expect(parseModelVersions('*')).toEqual([]);
     expect(parseModelVersions('v1,*')).toEqual([]);
+    expect(parseModelVersions('all')).toEqual([]);
+    expect(parseModelVersions('v1, all')).toEqual([]);
   });
 });
 

@@ -29,8 +29,12 @@ export const MAX_DAYS = 366;
 const MINUTE_MS = 60_000;
 const DAY_MS = 86_400_000;
 
-/** Stands for "the whole fleet" among model versions, e.g. as a variable's custom All value. */
-export const FLEET_MARKER = '*';
+/**
+ * Values that stand for "the whole fleet" among model versions: `*` (e.g. a variable's custom All
+ * value) and `all`, the name the service's Prometheus gauges and `/timeseries` give the fleet, so a
+ * variable filled from `label_values(..., model_version)` works here too.
+ */
+export const FLEET_MARKERS: readonly string[] = ['*', 'all'];
 
 /**
  * Splits an interpolated model version filter into versions; an empty list means the whole fleet.
@@ -38,7 +42,7 @@ export const FLEET_MARKER = '*';
  */
 export function parseModelVersions(value: string | undefined): string[] {
   const versions = [...new Set((value ?? '').split(',').map((part) => part.trim()).filter(Boolean))];
-  return versions.includes(FLEET_MARKER) ? [] : versions;
+  return versions.some((version) => FLEET_MARKERS.includes(version)) ? [] : versions;
 }
 
 /**

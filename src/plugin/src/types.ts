@@ -41,8 +41,8 @@ export interface MlmonQuery extends DataQuery {
   queryType?: QueryType;
   /**
    * Model version filter: empty for the whole fleet, a version, a comma-separated list, or a template
-   * variable such as `$model_version`. A `*` among the values (e.g. the variable's custom "All" value)
-   * also means the whole fleet.
+   * variable such as `$model_version`. A `*` (e.g. the variable's custom "All" value) or `all` (the
+   * fleet's name in the service's Prometheus labels) among the values also means the whole fleet.
    */
   modelVersion?: string;
   /** Metric fields to return (timeseries, window, daily); empty returns them all. */

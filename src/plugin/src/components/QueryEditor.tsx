@@ -99,7 +99,7 @@ export function QueryEditor({ datasource, query, onChange, onRunQuery }: Props) 
           <InlineField
             label="Model version"
             labelWidth={LABEL_WIDTH}
-            tooltip="Empty for the whole fleet; a version, a comma-separated list, or a variable such as $model_version"
+            tooltip="Empty (or all, or *) for the whole fleet; a version, a comma-separated list, or a variable such as $model_version"
           >
             <Combobox<string>
               id={`mlmon-model-version-${query.refId}`}

@@ -4,7 +4,7 @@ import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createWriteStream, existsSync } from 'node:fs';
 import { chmod, mkdtemp, readFile } from 'node:fs/promises';
-import { request } from 'node:http';
+import { get } from 'node:http';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -28,7 +28,7 @@ function freePort() {
 
 function readyzStatus(baseUrl) {
   return new Promise((resolve) => {
-    const req = request(`${baseUrl}/readyz`, { timeout: 2000 }, (res) => {
+    const req = get(`${baseUrl}/readyz`, { timeout: 2000 }, (res) => {
       res.resume();
       resolve(res.statusCode);
     });
