@@ -215,14 +215,43 @@ describe('bad query parameters: 4xx naming the parameter, never 5xx', () => {
   it.each(readCases.map((c) => [c.name, c] as const))('%s', async (_name, c) => check(c, false));
 });
 
+// Valid by the schema (delays in -1e6..1e6), yet PostgreSQL raises "value out of range:
+// underflow" when the rollup or a window squares a difference that rounds to 0.
+describe('tiny but valid numbers', () => {
+  it('an actual of 1e-200 for a booking whose minute already has a labelled prediction: 200', async () => {
+    await t.post(`${API}/predictions`, [
+      { ...good, booking_id: 61, model_version: 'tiny' },
+      { ...good, booking_id: 62, model_version: 'tiny' },
+    ]);
+    expect((await t.post(`${API}/actuals`, { booking_id: 61, actual_delay_minutes: 0 })).statusCode).toBe(200);
+    const res = await t.post(`${API}/actuals`, { booking_id: 62, actual_delay_minutes: 1e-200 });
+    expect({ status: res.statusCode, body: res.body.slice(0, 200) }).toEqual({ status: 200, body: expect.any(String) });
+  });
+
+  it('a pending actual of 5e-324 (the smallest double) does not make its booking\'s predictions fail', async () => {
+    await t.post(`${API}/predictions`, { ...good, booking_id: 63, model_version: 'tiny-pending' }); // the minute's rollup row exists
+    expect((await t.post(`${API}/actuals`, { booking_id: 64, actual_delay_minutes: 5e-324 })).json()).toEqual({ updated: 0, pending: 1 });
+    await t.post(`${API}/actuals`, { booking_id: 63, actual_delay_minutes: 0 });
+    const res = await t.post(`${API}/predictions`, { ...good, booking_id: 64, model_version: 'tiny-pending' });
+    expect({ status: res.statusCode, body: res.body.slice(0, 200) }).toEqual({ status: 201, body: expect.any(String) });
+  });
+
+  it('a prediction error of 1e-170 in a window edge: /metrics still answers', async () => {
+    await t.post(`${API}/predictions`, { ...good, booking_id: 65, predicted_delay_minutes: 1e-170, model_version: 'tiny-error' });
+    await t.post(`${API}/actuals`, { booking_id: 65, actual_delay_minutes: 0 });
+    const res = await t.get(`${API}/metrics?model_version=tiny-error`);
+    expect({ status: res.statusCode, body: res.body.slice(0, 200) }).toEqual({ status: 200, body: expect.any(String) });
+  });
+});
+
 describe('after all of it', () => {
   it('the service is still up and the data untouched', async () => {
     expect((await t.get('/healthz', null)).statusCode).toBe(200);
     expect((await t.get('/readyz', null)).statusCode).toBe(200);
-    const m = (await t.get(`${API}/metrics`)).json();
-    // the one valid write among the cases (SQL-looking risk_level, stored as text) and the seed row
-    expect(m).toMatchObject({ predictions: 2, count: 1, mae: 7 });
-    const stored = (await t.get(`${API}/predictions?limit=1`)).json();
-    expect(stored[0].risk_level).toBe("'; DROP--");
+    // the seed row and the one valid write among the cases (SQL-looking risk_level, stored as text)
+    const m2 = (await t.get(`${API}/metrics?model_version=v1`)).json();
+    expect(m2).toMatchObject({ predictions: 1, count: 1, mae: 7 });
+    const stored = (await t.get(`${API}/predictions?model_version=unknown&limit=1000`)).json();
+    expect(stored.map((p: { risk_level: string }) => p.risk_level)).toContain("'; DROP--");
   });
 });
