@@ -1,5 +1,6 @@
-// Two projects: unit tests, and the contract test against the real service (its global setup
-// starts PostgreSQL and the service, so that only happens when the contract project runs).
+// Three projects: unit tests; the contract test against the real service (its global setup starts
+// PostgreSQL and the service, so that only happens when the contract project runs); and checks of
+// the built dist/ folder (npm test builds first).
 const swcTransform = [
   '@swc/jest',
   {
@@ -46,6 +47,12 @@ module.exports = {
       roots: ['<rootDir>/tests/contract'],
       globalSetup: '<rootDir>/tests/contract/global-setup.mjs',
       globalTeardown: '<rootDir>/tests/contract/global-teardown.mjs',
+    },
+    {
+      ...shared,
+      ...browserLike,
+      displayName: 'dist',
+      roots: ['<rootDir>/tests/dist'],
     },
   ],
 };
