@@ -5,6 +5,7 @@ import type { Sql } from './db/connect.js';
 import type { ErrorRules } from './store/contribution.js';
 import { accessGuards } from './server/auth.js';
 import { installErrorHandler } from './server/errors.js';
+import { installJsonBodyParser } from './server/json-body.js';
 import { installValidators } from './server/validation.js';
 import { healthRoutes } from './server/health.js';
 import type { Tokens } from './server/tokens.js';
@@ -34,6 +35,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   });
   // JSON only: a text/plain body is a client mistake (415), not a string to validate.
   app.removeContentTypeParser('text/plain');
+  installJsonBodyParser(app);
   installValidators(app);
   installErrorHandler(app);
 

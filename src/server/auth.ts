@@ -20,8 +20,9 @@ function bearerOf(request: FastifyRequest): string | undefined {
 }
 
 /**
- * Builds the preHandler for each access level: ingest may read too; the metrics token (when set)
- * opens /metrics only. Tokens are never logged (the logger redacts the header).
+ * Builds the onRequest hook for each access level: ingest may read too; the metrics token (when
+ * set) opens /metrics only. It runs before the body is read or validated, so a request without a
+ * valid token gets 401 whatever it carries. Tokens are never logged (the logger redacts them).
  */
 export function accessGuards(tokens: Tokens): Record<Access, (request: FastifyRequest, reply: FastifyReply) => Promise<void>> {
   const ingest = digest(tokens.ingest);

@@ -1,6 +1,7 @@
 import { Ajv, type ErrorObject } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import type { FastifyInstance, FastifySchemaValidationError } from 'fastify';
+import { MIN_MAGNITUDE, STORABLE_TEXT } from '../validate/limits.js';
 
 // ajv-formats is CommonJS with a default export.
 const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
@@ -8,6 +9,12 @@ const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
 function ajvWith(options: ConstructorParameters<typeof Ajv>[0]): Ajv {
   const ajv = new Ajv({ strict: false, useDefaults: true, removeAdditional: false, ...options });
   addFormats(ajv);
+  ajv.addKeyword({
+    keyword: 'minMagnitude',
+    type: 'number',
+    schemaType: 'number',
+    validate: (minimum: number, value: number) => value === 0 || Math.abs(value) >= minimum,
+  });
   return ajv;
 }
 
@@ -55,6 +62,8 @@ function problemOf(error: FastifySchemaValidationError | ErrorObject, bodyIsArra
   if (params.additionalProperty !== undefined) message = 'is not a known field';
   if (params.missingProperty !== undefined) message = 'is required';
   if (error.keyword === 'not') message = 'is a reserved value';
+  if (error.keyword === 'minMagnitude') message = `must be 0 or at least ${MIN_MAGNITUDE} in magnitude`;
+  if (error.keyword === 'pattern' && params.pattern === STORABLE_TEXT) message = 'must not contain NUL characters or unpaired surrogates (invalid Unicode)';
   return { ...(index === undefined ? {} : { index }), field, message };
 }
 

@@ -77,7 +77,12 @@ export class GroupCommit {
     try {
       result = await this.write(group.flatMap((w) => w.predictions));
     } catch (error) {
-      for (const waiting of group) waiting.reject(error);
+      if (group.length === 1) {
+        group[0]!.reject(error);
+        return;
+      }
+      // One request's failure must not fail its neighbours: retry each on its own.
+      for (const waiting of group) await this.commit([waiting]);
       return;
     }
     let offset = 0;

@@ -41,7 +41,8 @@ export function encodeCursor(position: Position): string {
 
 /** Null when the text is not a cursor this service produced. */
 export function decodeCursor(cursor: string): Position | null {
-  const match = /^(\d{1,17}):(\d{1,16})$/.exec(Buffer.from(cursor, 'base64url').toString());
+  // Microseconds are negative before 1970 (backfilled history).
+  const match = /^(-?\d{1,17}):(\d{1,16})$/.exec(Buffer.from(cursor, 'base64url').toString());
   if (!match) return null;
   return { createdUs: Number(match[1]), id: Number(match[2]) };
 }

@@ -1,17 +1,32 @@
 import { Type } from 'typebox';
 
-/** PostgreSQL rejects NUL in text and jsonb: refuse it at the door with a 400, not a 500. */
-const NO_NUL = '^[^\\u0000]*$';
+/**
+ * PostgreSQL rejects NUL and unpaired UTF-16 surrogates (invalid Unicode) in text and jsonb:
+ * refuse them at the door with a 400, not a 500. (ajv compiles patterns with the `u` flag, where
+ * a surrogate range only matches unpaired halves.)
+ */
+export const STORABLE_TEXT = '^[^\\u0000\\uD800-\\uDFFF]*$';
 
-export const Text = (maxLength: number) => Type.String({ maxLength, pattern: NO_NUL });
+export const Text = (maxLength: number, minLength = 0) => Type.String({ minLength, maxLength, pattern: STORABLE_TEXT });
+/**
+ * Non-zero numbers smaller than this are refused: their squares (in RMSE, R² and the rollup
+ * merge) would underflow, which PostgreSQL reports as an error. Nothing measured in minutes,
+ * milliseconds or probabilities is that small.
+ */
+export const MIN_MAGNITUDE = 1e-100;
+const measure = (minimum: number, maximum: number) => Type.Number({ minimum, maximum, minMagnitude: MIN_MAGNITUDE });
+export const Confidence = () => measure(0, 1);
+export const LatencyMs = () => measure(0, 3_600_000);
+
 /** Ids are stored as bigint but travel as JSON numbers: keep them exact. */
 export const Id = () => Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER });
 /** Delays in minutes, positive (late) or negative (early); bounded so sums stay meaningful. */
-export const DelayMinutes = () => Type.Number({ minimum: -1_000_000, maximum: 1_000_000 });
-export const Timestamp = () => Type.String({ format: 'date-time', maxLength: 40 });
+export const DelayMinutes = () => measure(-1_000_000, 1_000_000);
+/** PostgreSQL has no year 0: the earliest storable instant is the start of year 1. */
+export const Timestamp = () => Type.String({ format: 'date-time', maxLength: 40, formatMinimum: '0001-01-01T00:00:00Z' });
 export const ModelVersion = () => Text(50);
 /** 'all' names the whole fleet (in the API and the gauges' model_version label), never a model. */
 export const FLEET = 'all';
-export const StoredModelVersion = () => Type.String({ maxLength: 50, pattern: NO_NUL, not: { const: FLEET } });
+export const StoredModelVersion = () => Type.String({ maxLength: 50, pattern: STORABLE_TEXT, not: { const: FLEET } });
 /** Backfilled timestamps may not lie further ahead than this (clock skew), or windows would lie. */
 export const MAX_FUTURE_SKEW_MS = 5 * 60_000;

@@ -1,5 +1,5 @@
 import { Type, type Static } from 'typebox';
-import { DelayMinutes, Id, StoredModelVersion, Text, Timestamp } from './limits.js';
+import { Confidence, DelayMinutes, Id, LatencyMs, StoredModelVersion, Text, Timestamp } from './limits.js';
 
 export const MAX_BATCH = 10_000;
 
@@ -7,10 +7,10 @@ export const PredictionInputSchema = Type.Object(
   {
     booking_id: Id(),
     predicted_delay_minutes: DelayMinutes(),
-    confidence: Type.Number({ minimum: 0, maximum: 1 }),
-    risk_level: Type.String({ minLength: 1, maxLength: 20, pattern: '^[^\\u0000]*$' }),
+    confidence: Confidence(),
+    risk_level: Text(20, 1),
     driver_id: Type.Optional(Id()),
-    request_id: Type.Optional(Type.String({ minLength: 1, maxLength: 100, pattern: '^[^\\u0000]*$' })),
+    request_id: Type.Optional(Text(100, 1)),
     contributing_factors: Type.Optional(
       Type.Object(
         {},
@@ -23,7 +23,7 @@ export const PredictionInputSchema = Type.Object(
       ),
     ),
     model_version: Type.Optional(StoredModelVersion()),
-    prediction_time_ms: Type.Optional(Type.Number({ minimum: 0, maximum: 3_600_000 })),
+    prediction_time_ms: Type.Optional(LatencyMs()),
     feature_flag_enabled: Type.Optional(Type.Boolean()),
     traffic_percentage: Type.Optional(Type.Integer({ minimum: 0, maximum: 100 })),
     created_at: Type.Optional(Timestamp()),

@@ -75,7 +75,9 @@ export async function startServiceProcess(options: { databaseUrl?: string; env?:
   const baseUrl = `http://127.0.0.1:${port}`;
   const stop = async (signal: NodeJS.Signals = 'SIGTERM') => {
     if (child.exitCode === null && child.signalCode === null) child.kill(signal);
-    const code = await Promise.race([exited, new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), 20_000))]);
+    let timer: NodeJS.Timeout | undefined;
+    const code = await Promise.race([exited, new Promise<'timeout'>((r) => (timer = setTimeout(() => r('timeout'), 20_000)))]);
+    clearTimeout(timer);
     if (code === 'timeout') {
       child.kill('SIGKILL');
       await exited;

@@ -91,3 +91,30 @@ describe('GroupCommit', () => {
     await expect(commit.submit([prediction(2)])).resolves.toMatchObject({ accepted: 1 });
   });
 });
+
+describe('GroupCommit isolation', () => {
+  it('fails only the request whose rows the database refuses, not the others of its group', async () => {
+    const calls: number[][] = [];
+    let release: () => void = () => {};
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const commit = new GroupCommit(
+      async (predictions) => {
+        calls.push(predictions.map((p) => p.booking_id));
+        if (calls.length === 1) await gate;
+        if (predictions.some((p) => p.booking_id === 666)) throw new Error('invalid input value');
+        return { inserted: predictions.map(() => true) };
+      },
+      { concurrency: 1 },
+    );
+    const blocker = commit.submit([prediction(1)]);
+    const good = commit.submit([prediction(2)]);
+    const bad = commit.submit([prediction(666)]);
+    const alsoGood = commit.submit([prediction(3)]);
+    release();
+    await blocker;
+    await expect(good).resolves.toMatchObject({ accepted: 1 });
+    await expect(bad).rejects.toThrow('invalid input value');
+    await expect(alsoGood).resolves.toMatchObject({ accepted: 1 });
+    expect(calls).toEqual([[1], [2, 666, 3], [2], [666], [3]]);
+  });
+});

@@ -12,14 +12,14 @@ export async function flagRoutes(app: FastifyInstance, { sql, guards }: ApiOptio
 
   api.get(
     '/feature-flags',
-    { preHandler: guards.read, schema: { summary: 'The ML rollout flag', tags: ['feature flags'], response: { 200: FlagsSchema, ...errorResponses } } },
+    { onRequest: guards.read, schema: { summary: 'The ML rollout flag', tags: ['feature flags'], response: { 200: FlagsSchema, ...errorResponses } } },
     async () => readFlags(sql),
   );
 
   api.put(
     '/feature-flags',
     {
-      preHandler: guards.ingest,
+      onRequest: guards.ingest,
       schema: {
         summary: 'Turn ML on/off and set its traffic share (the seed\'s activate_ml)',
         tags: ['feature flags'],
@@ -39,7 +39,7 @@ export async function flagRoutes(app: FastifyInstance, { sql, guards }: ApiOptio
   api.get(
     '/feature-flags/decision',
     {
-      preHandler: guards.read,
+      onRequest: guards.read,
       schema: {
         summary: 'Whether a booking is served by the ML model under the current rollout',
         description: 'Deterministic: the same booking gets the same answer at a given percentage, and keeps it when the percentage rises.',

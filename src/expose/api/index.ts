@@ -21,7 +21,7 @@ export async function monitoringApi(app: FastifyInstance, { sql, rules, guards, 
   app.get(
     '/info',
     {
-      preHandler: options.guards.read,
+      onRequest: options.guards.read,
       schema: {
         summary: 'Service and API version (the Grafana plugin\'s health check)',
         tags: ['service'],

@@ -46,7 +46,7 @@ const WRITE_BODY_LIMIT = 32 * 1024 * 1024;
 
 export async function ingestRoutes(app: FastifyInstance, { sql, rules, guards, exporter }: ApiOptions): Promise<void> {
   const api = app.withTypeProvider<TypeBoxTypeProvider>();
-  const write = { preHandler: guards.ingest, bodyLimit: WRITE_BODY_LIMIT, config: { ingest: true } };
+  const write = { onRequest: guards.ingest, bodyLimit: WRITE_BODY_LIMIT, config: { ingest: true } };
   const predictionWriter = new GroupCommit((predictions) => storePredictions(sql, predictions, rules));
 
   api.post(
@@ -77,7 +77,7 @@ export async function ingestRoutes(app: FastifyInstance, { sql, rules, guards, e
   api.post(
     '/predictions/bulk',
     {
-      preHandler: guards.ingest,
+      onRequest: guards.ingest,
       config: { ingest: true },
       schema: {
         summary: 'Bulk-load predictions from NDJSON (one prediction object per line)',

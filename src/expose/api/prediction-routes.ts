@@ -10,7 +10,7 @@ import type { ApiOptions } from './options.js';
 
 export async function predictionRoutes(app: FastifyInstance, { sql, rules, guards }: ApiOptions): Promise<void> {
   const api = app.withTypeProvider<TypeBoxTypeProvider>();
-  const read = { preHandler: guards.read };
+  const read = { onRequest: guards.read };
 
   api.get(
     '/predictions',

@@ -6,7 +6,7 @@ import { DAY_US, MICROS_PER_MS, MINUTE_US } from '../../aggregate/window.js';
 import { failuresSince, readFlags } from '../../store/feature-flags.js';
 import { modelVersionsSince, totalPredictions } from '../../store/read-predictions.js';
 import { invalidField } from '../../server/errors.js';
-import { ModelVersion, Timestamp } from '../../validate/limits.js';
+import { ModelVersion, Text, Timestamp } from '../../validate/limits.js';
 import { DailySchema, MetricsSchema, ModelVersionQuery, QualityFields, WindowQuery, errorResponses } from './schemas.js';
 import { nowMicros, parseWindow } from './window-params.js';
 import type { ApiOptions } from './options.js';
@@ -16,7 +16,7 @@ const MAX_POINTS = 11_000;
 
 export async function qualityRoutes(app: FastifyInstance, { sql, rules, guards }: ApiOptions): Promise<void> {
   const api = app.withTypeProvider<TypeBoxTypeProvider>();
-  const read = { preHandler: guards.read };
+  const read = { onRequest: guards.read };
 
   api.get(
     '/metrics',
@@ -68,7 +68,7 @@ export async function qualityRoutes(app: FastifyInstance, { sql, rules, guards }
             from: Timestamp(),
             to: Timestamp(),
             step: Type.Integer({ minimum: 60, maximum: 366 * 86400, multipleOf: 60, default: 60, description: 'seconds' }),
-            model_version: Type.Optional(Type.String({ maxLength: 2000 })),
+            model_version: Type.Optional(Text(2000)),
           },
           { additionalProperties: false },
         ),

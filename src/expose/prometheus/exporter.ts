@@ -69,6 +69,11 @@ export class Exporter {
 
   constructor(private readonly options: ExporterOptions) {
     collectDefaultMetrics({ register: this.registry });
+    // Gauges named like counters break the naming convention (promtool check metrics flags them);
+    // nodejs_active_{handles,requests,resources} report the same numbers by type.
+    for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) {
+      this.registry.removeSingleMetric(name);
+    }
     this.requests.inc({ outcome: 'success' }, 0);
     this.requests.inc({ outcome: 'failure' }, 0);
   }

@@ -50,7 +50,7 @@ async function prometheusPlugin(app: FastifyInstance, { exporter, guard }: Prome
   app.get(
     '/metrics',
     {
-      preHandler: guard,
+      onRequest: guard,
       schema: {
         summary: 'Prometheus exposition',
         description: 'Quality gauges per window and model version, ingest counters, HTTP and process metrics.',
