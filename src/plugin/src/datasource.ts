@@ -91,7 +91,7 @@ export class MlmonDataSource extends DataSourceApi<MlmonQuery, MlmonDataSourceOp
         errors.push({ refId: queries[index]?.refId, message: reason instanceof Error ? reason.message : String(reason) });
       }
     });
-    return errors.length > 0 ? { data, errors, error: errors[0] } : { data };
+    return errors.length > 0 ? { data, errors } : { data };
   }
 
   private async runQuery(query: MlmonQuery, context: QueryContext, requestId: string): Promise<DataFrame[]> {

@@ -2,10 +2,7 @@ import { isFetchError } from '@grafana/runtime';
 
 /** A failed service request, with a message that tells the user what to change. */
 export class MlmonRequestError extends Error {
-  constructor(
-    message: string,
-    readonly status?: number,
-  ) {
+  constructor(message: string) {
     super(message);
     this.name = 'MlmonRequestError';
   }
@@ -40,23 +37,20 @@ export function describeRequestFailure(error: unknown, path: string, serviceUrl:
     return new MlmonRequestError(
       'The read token was rejected by the mlmon service (HTTP 401). Enter the service\'s read token ' +
         '(MLMON_READ_TOKEN) under "Read token" in the data source settings and save.',
-      status,
     );
   }
   if (!fromService && (status <= 0 || UNREACHABLE_STATUSES.has(status))) {
     return new MlmonRequestError(
       `Grafana could not reach the mlmon service at ${where} (HTTP ${status}). Check the URL, that the ` +
         'service is running, and that the Grafana server (not only your browser) can connect to it.',
-      status,
     );
   }
   if (status === 404 && !fromService) {
     return new MlmonRequestError(
       `${where} answered but has no mlmon API at ${path} (HTTP 404). The URL must be the service's base ` +
         'URL, e.g. http://mlmon:8080, without /api/ml-monitoring.',
-      status,
     );
   }
   const detail = fromService ? data.message : error.statusText || error.message || 'no details';
-  return new MlmonRequestError(`The mlmon service answered HTTP ${status} to ${path}: ${detail}`, status);
+  return new MlmonRequestError(`The mlmon service answered HTTP ${status} to ${path}: ${detail}`);
 }

@@ -48,7 +48,7 @@ function metricField(metric: MetricDefinition, values: Array<number | null>, mod
  * One wide time series frame per series: a bucket start time field and one field per metric.
  * `fleet` tells that no version was requested: the service then names its single series "all".
  */
-export function timeseriesFrames(response: TimeseriesResponse, refId: string, requested: MetricName[] | undefined, fleet: boolean): DataFrame[] {
+function timeseriesFrames(response: TimeseriesResponse, refId: string, requested: MetricName[] | undefined, fleet: boolean): DataFrame[] {
   const metrics = selectMetrics(requested);
   return response.series.map((series) => {
     const modelVersion = fleet ? undefined : series.model_version;
@@ -70,7 +70,7 @@ export function timeseriesFrames(response: TimeseriesResponse, refId: string, re
 }
 
 /** A single row of metrics over the whole panel range, the shape stat and gauge panels expect. */
-export function windowFrame(metrics: MetricsObject, refId: string, requested?: MetricName[], modelVersion?: string): DataFrame {
+function windowFrame(metrics: MetricsObject, refId: string, requested?: MetricName[], modelVersion?: string): DataFrame {
   return createDataFrame({
     refId,
     name: modelVersion ?? FLEET_NAME,
@@ -83,7 +83,7 @@ export function windowFrame(metrics: MetricsObject, refId: string, requested?: M
  * One row per UTC day. When `keepWithin` is given (the panel range, because the days were derived
  * from it), days that do not overlap that range are dropped: `/daily` always ends today.
  */
-export function dailyFrame(
+function dailyFrame(
   days: DailyMetricsObject[],
   refId: string,
   requested?: MetricName[],
@@ -175,7 +175,7 @@ function summaryField(name: string, displayName: string, type: FieldType, value:
 }
 
 /** One row with the totals, the feature flag, and every metric over 24 h and 7 d (`mae_24h`, `mae_7d`, ...). */
-export function summaryFrame(summary: SummaryResponse, refId: string): DataFrame {
+function summaryFrame(summary: SummaryResponse, refId: string): DataFrame {
   const flags = summary.feature_flags;
   const windowFields = (suffix: '24h' | '7d', label: string, metrics: MetricsObject) =>
     METRICS.map((metric) =>

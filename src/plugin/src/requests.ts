@@ -21,10 +21,10 @@ export interface QueryContext {
 /** `GET /timeseries` returns at most this many points per series. */
 export const MAX_POINTS_PER_SERIES = 11_000;
 export const DEFAULT_PREDICTIONS_LIMIT = 100;
-export const MAX_PREDICTIONS_LIMIT = 1000;
+const MAX_PREDICTIONS_LIMIT = 1000;
 export const DEFAULT_ANOMALIES_LIMIT = 1000;
-export const MAX_ANOMALIES_LIMIT = 10_000;
-export const MAX_DAYS = 366;
+const MAX_ANOMALIES_LIMIT = 10_000;
+const MAX_DAYS = 366;
 
 const MINUTE_MS = 60_000;
 const DAY_MS = 86_400_000;
@@ -34,7 +34,7 @@ const DAY_MS = 86_400_000;
  * value) and `all`, the name the service's Prometheus gauges and `/timeseries` give the fleet, so a
  * variable filled from `label_values(..., model_version)` works here too.
  */
-export const FLEET_MARKERS: readonly string[] = ['*', 'all'];
+const FLEET_MARKERS: readonly string[] = ['*', 'all'];
 
 /**
  * Splits an interpolated model version filter into versions; an empty list means the whole fleet.
