@@ -215,32 +215,57 @@ describe('bad query parameters: 4xx naming the parameter, never 5xx', () => {
   it.each(readCases.map((c) => [c.name, c] as const))('%s', async (_name, c) => check(c, false));
 });
 
-// Valid by the schema (delays in -1e6..1e6), yet PostgreSQL raises "value out of range:
-// underflow" when the rollup or a window squares a difference that rounds to 0.
-describe('tiny but valid numbers', () => {
-  it('an actual of 1e-200 for a booking whose minute already has a labelled prediction: 200', async () => {
+// Non-zero numbers whose squares underflow (|x| < ~1e-154) made PostgreSQL raise "value out of
+// range: underflow" in the rollup merge and in window reads: a 500 on the request, and a pending
+// actual of that size poisoned its booking's later predictions. Either refusing them (400 naming
+// the field) or storing them is acceptable; a 5xx, or a poisoned booking or window, is not.
+describe('tiny numbers', () => {
+  const notServerError = (res: Reply, what: string) => expect({ what, status: res.statusCode < 500 ? 'not 5xx' : `${res.statusCode} ${res.body.slice(0, 200)}` }).toEqual({ what, status: 'not 5xx' });
+  const refusedNaming = (res: Reply, field: string) => {
+    if (res.statusCode >= 400) expect(namesField(res, field)).toBe(true);
+  };
+
+  it('an actual of 1e-200 for a booking whose minute already has a labelled prediction', async () => {
     await t.post(`${API}/predictions`, [
       { ...good, booking_id: 61, model_version: 'tiny' },
       { ...good, booking_id: 62, model_version: 'tiny' },
     ]);
     expect((await t.post(`${API}/actuals`, { booking_id: 61, actual_delay_minutes: 0 })).statusCode).toBe(200);
     const res = await t.post(`${API}/actuals`, { booking_id: 62, actual_delay_minutes: 1e-200 });
-    expect({ status: res.statusCode, body: res.body.slice(0, 200) }).toEqual({ status: 200, body: expect.any(String) });
+    notServerError(res, 'actual 1e-200');
+    refusedNaming(res, 'actual_delay_minutes');
+    expect((await t.get(`${API}/metrics?model_version=tiny`)).statusCode).toBe(200);
   });
 
   it('a pending actual of 5e-324 (the smallest double) does not make its booking\'s predictions fail', async () => {
     await t.post(`${API}/predictions`, { ...good, booking_id: 63, model_version: 'tiny-pending' }); // the minute's rollup row exists
-    expect((await t.post(`${API}/actuals`, { booking_id: 64, actual_delay_minutes: 5e-324 })).json()).toEqual({ updated: 0, pending: 1 });
     await t.post(`${API}/actuals`, { booking_id: 63, actual_delay_minutes: 0 });
+    const actual = await t.post(`${API}/actuals`, { booking_id: 64, actual_delay_minutes: 5e-324 });
+    notServerError(actual, 'pending actual 5e-324');
+    refusedNaming(actual, 'actual_delay_minutes');
     const res = await t.post(`${API}/predictions`, { ...good, booking_id: 64, model_version: 'tiny-pending' });
     expect({ status: res.statusCode, body: res.body.slice(0, 200) }).toEqual({ status: 201, body: expect.any(String) });
   });
 
   it('a prediction error of 1e-170 in a window edge: /metrics still answers', async () => {
-    await t.post(`${API}/predictions`, { ...good, booking_id: 65, predicted_delay_minutes: 1e-170, model_version: 'tiny-error' });
+    const res = await t.post(`${API}/predictions`, { ...good, booking_id: 65, predicted_delay_minutes: 1e-170, model_version: 'tiny-error' });
+    notServerError(res, 'predicted 1e-170');
+    refusedNaming(res, 'predicted_delay_minutes');
     await t.post(`${API}/actuals`, { booking_id: 65, actual_delay_minutes: 0 });
-    const res = await t.get(`${API}/metrics?model_version=tiny-error`);
-    expect({ status: res.statusCode, body: res.body.slice(0, 200) }).toEqual({ status: 200, body: expect.any(String) });
+    const metrics = await t.get(`${API}/metrics?model_version=tiny-error`);
+    expect({ status: metrics.statusCode, body: metrics.body.slice(0, 200) }).toEqual({ status: 200, body: expect.any(String) });
+    expect((await t.get(`${API}/metrics`)).statusCode).toBe(200);
+  });
+
+  it.each([
+    ['predicted_delay_minutes', 1e-160],
+    ['confidence', 5e-324],
+    ['prediction_time_ms', 1e-300],
+  ])('%s = %s: never a 5xx', async (fieldName, value) => {
+    const res = await t.post(`${API}/predictions`, { ...good, booking_id: 66, model_version: 'tiny-fields', [fieldName]: value });
+    notServerError(res, `${fieldName}=${value}`);
+    refusedNaming(res, fieldName);
+    expect((await t.get(`${API}/metrics?model_version=tiny-fields`)).statusCode).toBe(200);
   });
 });
 
