@@ -1,6 +1,8 @@
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
+import helmet from '@fastify/helmet';
+import cors from '@fastify/cors';
 import type { Sql } from './db/connect.js';
 import type { ErrorRules } from './store/contribution.js';
 import { accessGuards } from './server/auth.js';
@@ -19,6 +21,8 @@ export interface AppOptions {
   rules: ErrorRules;
   metricsCacheSeconds: number;
   version: string;
+  /** Origins allowed by CORS; empty: no cross-origin browser access. */
+  corsOrigins?: string[];
   logger?: FastifyServerOptions['logger'];
 }
 
@@ -47,6 +51,11 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     onRefreshError: (error) => app.log.warn({ err: error }, 'could not refresh the quality gauges; serving the last values'),
   });
 
+  // An API behind Grafana's proxy: strict security headers; the docs page sets its own CSP.
+  await app.register(helmet, { contentSecurityPolicy: false });
+  if (options.corsOrigins?.length) {
+    await app.register(cors, { origin: options.corsOrigins, methods: ['GET', 'POST', 'PUT'], allowedHeaders: ['authorization', 'content-type'] });
+  }
   await app.register(swagger, {
     openapi: {
       info: { title: 'mlmon', description: 'Monitoring API for ML predictions', version: options.version },
@@ -54,7 +63,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       security: [{ bearer: [] }],
     },
   });
-  await app.register(swaggerUi, { routePrefix: '/docs' });
+  await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true });
   await app.register(prometheus, { exporter, guard: guards.metrics });
   await app.register(healthRoutes, { sql: options.sql });
   await app.register(monitoringApi, {

@@ -13,6 +13,8 @@ export interface Config {
   /** How long /metrics may serve gauge values before reading the database again. */
   metricsCacheSeconds: number;
   logLevel: string;
+  /** Browser origins allowed to call the API directly; none by default (Grafana calls server-side). */
+  corsOrigins: string[];
 }
 
 export class ConfigError extends Error {
@@ -67,7 +69,11 @@ export function loadConfig(env: Env = process.env): Config {
     anomalyThresholdMinutes: number('MLMON_ANOMALY_THRESHOLD_MINUTES', 5, (n) => n > 0, 'a number of minutes > 0'),
     metricsCacheSeconds: number('MLMON_METRICS_CACHE_SECONDS', 5, (n) => n >= 0 && n <= 300, 'a number of seconds from 0 to 300'),
     logLevel,
+    corsOrigins: (text('MLMON_CORS_ORIGINS') ?? '').split(',').map((o) => o.trim()).filter(Boolean),
   };
+  for (const origin of config.corsOrigins) {
+    if (!/^https?:\/\/[^/\s]+$/.test(origin)) problems.push(`MLMON_CORS_ORIGINS: "${origin}" must be an origin like https://grafana.example.com (no path)`);
+  }
   if (config.ingestToken !== undefined && config.ingestToken === config.readToken) {
     problems.push('MLMON_READ_TOKEN must differ from MLMON_INGEST_TOKEN (the read token must not allow writes)');
   }

@@ -65,6 +65,7 @@ async function main(): Promise<void> {
     },
     metricsCacheSeconds: config.metricsCacheSeconds,
     version: SERVICE_VERSION,
+    corsOrigins: config.corsOrigins,
     logger: { level: config.logLevel, redact: ['req.headers.authorization'] },
   });
 

@@ -13,6 +13,8 @@ export interface EmbeddedDatabase {
 export interface EmbeddedOptions {
   /** Folder holding the cluster (created on first start, reused afterwards). */
   dataDir: string;
+  /** Fixed port (e.g. to restart a cluster where its clients expect it); default: a free one. */
+  port?: number;
   log?: (line: string) => void;
 }
 
@@ -78,14 +80,14 @@ async function assertReachableByPostgresUser(dir: string): Promise<void> {
  * initialising it on first use. Works as root: the package then runs PostgreSQL as a `postgres`
  * OS user, which it creates when missing. Listens on loopback only, on a free port.
  */
-export async function startEmbeddedPostgres({ dataDir, log = () => {} }: EmbeddedOptions): Promise<EmbeddedDatabase> {
+export async function startEmbeddedPostgres({ dataDir, port: fixedPort, log = () => {} }: EmbeddedOptions): Promise<EmbeddedDatabase> {
   const EmbeddedPostgres = await importWithoutSignalHandlers();
   const root = path.resolve(dataDir);
   await mkdir(root, { recursive: true });
   await assertReachableByPostgresUser(root);
   const databaseDir = path.join(root, 'pg');
   const password = await clusterPassword(root);
-  const port = await freePort();
+  const port = fixedPort ?? (await freePort());
   const cluster = new EmbeddedPostgres({
     databaseDir,
     user: 'postgres',
