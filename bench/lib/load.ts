@@ -23,7 +23,7 @@ export const nowNs = () => process.hrtime.bigint();
 export const msSince = (start: bigint) => Number(process.hrtime.bigint() - start) / 1e6;
 
 /** Times `fn` repeatedly within bounds; returns the samples in ms. */
-export async function sampleLatency(fn: () => Promise<unknown>, bounds: Bounds): Promise<LatencySummary> {
+async function collect(fn: () => Promise<unknown>, bounds: Bounds): Promise<number[]> {
   const samples: number[] = [];
   const started = nowNs();
   while (samples.length < bounds.maxSamples) {
@@ -34,7 +34,36 @@ export async function sampleLatency(fn: () => Promise<unknown>, bounds: Bounds):
     await fn();
     samples.push(msSince(t));
   }
-  return latencySummary(samples);
+  return samples;
+}
+
+export async function sampleLatency(fn: () => Promise<unknown>, bounds: Bounds): Promise<LatencySummary> {
+  return latencySummary(await collect(fn, bounds));
+}
+
+/**
+ * Two measurements side by side: `blocks` alternating slices of each (a, b, a, b, ...), so that
+ * a burst of load from elsewhere on a shared machine falls on both rather than on one.
+ */
+export async function sampleSideBySide(
+  a: () => Promise<unknown>,
+  boundsA: Bounds,
+  b: () => Promise<unknown>,
+  boundsB: Bounds,
+  blocks = 4,
+): Promise<[LatencySummary, LatencySummary]> {
+  const part = (x: Bounds): Bounds => ({
+    maxSamples: Math.ceil(x.maxSamples / blocks),
+    maxSeconds: x.maxSeconds / blocks,
+    minSamples: Math.ceil(x.minSamples / blocks),
+  });
+  const samplesA: number[] = [];
+  const samplesB: number[] = [];
+  for (let i = 0; i < blocks; i++) {
+    samplesA.push(...(await collect(a, part(boundsA))));
+    samplesB.push(...(await collect(b, part(boundsB))));
+  }
+  return [latencySummary(samplesA), latencySummary(samplesB)];
 }
 
 /** A GET client over one keep-alive connection, checking the status. */

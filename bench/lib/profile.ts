@@ -23,6 +23,11 @@ export interface ProfileSummary {
   /** Time not idle (the event loop busy). */
   busyMs: number;
   byCategory: { category: string; ms: number; share: number }[];
+  /**
+   * The same time with V8 builtins and Node core charged to the nearest package or service
+   * module on the stack (e.g. a socket write called by pino counts as pino).
+   */
+  byOwner: { category: string; ms: number; share: number }[];
   topFunctions: { fn: string; where: string; ms: number; share: number }[];
   /** Inclusive time of subtrees whose frame matches a name of interest (e.g. JSON.stringify). */
   inclusive: { fn: string; ms: number; share: number }[];
@@ -73,6 +78,14 @@ export async function summarizeProfile(file: string, window?: { fromUs: number; 
   });
 
   const categories = new Map<string, number>();
+  const owners = new Map<string, number>();
+  const ownerOf = (id: number): string => {
+    for (let at: number | undefined = id; at !== undefined; at = parent.get(at)) {
+      const category = categoryOf(byId.get(at)!.callFrame);
+      if (!['V8 builtins', 'node core', 'other', '(idle)'].includes(category)) return category;
+    }
+    return categoryOf(byId.get(id)!.callFrame);
+  };
   const functions = new Map<string, { fn: string; where: string; ms: number }>();
   const inclusive = new Map<string, number>();
   let idle = 0;
@@ -86,6 +99,8 @@ export async function summarizeProfile(file: string, window?: { fromUs: number; 
       continue;
     }
     categories.set(category, (categories.get(category) ?? 0) + ms);
+    const owner = ownerOf(id);
+    owners.set(owner, (owners.get(owner) ?? 0) + ms);
     const fn = node.callFrame.functionName || '(anonymous)';
     const where = node.callFrame.url ? `${node.callFrame.url.replace(/^.*\/(node_modules|dist)\//, '$1/')}:${node.callFrame.lineNumber + 1}` : category;
     const key = `${fn}@${where}`;
@@ -108,6 +123,7 @@ export async function summarizeProfile(file: string, window?: { fromUs: number; 
     wallMs: last > first ? (last - first) / 1000 : 0,
     busyMs: busy,
     byCategory: [...categories].map(([category, ms]) => ({ category, ms, share: share(ms) })).sort((a, b) => b.ms - a.ms),
+    byOwner: [...owners].map(([category, ms]) => ({ category, ms, share: share(ms) })).sort((a, b) => b.ms - a.ms),
     topFunctions: [...functions.values()].sort((a, b) => b.ms - a.ms).slice(0, top).map((f) => ({ ...f, share: share(f.ms) })),
     inclusive: [...inclusive].map(([fn, ms]) => ({ fn, ms, share: share(ms) })).sort((a, b) => b.ms - a.ms),
   };

@@ -3,16 +3,20 @@
  * table with postgres.js (`copy ... from stdin` writable), alternating which goes first each
  * round. Bodies and COPY text are generated before the clock starts, for both sides. The raw COPY
  * maintains no rollup and joins no actuals: the ratio is the price of the service's write path.
- * With --ndjson-path, a streaming NDJSON endpoint (issue 6, not in the service yet) is measured too.
+ * The streaming NDJSON endpoint (POST /api/ml-monitoring/predictions/bulk, or --ndjson-path) is
+ * measured in the same rounds when the service under test has it.
  */
 import { request } from 'node:http';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { authHeader, mlmonOn, type Context } from '../lib/context.js';
-import { cannon, msSince, nowNs } from '../lib/load.js';
+import { cannon, msSince, nowNs, type CannonResult } from '../lib/load.js';
 import type { Server } from '../lib/processes.js';
 import { batchJson, COPY_COLUMNS, copyLine, predictionJson } from '../lib/rows.js';
+import type { ProfileSummary } from '../lib/profile.js';
+import { profileMlmon } from '../lib/profiling.js';
 import { spread, type Spread } from '../lib/stats.js';
+import { sampleWaits, type WaitProfile } from '../lib/waits.js';
 
 export interface BatchRound {
   round: number;
@@ -38,28 +42,44 @@ export interface BatchResult {
   httpRowsPerSecond: Spread;
   copyRowsPerSecond: Spread;
   ndjsonNote: string;
+  /** Service sessions during the first round's HTTP batches. */
+  waits: WaitProfile | null;
+  /** CPU profile of the service while it takes HTTP batches. */
+  profile: ProfileSummary | null;
 }
 
-/** Streams NDJSON lines in one request; resolves with the rows per second when answered 2xx. */
-async function postNdjson(baseUrl: string, path: string, token: string, chunks: string[], rows: number): Promise<number> {
+interface NdjsonAnswer {
+  status: number;
+  body: string;
+}
+
+/** Streams NDJSON lines in one request. */
+async function postNdjson(baseUrl: string, path: string, token: string, chunks: string[]): Promise<NdjsonAnswer> {
   const url = new URL(baseUrl);
-  const started = nowNs();
-  await new Promise<void>((resolve, reject) => {
+  return new Promise<NdjsonAnswer>((resolve, reject) => {
     const req = request(
       { host: url.hostname, port: url.port, path, method: 'POST', headers: { 'content-type': 'application/x-ndjson', ...authHeader(token) } },
       (res) => {
         let body = '';
         res.on('data', (c: Buffer) => (body += c.toString()));
-        res.on('end', () =>
-          res.statusCode && res.statusCode < 300 ? resolve() : reject(new Error(`NDJSON POST answered ${res.statusCode}: ${body.slice(0, 300)}`)),
-        );
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
       },
     );
     req.setTimeout(300_000, () => req.destroy(new Error('NDJSON POST timed out')));
     req.on('error', reject);
     pipeline(Readable.from(chunks), req).catch(reject);
   });
-  return rows / (msSince(started) / 1000);
+}
+
+/** Rows per second of one streamed NDJSON load, checking that every line was accepted. */
+async function ndjsonLoad(baseUrl: string, path: string, token: string, chunks: string[], rows: number): Promise<number> {
+  const started = nowNs();
+  const answer = await postNdjson(baseUrl, path, token, chunks);
+  const seconds = msSince(started) / 1000;
+  if (answer.status >= 300) throw new Error(`NDJSON POST ${path} answered ${answer.status}: ${answer.body.slice(0, 300)}`);
+  const accepted = (JSON.parse(answer.body) as { accepted?: number }).accepted;
+  if (accepted !== rows) throw new Error(`NDJSON POST ${path} accepted ${accepted} of ${rows} lines: ${answer.body.slice(0, 300)}`);
+  return rows / seconds;
 }
 
 /** Joins lines into chunks of about 1 MB. */
@@ -81,22 +101,26 @@ function chunked(lines: Iterable<string>): string[] {
 }
 
 export async function batchIngest(ctx: Context): Promise<BatchResult> {
-  const { batchesPerRound, batchSize, connections, ndjsonPath } = ctx.options.batch;
+  const { batchesPerRound, batchSize, connections, ndjsonPath: requestedNdjsonPath } = ctx.options.batch;
   const rows = batchesPerRound * batchSize;
   const db = await ctx.cluster.createDatabase('batch');
   let mlmon: Server | undefined;
   try {
     mlmon = await mlmonOn(ctx, db.url);
+    // The NDJSON endpoint exists from some commit on: probe it (an empty body is refused with a 400, a missing route is a 404).
+    const probe = await postNdjson(mlmon.baseUrl, requestedNdjsonPath, ctx.tokens.ingest, []);
+    const ndjsonPath = probe.status === 404 ? undefined : requestedNdjsonPath;
     const count = async () => (await db.sql<{ n: number }[]>`select count(*)::int as n from ml_prediction`)[0]!.n;
-    const http = async (prefix: string, bodies: string[]) =>
+    const httpAt = async (url: string, bodies: string[]) =>
       cannon({
-        url: mlmon!.baseUrl,
+        url,
         path: '/api/ml-monitoring/predictions',
         connections,
         amount: bodies.length,
         headers: authHeader(ctx.tokens.ingest),
         body: (n) => bodies[n % bodies.length]!,
       });
+    const http = (bodies: string[]) => httpAt(mlmon!.baseUrl, bodies);
     const copy = async (chunks: string[]) => {
       const started = nowNs();
       const writable = await db.sql`copy ml_prediction (${db.sql(COPY_COLUMNS as unknown as string[])}) from stdin`.writable();
@@ -107,36 +131,42 @@ export async function batchIngest(ctx: Context): Promise<BatchResult> {
     const copyChunksOf = (prefix: string) => chunked((function* () { for (let i = 0; i < rows; i++) yield copyLine(prefix, i); })());
 
     // Warm-up: a few batches and a small COPY (JIT, connection pools, plans).
-    await http('bwarm', bodiesOf('bwarm').slice(0, Math.min(5, batchesPerRound)));
+    await http(bodiesOf('bwarm').slice(0, Math.min(5, batchesPerRound)));
     await copy(chunked((function* () { for (let i = 0; i < 5000; i++) yield copyLine('cwarm', i); })()));
 
     const rounds: BatchRound[] = [];
+    let waits: WaitProfile | null = null;
     for (let round = 1; round <= ctx.options.rounds; round++) {
       const bodies = bodiesOf(`b${round}`);
       const copyChunks = copyChunksOf(`c${round}`);
       const ndjsonChunks = ndjsonPath
         ? chunked((function* () { for (let i = 0; i < rows; i++) yield predictionJson(`n${round}`, i) + '\n'; })())
         : null;
-      let httpResult: Awaited<ReturnType<typeof http>> | undefined;
-      let copyRate = 0;
-      let committed = 0;
-      const runHttp = async () => {
-        const before = await count();
-        httpResult = await http(`b${round}`, bodies);
-        committed = (await count()) - before;
+      const m: { http?: CannonResult; copyRate: number; ndjsonRate: number | null; committed: number } = { copyRate: 0, ndjsonRate: null, committed: 0 };
+      const methods: Record<string, () => Promise<void>> = {
+        http: async () => {
+          const before = await count();
+          const sampler = round === 1 ? sampleWaits(db.sql, db.name, 100, 120) : null;
+          m.http = await http(bodies);
+          if (sampler) waits = await sampler.stop();
+          m.committed = (await count()) - before;
+        },
+        copy: async () => {
+          m.copyRate = await copy(copyChunks);
+        },
+        ...(ndjsonChunks
+          ? {
+              ndjson: async () => {
+                m.ndjsonRate = await ndjsonLoad(mlmon!.baseUrl, ndjsonPath!, ctx.tokens.ingest, ndjsonChunks, rows);
+              },
+            }
+          : {}),
       };
-      const runCopy = async () => {
-        copyRate = await copy(copyChunks);
-      };
-      if (round % 2 === 1) {
-        await runHttp();
-        await runCopy();
-      } else {
-        await runCopy();
-        await runHttp();
-      }
-      const ndjsonRate = ndjsonChunks ? await postNdjson(mlmon.baseUrl, ndjsonPath!, ctx.tokens.ingest, ndjsonChunks, rows) : null;
-      const r = httpResult!;
+      // Rotate which goes first, so that neither always meets the table (or the machine) in the same state.
+      const names = Object.keys(methods);
+      for (let k = 0; k < names.length; k++) await methods[names[(k + round - 1) % names.length]!]!();
+      const r = m.http!;
+      const { copyRate, ndjsonRate, committed } = m;
       const httpRate = (r.ok * batchSize) / r.seconds;
       rounds.push({
         round,
@@ -153,7 +183,16 @@ export async function batchIngest(ctx: Context): Promise<BatchResult> {
       ctx.log(`  round ${round}: HTTP batches ${Math.round(httpRate)} rows/s (p99 ${r.latencyMs.p99} ms), raw COPY ${Math.round(copyRate)} rows/s` +
         (ndjsonRate === null ? '' : `, NDJSON ${Math.round(ndjsonRate)} rows/s`));
     }
+    const profileBodies = bodiesOf('bprof').slice(0, Math.min(50, batchesPerRound));
+    const profile = await profileMlmon(
+      ctx,
+      db.url,
+      (baseUrl) => httpAt(baseUrl, bodiesOf('bprofwarm').slice(0, Math.min(5, batchesPerRound))),
+      (baseUrl) => httpAt(baseUrl, profileBodies),
+    );
     return {
+      waits,
+      profile,
       batchSize,
       batchesPerRound,
       connections,
@@ -163,8 +202,8 @@ export async function batchIngest(ctx: Context): Promise<BatchResult> {
       httpRowsPerSecond: spread(rounds.map((r) => r.httpRowsPerSecond)),
       copyRowsPerSecond: spread(rounds.map((r) => r.copyRowsPerSecond)),
       ndjsonNote: ndjsonPath
-        ? `streaming NDJSON measured at ${ndjsonPath}`
-        : 'the streaming NDJSON endpoint does not exist in the service yet: not measured (pass --ndjson-path <route> once it does)',
+        ? `Streaming NDJSON (one request of ${rows.toLocaleString('en')} lines to ${ndjsonPath}) measured in the same rounds`
+        : `The service under test has no ${requestedNdjsonPath} (404): streaming NDJSON not measured`,
     };
   } finally {
     await mlmon?.stop();

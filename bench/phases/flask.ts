@@ -2,7 +2,7 @@
  * Goal 4: the old design side by side. The reconstructed Flask + SQLAlchemy service
  * (../shared/peers/seed-flask/app.py) under Debian's gunicorn (2 workers, as its docstring runs
  * it) and mlmon read the same database holding the same 200k predictions (the seed's table is a
- * copy of ml_prediction). Both answer /summary and /metrics?hours=24 one request at a time.
+ * copy of ml_prediction). Both answer /summary and /metrics?hours=24 one request at a time, in alternating slices.
  * Skipped, with the reason, where Debian's python3-flask, python3-flask-sqlalchemy,
  * python3-psycopg2 or gunicorn are missing.
  */
@@ -12,7 +12,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { authHeader, mlmonOn, type Context } from '../lib/context.js';
 import { copyToSeedTable, loadDataset } from '../lib/dataset.js';
-import { getter, sampleLatency } from '../lib/load.js';
+import { getter, sampleSideBySide } from '../lib/load.js';
 import { freePort, startServer, type Server } from '../lib/processes.js';
 import type { LatencySummary } from '../lib/stats.js';
 
@@ -93,8 +93,7 @@ export async function flask(ctx: Context): Promise<FlaskResult> {
           await mlmonClient.get(p);
           await flaskClient.get(p);
         }
-        const m = await sampleLatency(() => mlmonClient.get(p), ctx.options.flask.mlmon);
-        const f = await sampleLatency(() => flaskClient.get(p), ctx.options.flask.flask);
+        const [m, f] = await sampleSideBySide(() => mlmonClient.get(p), ctx.options.flask.mlmon, () => flaskClient.get(p), ctx.options.flask.flask);
         result.endpoints[endpoint] = { mlmon: m, flask: f, ratioP50: f.p50 / m.p50, ratioP99: f.p99 / m.p99 };
         ctx.log(`  ${endpoint}: Flask p50 ${f.p50.toFixed(1)} ms (n=${f.n}), mlmon p50 ${m.p50.toFixed(2)} ms (n=${m.n}): x${(f.p50 / m.p50).toFixed(0)}`);
       }

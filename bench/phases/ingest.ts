@@ -5,12 +5,12 @@
  * LOG_LEVEL=warn, to show what request logging costs. After each mlmon round, the rows in the
  * database are counted: every acknowledged prediction must be there (ack after commit).
  */
-import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { authHeader, mlmonOn, type Context } from '../lib/context.js';
 import { cannon, type CannonResult } from '../lib/load.js';
 import { startNoop, type Server } from '../lib/processes.js';
-import { summarizeProfile, type ProfileSummary } from '../lib/profile.js';
+import type { ProfileSummary } from '../lib/profile.js';
+import { profileMlmon } from '../lib/profiling.js';
 import { predictionJson } from '../lib/rows.js';
 import { spread, type Spread } from '../lib/stats.js';
 import { sampleWaits, type WaitProfile } from '../lib/waits.js';
@@ -55,15 +55,16 @@ export async function singleIngest(ctx: Context): Promise<IngestResult> {
     const quiet = await mlmonOn(ctx, db.url, { name: 'mlmon-warn', logLevel: 'warn' });
     servers.push(quiet);
     const urls: Record<Target, string> = { noop: noop.baseUrl, mlmon: mlmon.baseUrl, mlmon_log_warn: quiet.baseUrl };
-    const run = (target: Target, prefix: string, duration: number) =>
+    const runAt = (url: string, prefix: string, duration: number) =>
       cannon({
-        url: urls[target],
+        url,
         path: PATH,
         connections,
         durationSeconds: duration,
         headers: authHeader(ctx.tokens.ingest),
         body: (n) => predictionJson(prefix, n),
       });
+    const run = (target: Target, prefix: string, duration: number) => runAt(urls[target], prefix, duration);
     const count = async () => (await db.sql<{ n: number }[]>`select count(*)::int as n from ml_prediction`)[0]!.n;
 
     for (const target of TARGETS) await run(target, `warm-${target}`, warmupSeconds);
@@ -94,24 +95,15 @@ export async function singleIngest(ctx: Context): Promise<IngestResult> {
       });
     }
 
-    let profile: ProfileSummary | null = null;
-    if (profileSeconds > 0) {
-      const dir = path.join(ctx.scratch, 'cpu-profile');
-      const window = { fromUs: 0, toUs: 0 };
-      const profiled = await mlmonOn(ctx, db.url, { name: 'mlmon-profiled', nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${dir}`] });
-      try {
-        urls.mlmon = profiled.baseUrl;
-        await run('mlmon', 'profile-warm', 1);
-        window.fromUs = Number(process.hrtime.bigint() / 1000n);
-        await run('mlmon', 'profile', profileSeconds);
-        window.toUs = Number(process.hrtime.bigint() / 1000n);
-      } finally {
-        await profiled.stop();
-      }
-      const files = (await readdir(dir).catch(() => [] as string[])).filter((f) => f.endsWith('.cpuprofile'));
-      if (files[0]) profile = await summarizeProfile(path.join(dir, files[0]), window);
-      else ctx.log('  (no CPU profile was written)');
-    }
+    const profile =
+      profileSeconds > 0
+        ? await profileMlmon(
+            ctx,
+            db.url,
+            (baseUrl) => runAt(baseUrl, 'profile-warm', 1),
+            (baseUrl) => runAt(baseUrl, 'profile', profileSeconds),
+          )
+        : null;
 
     const by = (pick: (r: CannonResult) => number) =>
       Object.fromEntries(TARGETS.map((t) => [t, spread(rounds.map((r) => pick(r.results[t])))])) as Record<Target, Spread>;

@@ -3,12 +3,12 @@
  * over the same span (default 30 days) so that only density grows, loaded directly into the
  * tables (rows + actuals + rollup) by SQL. For each size: the four read endpoints on the service
  * (sequential requests over one keep-alive connection, gauge cache off), and the same answers
- * computed by SQL over the raw rows (no HTTP: the baseline is favoured). Before timing, the
+ * computed by SQL over the raw rows (no HTTP: the baseline is favoured), in alternating slices. Before timing, the
  * service's /metrics answer for a fixed window is checked against SQL over the rows.
  */
 import { authHeader, mlmonOn, type Context } from '../lib/context.js';
 import { loadDataset, type LoadTimings } from '../lib/dataset.js';
-import { getter, sampleLatency } from '../lib/load.js';
+import { getter, sampleSideBySide } from '../lib/load.js';
 import type { Server } from '../lib/processes.js';
 import { rawDaily, rawMetrics, rawMetrics24h, rawScrape, rawSummary } from '../lib/raw-sql.js';
 import type { LatencySummary } from '../lib/stats.js';
@@ -95,9 +95,8 @@ export async function reads(ctx: Context): Promise<ReadsResult> {
         for (const endpoint of READ_ENDPOINTS) {
           const path = ENDPOINT_PATHS[endpoint];
           for (let i = 0; i < 5; i++) await client.get(path);
-          const mlmonLatency = await sampleLatency(() => client.get(path), mlmonBounds);
           await RAW[endpoint](db.sql);
-          const rawLatency = await sampleLatency(() => RAW[endpoint](db.sql), rawBounds);
+          const [mlmonLatency, rawLatency] = await sampleSideBySide(() => client.get(path), mlmonBounds, () => RAW[endpoint](db.sql), rawBounds);
           endpoints[endpoint] = {
             mlmon: mlmonLatency,
             raw: rawLatency,

@@ -51,10 +51,15 @@ interface Results {
     rate: Record<'noop' | 'mlmon' | 'mlmon_log_warn', Spread>;
     p99Ms: Record<'noop' | 'mlmon', Spread>;
     ackAfterCommit: boolean;
-    profile: { byCategory: unknown[]; busyMs: number } | null;
+    profile: { byCategory: unknown[]; byOwner: unknown[]; busyMs: number } | null;
     waits: { samples: number } | null;
   };
-  batch: { rounds: { httpRowsPerSecond: number; copyRowsPerSecond: number; httpAcknowledged: number; httpCommitted: number }[] };
+  batch: {
+    rounds: { httpRowsPerSecond: number; copyRowsPerSecond: number; ndjsonRowsPerSecond: number | null; httpAcknowledged: number; httpCommitted: number }[];
+    ndjsonRatio: Spread | null;
+    profile: { byOwner: unknown[] } | null;
+    waits: { samples: number } | null;
+  };
   reads: {
     sizes: {
       rows: number;
@@ -109,17 +114,22 @@ describe('benchmark (smoke run)', () => {
     expect(ingest.ackAfterCommit).toBe(true);
     expect(ingest.waits?.samples).toBeGreaterThan(0);
     expect(ingest.profile?.byCategory.length).toBeGreaterThan(0);
+    expect(ingest.profile?.byOwner.length).toBeGreaterThan(0);
     expect(positive(ingest.profile?.busyMs)).toBe(true);
   });
 
-  it('measures batches of 1,000 against a raw COPY, every acknowledged row stored', () => {
-    expect(results.batch.rounds.length).toBeGreaterThan(0);
-    for (const round of results.batch.rounds) {
+  it('measures batches of 1,000 (and NDJSON when the service has it) against a raw COPY, every acknowledged row stored', () => {
+    const { batch } = results;
+    expect(batch.rounds.length).toBeGreaterThan(0);
+    for (const round of batch.rounds) {
       expect(positive(round.httpRowsPerSecond)).toBe(true);
       expect(positive(round.copyRowsPerSecond)).toBe(true);
       expect(round.httpAcknowledged).toBeGreaterThan(0);
       expect(round.httpCommitted).toBe(round.httpAcknowledged);
+      if (batch.ndjsonRatio) expect(positive(round.ndjsonRowsPerSecond)).toBe(true);
     }
+    expect(batch.waits?.samples).toBeGreaterThan(0);
+    expect(batch.profile?.byOwner.length).toBeGreaterThan(0);
   });
 
   it('loads a history whose rollup agrees with its rows, and times every read both ways', () => {
