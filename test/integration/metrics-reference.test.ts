@@ -43,8 +43,9 @@ let nowUs = 0;
 function generate(random: () => number): void {
   const nowMs = Date.now();
   nowUs = nowMs * 1000;
-  // Gauge windows end "now" at scrape time: keep data 4 minutes clear of their starts.
-  const gaugeEdges = [HOUR_US, DAY_US, 7 * DAY_US].map((w) => nowUs - w);
+  // Windows that end "now" at request time (the gauges' 1h/24h/7d, /anomalies?hours=168|200):
+  // keep data 4 minutes clear of their starts.
+  const gaugeEdges = [HOUR_US, DAY_US, 7 * DAY_US, 200 * HOUR_US].map((w) => nowUs - w);
   const clear = (us: number) => gaugeEdges.every((e) => Math.abs(us - e) > 4 * MINUTE_US) && us < nowUs - 2 * MINUTE_US;
   let booking = 10_000;
   const make = (createdUs: number, modelVersion: string, labelled = random() < 0.8): RawPrediction => {
