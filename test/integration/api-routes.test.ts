@@ -217,6 +217,27 @@ describe('reads', () => {
     expect((await t.get(`${API}/timeseries?from=${from.toISOString()}&to=${to.toISOString()}&step=90`)).statusCode).toBe(400);
   });
 
+  it('GET /timeseries never returns more than 11,000 points per series', async () => {
+    for (const from of ['2025-01-01T00:00:00.000Z', '2025-01-01T00:00:30.000Z']) {
+      const to = new Date(Date.parse(from) + 11_000 * 60_000).toISOString();
+      const res = await t.get(`${API}/timeseries?from=${from}&to=${to}&step=60`);
+      if (res.statusCode === 400) {
+        expect(res.json().message).toContain('step');
+        continue;
+      }
+      expect(res.statusCode).toBe(200);
+      expect({ from, points: res.json().series[0].points.length <= 11_000 ? 'at most 11000' : res.json().series[0].points.length }).toEqual({ from, points: 'at most 11000' });
+    }
+  });
+
+  it('created_at with a UTC offset is stored as the same instant', async () => {
+    expect((await t.post(`${API}/predictions`, { booking_id: 4001, predicted_delay_minutes: 1, confidence: 0.5, risk_level: 'low', model_version: 'offset', created_at: '2026-01-01T05:30:00.123456+05:30' })).statusCode).toBe(201);
+    const [row] = (await t.get(`${API}/predictions?model_version=offset`)).json();
+    expect(new Date(row.created_at).toISOString()).toBe('2026-01-01T00:00:00.123Z');
+    const [db] = await t.db.sql`select to_char(created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US') as t from ml_prediction where model_version = 'offset'`;
+    expect(db!.t).toBe('2026-01-01T00:00:00.123456');
+  });
+
   it('GET /predictions pages newest first with X-Next-Cursor and Link', async () => {
     const batch = Array.from({ length: 25 }, (_, i) => ({
       booking_id: 2000 + i,
@@ -239,11 +260,19 @@ describe('reads', () => {
       else expect(res.headers.link).toBeUndefined();
       pages++;
     } while (cursor && pages < 20);
-    expect(seen).toHaveLength(27);
-    expect(new Set(seen).size).toBe(27);
+    const total = (await tableCounts(t.db)).predictions;
+    expect(total).toBeGreaterThanOrEqual(27);
+    expect(seen).toHaveLength(total);
+    expect(new Set(seen).size).toBe(total);
     const all = (await t.get(`${API}/predictions?limit=1000`)).json() as { id: number; created_at: string }[];
     expect(all.map((p) => p.id)).toEqual(seen);
     for (let i = 1; i < all.length; i++) expect(Date.parse(all[i - 1]!.created_at)).toBeGreaterThanOrEqual(Date.parse(all[i]!.created_at));
+    const firstOdd = await t.get(`${API}/predictions?model_version=odd&limit=5`);
+    expect(firstOdd.headers.link).toContain('model_version=odd'); // the next link keeps the filter
+    const nextOdd = await t.get(String(firstOdd.headers.link).replace(/^<([^>]+)>.*$/, '$1'));
+    expect(nextOdd.statusCode).toBe(200);
+    expect(nextOdd.json().every((p: { model_version: string }) => p.model_version === 'odd')).toBe(true);
+    expect(nextOdd.json()).toHaveLength(5);
     const odd = (await t.get(`${API}/predictions?model_version=odd&limit=1000`)).json();
     expect(odd).toHaveLength(12);
     expect(odd.every((p: { model_version: string }) => p.model_version === 'odd')).toBe(true);
