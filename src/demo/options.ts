@@ -28,7 +28,7 @@ Sends realistic predictions, actuals and ML failures to a running mlmon, with an
   --rate N                  ML requests per second, 0 < N <= 500 (env MLMON_DEMO_RATE; default 2)
   --duration D              how long to run, e.g. 90s, 30m, 2h; at most 7d (env MLMON_DEMO_DURATION; default 1h)
   --incident-after D        start of the incident episode (env MLMON_DEMO_INCIDENT_AFTER; default 10m)
-  --incident-duration D     length of the incident episode (default 15m)
+  --incident-duration D     length of the incident episode (default 20m)
   --actual-lag MIN,MAX      seconds from prediction to actual (default 20,90)
   --tick D                  send interval (default 1s)
   --seed N                  random seed (default: from the clock)
@@ -64,7 +64,7 @@ export function parseDemoArguments(argv: readonly string[], env: Readonly<Record
     rate: env.MLMON_DEMO_RATE ? parseNumber(env.MLMON_DEMO_RATE, 'MLMON_DEMO_RATE', 0, 500) : 2,
     durationSeconds: env.MLMON_DEMO_DURATION ? parseDuration(env.MLMON_DEMO_DURATION, 'MLMON_DEMO_DURATION') : 3600,
     incidentAfterSeconds: env.MLMON_DEMO_INCIDENT_AFTER ? parseDuration(env.MLMON_DEMO_INCIDENT_AFTER, 'MLMON_DEMO_INCIDENT_AFTER') : 600,
-    incidentDurationSeconds: 900,
+    incidentDurationSeconds: 1200,
     actualLagSeconds: [20, 90],
     tickSeconds: 1,
     seed: now % 2147483647,

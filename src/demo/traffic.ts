@@ -96,7 +96,7 @@ export function defaultTrafficOptions(overrides: Partial<TrafficOptions> = {}): 
     models,
     incidentVersion: models[models.length - 1]!.version,
     incidentAfterSeconds: 600,
-    incidentDurationSeconds: 900,
+    incidentDurationSeconds: 1200,
     incidentErrorMinutes: 10,
     actualLagSeconds: [20, 90],
     unlabeledRate: 0.04,

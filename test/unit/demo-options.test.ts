@@ -12,7 +12,7 @@ const options = (argv: string[], env: Record<string, string> = {}) => {
 
 describe('demo options', () => {
   it('defaults: local service, 2/s for 1 h, incident after 10 min', () => {
-    expect(options([])).toMatchObject({ url: 'http://127.0.0.1:8080', rate: 2, durationSeconds: 3600, incidentAfterSeconds: 600, incidentDurationSeconds: 900, seed: 1234, dataDir: './.data' });
+    expect(options([])).toMatchObject({ url: 'http://127.0.0.1:8080', rate: 2, durationSeconds: 3600, incidentAfterSeconds: 600, incidentDurationSeconds: 1200, seed: 1234, dataDir: './.data' });
   });
 
   it('flags override the environment, which overrides the defaults', () => {
