@@ -121,21 +121,22 @@ export async function startPrivateCluster(): Promise<PrivateCluster> {
   const port = await freePort();
   let running: EmbeddedDatabase | undefined = await startEmbeddedPostgres({ dataDir, port });
   const url = running.url;
+  const stop = async () => {
+    const current = running;
+    running = undefined;
+    await current?.stop();
+  };
   return {
     url,
     port,
     dataDir,
-    async stop() {
-      const current = running;
-      running = undefined;
-      await current?.stop();
-    },
+    stop,
     async start() {
       if (running) return;
       running = await startEmbeddedPostgres({ dataDir, port });
     },
     async destroy() {
-      await this.stop();
+      await stop();
       await rm(dataDir, { recursive: true, force: true });
     },
   };
