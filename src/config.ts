@@ -13,6 +13,8 @@ export interface Config {
   /** How long /metrics may serve gauge values before reading the database again. */
   metricsCacheSeconds: number;
   logLevel: string;
+  /** Raw predictions older than this are dropped (whole months); rollups are kept. Absent: keep all. */
+  retentionDays: number | undefined;
   /** Browser origins allowed to call the API directly; none by default (Grafana calls server-side). */
   corsOrigins: string[];
 }
@@ -69,6 +71,9 @@ export function loadConfig(env: Env = process.env): Config {
     anomalyThresholdMinutes: number('MLMON_ANOMALY_THRESHOLD_MINUTES', 5, (n) => n > 0, 'a number of minutes > 0'),
     metricsCacheSeconds: number('MLMON_METRICS_CACHE_SECONDS', 5, (n) => n >= 0 && n <= 300, 'a number of seconds from 0 to 300'),
     logLevel,
+    retentionDays: text('MLMON_RETENTION_DAYS') === undefined
+      ? undefined
+      : number('MLMON_RETENTION_DAYS', 0, (n) => Number.isInteger(n) && n >= 1, 'a whole number of days >= 1'),
     corsOrigins: (text('MLMON_CORS_ORIGINS') ?? '').split(',').map((o) => o.trim()).filter(Boolean),
   };
   for (const origin of config.corsOrigins) {

@@ -3,6 +3,7 @@ import { connect } from './db/connect.js';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from './db/embedded.js';
 import { migrate } from './db/migrate.js';
 import { resolveTokens, type ResolvedTokens } from './server/tokens.js';
+import { applyRetention } from './store/partitions.js';
 import { buildApp } from './app.js';
 import { SERVICE_VERSION } from './version.js';
 
@@ -25,6 +26,20 @@ function printTokenHelp({ tokens, file, generated }: ResolvedTokens, config: Con
   } else {
     process.stderr.write(`mlmon: API tokens are in ${file} (set MLMON_INGEST_TOKEN / MLMON_READ_TOKEN to override)\n`);
   }
+}
+
+const RETENTION_EVERY_MS = 60 * 60 * 1000;
+
+/** Retention at start-up, then hourly (whole monthly partitions, so hourly is plenty). */
+function scheduleRetention(
+  days: number | undefined,
+  run: (days: number) => Promise<void>,
+  onError: (error: unknown) => void,
+): NodeJS.Timeout | undefined {
+  if (days === undefined) return undefined;
+  const tick = () => void run(days).catch(onError);
+  tick();
+  return setInterval(tick, RETENTION_EVERY_MS).unref();
 }
 
 async function main(): Promise<void> {
@@ -69,12 +84,18 @@ async function main(): Promise<void> {
     logger: { level: config.logLevel, redact: ['req.headers.authorization'] },
   });
 
+  const retention = scheduleRetention(config.retentionDays, async (days) => {
+    const result = await applyRetention(sql, days);
+    if (result.droppedPartitions.length > 0) app.log.info(result, `retention: dropped raw predictions older than ${days} days`);
+  }, (error) => app.log.error({ err: error }, 'retention failed; retrying at the next run'));
+
   let closing = false;
   const shutdown = async (signal: string) => {
     if (closing) return;
     closing = true;
     app.log.info({ signal }, 'shutting down: finishing in-flight requests');
     try {
+      clearInterval(retention);
       await app.close();
       await sql.end({ timeout: 10 });
     } finally {

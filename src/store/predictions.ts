@@ -7,6 +7,7 @@ import type { PredictionInput } from '../validate/prediction.js';
 import { lockBookings } from './booking-locks.js';
 import { factsOf, labelOf, RollupDeltas, type ErrorRules, type PredictionFactsRow } from './contribution.js';
 import { applyRollupDeltas } from './rollup.js';
+import { ensurePartitions, forgetKnownPartitions } from './partitions.js';
 
 export interface StorePredictionsResult {
   /** Per input row: stored now, or skipped because its request_id was already stored. */
@@ -63,7 +64,8 @@ type InsertedRow = PredictionFactsRow & { request_id: string | null };
  * Inserts rows in input order, skipping request_ids already stored. Large inputs are streamed
  * with COPY into a transaction-scoped staging table first.
  */
-async function insertRows(tx: TransactionSql, rows: StoredRow[]): Promise<InsertedRow[]> {
+async function insertRows(sql: Sql, tx: TransactionSql, rows: StoredRow[]): Promise<InsertedRow[]> {
+  await ensurePartitions(sql, tx, rows.map((row) => row.created_at as string | null));
   let source;
   if (rows.length >= COPY_FROM_ROWS) {
     await tx.unsafe(`create temp table ml_prediction_staging (${DEFINITIONS}) on commit drop`);
@@ -73,11 +75,36 @@ async function insertRows(tx: TransactionSql, rows: StoredRow[]): Promise<Insert
   } else {
     source = tx`jsonb_to_recordset(${JSON.stringify(rows)}::text::jsonb) as p(${tx.unsafe(DEFINITIONS)})`;
   }
+  // Idempotency: a request_id is claimed in ml_request_id first; only rows that claimed theirs (or
+  // carry none) are inserted. Rows reach here deduplicated, so no request_id appears twice.
   return tx<InsertedRow[]>`
+    with claimed as (
+      insert into ml_request_id (request_id, created_at)
+      select request_id, coalesce(created_at, now()) from ${source} where request_id is not null
+      on conflict (request_id) do nothing
+      returning request_id
+    )
     insert into ml_prediction (${tx.unsafe(NAMES)})
     select ${tx.unsafe(SELECTED)} from ${source}
-    on conflict (request_id) where request_id is not null do nothing
-    returning request_id, created_at, model_version, predicted_delay_minutes, confidence, prediction_time_ms, actual_delay_minutes`;
+    where request_id is null or request_id in (select request_id from claimed)
+    returning request_id, created_at, model_version, predicted_delay_minutes, confidence, prediction_time_ms, actual_delay_minutes`.catch(
+    (error: unknown) => {
+      // "no partition of relation found": a month this process knew was dropped by retention.
+      if ((error as { code?: string }).code === '23514') forgetKnownPartitions(sql);
+      throw error;
+    },
+  );
+}
+
+/** A request_id repeated within one write is a retry inside the batch: only its first row counts. */
+function firstOfEachRequestId(predictions: PredictionInput[]): PredictionInput[] {
+  const seen = new Set<string>();
+  return predictions.filter(({ request_id }) => {
+    if (request_id === undefined) return true;
+    if (seen.has(request_id)) return false;
+    seen.add(request_id);
+    return true;
+  });
 }
 
 interface ActualRow {
@@ -102,7 +129,7 @@ export async function storePredictions(sql: Sql, predictions: PredictionInput[],
       from ml_actual where booking_id = any(${[...new Set(bookingIds)]}::bigint[])`) {
       actuals.set(row.booking_id, row);
     }
-    const rows = predictions.map((p): StoredRow => {
+    const rows = firstOfEachRequestId(predictions).map((p): StoredRow => {
       const actual = actuals.get(p.booking_id);
       const label = actual ? labelOf(p.predicted_delay_minutes, actual.actual_delay_minutes, rules) : undefined;
       return {
@@ -125,7 +152,7 @@ export async function storePredictions(sql: Sql, predictions: PredictionInput[],
         is_accurate: label?.is_accurate ?? null,
       };
     });
-    const inserted = await insertRows(tx, rows);
+    const inserted = await insertRows(sql, tx, rows);
     const deltas = new RollupDeltas();
     for (const row of inserted) deltas.addPrediction(factsOf(row), rules);
     await applyRollupDeltas(tx, deltas.sorted());

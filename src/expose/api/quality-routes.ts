@@ -92,7 +92,9 @@ export async function qualityRoutes(app: FastifyInstance, { sql, rules, guards }
       const { from, to, step, model_version } = request.query;
       const { fromUs, toUs } = parseWindow({ from, to }, nowMicros(), 24);
       const stepUs = step * 1_000_000;
-      if ((toUs - fromUs) / stepUs > MAX_POINTS) throw invalidField('query', 'step', `gives more than ${MAX_POINTS} points for this range; use a larger step`);
+      // Buckets are aligned to the epoch: count the ones the range (from, to] touches.
+      const points = Math.floor(toUs / stepUs) - Math.floor((fromUs + 1) / stepUs) + 1;
+      if (points > MAX_POINTS) throw invalidField('query', 'step', `gives more than ${MAX_POINTS} points for this range; use a larger step`);
       const versions = model_version === undefined ? undefined : [...new Set(model_version.split(',').map((v) => v.trim()).filter(Boolean))];
       if (versions?.some((v) => v.length > 50)) throw invalidField('query', 'model_version', 'has a version longer than 50 characters');
       return {

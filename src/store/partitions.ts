@@ -1,0 +1,79 @@
+import type { TransactionSql } from 'postgres';
+import type { Sql } from '../db/connect.js';
+
+/** Per database pool: months (UTC, "YYYY-MM") whose partition is known to exist. */
+const knownMonthsOf = new WeakMap<Sql, Set<string>>();
+
+function knownMonths(sql: Sql): Set<string> {
+  let months = knownMonthsOf.get(sql);
+  if (!months) knownMonthsOf.set(sql, (months = new Set()));
+  return months;
+}
+
+const monthOf = (date: Date) => date.toISOString().slice(0, 7);
+
+/** ml_prediction_pYYYYMM → the first instant of that month. */
+function monthStartOf(partition: string): Date {
+  return new Date(Date.UTC(Number(partition.slice(-6, -2)), Number(partition.slice(-2)) - 1, 1));
+}
+
+/** After a partition was dropped elsewhere (another replica's retention), check again. */
+export function forgetKnownPartitions(sql: Sql): void {
+  knownMonths(sql).clear();
+}
+
+function nextMonth(date: Date): Date {
+  return new Date(Date.UTC(date.getUTCFullYear(), date.getUTCMonth() + 1, 1));
+}
+
+/**
+ * Raw predictions live in one partition per month, created on first write (see migration 00002).
+ * Rows stamped by the database (`now()`) may fall in this month or, at a month's edge, the next:
+ * both are ensured. Known months cost nothing after the first write.
+ */
+export async function ensurePartitions(sql: Sql, tx: TransactionSql, createdAt: (string | null)[]): Promise<void> {
+  const known = knownMonths(sql);
+  const now = new Date();
+  const months = new Set([monthOf(now), monthOf(nextMonth(now))]);
+  for (const stamp of createdAt) if (stamp !== null) months.add(monthOf(new Date(stamp)));
+  const missing = [...months].filter((month) => !known.has(month)).sort();
+  if (missing.length === 0) return;
+  await tx`select mlmon_ensure_month_partition((m || '-01T00:00:00Z')::timestamptz) from unnest(${missing}::text[]) as m`;
+  for (const month of missing) known.add(month);
+}
+
+export interface RetentionResult {
+  droppedPartitions: string[];
+  forgottenRequestIds: number;
+  forgottenActuals: number;
+}
+
+/**
+ * Drops the monthly partitions that end before `now - retentionDays` (whole months only, so raw
+ * rows are kept between retentionDays and retentionDays + one month), and forgets the request ids
+ * and actuals of that period. Rollups are kept: windows over dropped months stay exact.
+ */
+export async function applyRetention(sql: Sql, retentionDays: number, now = new Date()): Promise<RetentionResult> {
+  const cutoff = new Date(now.getTime() - retentionDays * 86_400_000);
+  return sql.begin(async (tx) => {
+    const partitions = await tx<{ name: string }[]>`
+      select c.relname as name from pg_inherits i
+      join pg_class c on c.oid = i.inhrelid
+      where i.inhparent = 'ml_prediction'::regclass and c.relname ~ '^ml_prediction_p[0-9]{6}$'
+      order by c.relname`;
+    const dropped: string[] = [];
+    let keptFrom: Date | null = null;
+    for (const { name } of partitions) {
+      const month = monthStartOf(name);
+      if (nextMonth(month) > cutoff) continue;
+      await tx.unsafe(`drop table ${name}`);
+      knownMonths(sql).delete(monthOf(month));
+      dropped.push(name);
+      keptFrom = nextMonth(month);
+    }
+    if (!keptFrom) return { droppedPartitions: [], forgottenRequestIds: 0, forgottenActuals: 0 };
+    const requestIds = await tx`delete from ml_request_id where created_at < ${keptFrom}`;
+    const actuals = await tx`delete from ml_actual where updated_at < ${keptFrom}`;
+    return { droppedPartitions: dropped, forgottenRequestIds: requestIds.count, forgottenActuals: actuals.count };
+  });
+}
