@@ -158,10 +158,10 @@ export function renderMarkdown(r: BenchResults): string {
   if (r.ingest) {
     const i = r.ingest;
     out.push(`### 1. Single-prediction ingest, concurrency ${i.connections}, ${i.secondsPerRun} s per run, ${i.rounds.length} rounds`, '');
-    out.push('| target | req/s median (min–max) | p50 ms | p99 ms | ratio to no-op |', '|---|---|---|---|---|');
-    out.push(`| no-op Fastify route, same schema | ${sp(i.rate.noop, 4)} | ${n(i.p50Ms.noop.median)} | ${n(i.p99Ms.noop.median)} | 1 |`);
-    out.push(`| mlmon (LOG_LEVEL=info, as shipped) | ${sp(i.rate.mlmon, 4)} | ${n(i.p50Ms.mlmon.median)} | ${n(i.p99Ms.mlmon.median)} | ${sp(i.ratio)} |`);
-    out.push(`| mlmon (LOG_LEVEL=warn) | ${sp(i.rate.mlmon_log_warn, 4)} | ${n(i.p50Ms.mlmon_log_warn.median)} | ${n(i.p99Ms.mlmon_log_warn.median)} | ${sp(i.ratioLogWarn)} |`);
+    out.push('| target | req/s median (min–max) | p50 ms | p99 ms | ratio to no-op | rows per transaction |', '|---|---|---|---|---|---|');
+    out.push(`| no-op Fastify route, same schema | ${sp(i.rate.noop, 4)} | ${n(i.p50Ms.noop.median)} | ${n(i.p99Ms.noop.median)} | 1 | |`);
+    out.push(`| mlmon (LOG_LEVEL=info, as shipped) | ${sp(i.rate.mlmon, 4)} | ${n(i.p50Ms.mlmon.median)} | ${n(i.p99Ms.mlmon.median)} | ${sp(i.ratio)} | ${n(i.rowsPerTransaction.mlmon.median)} |`);
+    out.push(`| mlmon (LOG_LEVEL=warn) | ${sp(i.rate.mlmon_log_warn, 4)} | ${n(i.p50Ms.mlmon_log_warn.median)} | ${n(i.p99Ms.mlmon_log_warn.median)} | ${sp(i.ratioLogWarn)} | ${n(i.rowsPerTransaction.mlmon_log_warn.median)} |`);
     out.push('', `Every acknowledged row was in the table after each round (ack after commit): ${i.ackAfterCommit ? 'yes' : '**NO**'}.`);
     if (i.waits) out.push('', ...renderWaits(i.waits, 'mlmon round 1'));
     if (i.profile) out.push('', ...renderProfile(i.profile));
@@ -171,9 +171,9 @@ export function renderMarkdown(r: BenchResults): string {
   if (r.batch) {
     const b = r.batch;
     out.push(`### 2. Batch ingest: ${b.batchesPerRound} arrays of ${b.batchSize} per round (${b.connections} connections) vs raw COPY of the same rows`, '');
-    out.push('| round | HTTP batches rows/s | raw COPY rows/s | ratio | batch p99 ms | acknowledged / committed |', '|---|---|---|---|---|---|');
+    out.push('| round | HTTP batches rows/s | raw COPY rows/s | ratio | batch p99 ms | acknowledged / committed | rows per transaction |', '|---|---|---|---|---|---|---|');
     for (const x of b.rounds) {
-      out.push(`| ${x.round} | ${int(x.httpRowsPerSecond)} | ${int(x.copyRowsPerSecond)} | ${n(x.ratio)} | ${x.httpP99Ms} | ${int(x.httpAcknowledged)} / ${int(x.httpCommitted)} |`);
+      out.push(`| ${x.round} | ${int(x.httpRowsPerSecond)} | ${int(x.copyRowsPerSecond)} | ${n(x.ratio)} | ${x.httpP99Ms} | ${int(x.httpAcknowledged)} / ${int(x.httpCommitted)} | ${int(x.httpRowsPerTransaction)} |`);
     }
     out.push('', `Ratio median (min–max): ${sp(b.ratio)}. ${b.ndjsonNote}${b.ndjsonRatio ? `: ${b.rounds.map((x) => int(x.ndjsonRowsPerSecond ?? Number.NaN)).join(', ')} rows/s, ratio to COPY ${sp(b.ndjsonRatio)}` : ''}.`);
     if (b.waits) out.push('', ...renderWaits(b.waits, 'the HTTP batches of round 1'));

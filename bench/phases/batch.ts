@@ -15,6 +15,7 @@ import type { Server } from '../lib/processes.js';
 import { batchJson, COPY_COLUMNS, copyLine, predictionJson } from '../lib/rows.js';
 import type { ProfileSummary } from '../lib/profile.js';
 import { profileMlmon } from '../lib/profiling.js';
+import { tableState, writesBetween, type WriteStats } from '../lib/db-stats.js';
 import { spread, type Spread } from '../lib/stats.js';
 import { sampleWaits, type WaitProfile } from '../lib/waits.js';
 
@@ -30,6 +31,8 @@ export interface BatchRound {
   /** Rows found in the table after the HTTP part minus before, vs rows acknowledged. */
   httpCommitted: number;
   httpAcknowledged: number;
+  /** Rows per write transaction of the HTTP part (group commit merges concurrent batches). */
+  httpRowsPerTransaction: number;
 }
 
 export interface BatchResult {
@@ -110,7 +113,6 @@ export async function batchIngest(ctx: Context): Promise<BatchResult> {
     // The NDJSON endpoint exists from some commit on: probe it (an empty body is refused with a 400, a missing route is a 404).
     const probe = await postNdjson(mlmon.baseUrl, requestedNdjsonPath, ctx.tokens.ingest, []);
     const ndjsonPath = probe.status === 404 ? undefined : requestedNdjsonPath;
-    const count = async () => (await db.sql<{ n: number }[]>`select count(*)::int as n from ml_prediction`)[0]!.n;
     const httpAt = async (url: string, bodies: string[]) =>
       cannon({
         url,
@@ -142,14 +144,14 @@ export async function batchIngest(ctx: Context): Promise<BatchResult> {
       const ndjsonChunks = ndjsonPath
         ? chunked((function* () { for (let i = 0; i < rows; i++) yield predictionJson(`n${round}`, i) + '\n'; })())
         : null;
-      const m: { http?: CannonResult; copyRate: number; ndjsonRate: number | null; committed: number } = { copyRate: 0, ndjsonRate: null, committed: 0 };
+      const m: { http?: CannonResult; copyRate: number; ndjsonRate: number | null; writes?: WriteStats } = { copyRate: 0, ndjsonRate: null };
       const methods: Record<string, () => Promise<void>> = {
         http: async () => {
-          const before = await count();
+          const before = await tableState(db.sql);
           const sampler = round === 1 ? sampleWaits(db.sql, db.name, 100, 120) : null;
           m.http = await http(bodies);
           if (sampler) waits = await sampler.stop();
-          m.committed = (await count()) - before;
+          m.writes = writesBetween(before, await tableState(db.sql));
         },
         copy: async () => {
           m.copyRate = await copy(copyChunks);
@@ -166,7 +168,8 @@ export async function batchIngest(ctx: Context): Promise<BatchResult> {
       const names = Object.keys(methods);
       for (let k = 0; k < names.length; k++) await methods[names[(k + round - 1) % names.length]!]!();
       const r = m.http!;
-      const { copyRate, ndjsonRate, committed } = m;
+      const { copyRate, ndjsonRate } = m;
+      const writes = m.writes!;
       const httpRate = (r.ok * batchSize) / r.seconds;
       rounds.push({
         round,
@@ -177,7 +180,8 @@ export async function batchIngest(ctx: Context): Promise<BatchResult> {
         ndjsonRatio: ndjsonRate === null ? null : ndjsonRate / copyRate,
         httpP99Ms: r.latencyMs.p99,
         httpNon2xx: r.non2xx + r.errors,
-        httpCommitted: committed,
+        httpCommitted: writes.rows,
+        httpRowsPerTransaction: writes.rowsPerTransaction,
         httpAcknowledged: r.ok * batchSize,
       });
       ctx.log(`  round ${round}: HTTP batches ${Math.round(httpRate)} rows/s (p99 ${r.latencyMs.p99} ms), raw COPY ${Math.round(copyRate)} rows/s` +

@@ -12,6 +12,7 @@ import { startNoop, type Server } from '../lib/processes.js';
 import type { ProfileSummary } from '../lib/profile.js';
 import { profileMlmon } from '../lib/profiling.js';
 import { predictionJson } from '../lib/rows.js';
+import { tableState, writesBetween, type WriteStats } from '../lib/db-stats.js';
 import { spread, type Spread } from '../lib/stats.js';
 import { sampleWaits, type WaitProfile } from '../lib/waits.js';
 
@@ -22,8 +23,8 @@ const TARGETS: Target[] = ['noop', 'mlmon', 'mlmon_log_warn'];
 export interface IngestRound {
   round: number;
   results: Record<Target, CannonResult>;
-  /** Rows found in the database after the round minus before, per mlmon target. */
-  committed: Partial<Record<Target, number>>;
+  /** Rows found in the database after the round minus before, and the write transactions that stored them. */
+  committed: Partial<Record<Target, WriteStats>>;
   ratio: number;
   ratioLogWarn: number;
 }
@@ -37,6 +38,8 @@ export interface IngestResult {
   rate: Record<Target, Spread>;
   p99Ms: Record<Target, Spread>;
   p50Ms: Record<Target, Spread>;
+  /** Rows per write transaction (the group commit's group size), per mlmon target. */
+  rowsPerTransaction: Record<'mlmon' | 'mlmon_log_warn', Spread>;
   /** Every 201 was for a committed row (rows counted >= acknowledged, for each mlmon round). */
   ackAfterCommit: boolean;
   waits: WaitProfile | null;
@@ -65,7 +68,6 @@ export async function singleIngest(ctx: Context): Promise<IngestResult> {
         body: (n) => predictionJson(prefix, n),
       });
     const run = (target: Target, prefix: string, duration: number) => runAt(urls[target], prefix, duration);
-    const count = async () => (await db.sql<{ n: number }[]>`select count(*)::int as n from ml_prediction`)[0]!.n;
 
     for (const target of TARGETS) await run(target, `warm-${target}`, warmupSeconds);
     const rounds: IngestRound[] = [];
@@ -73,18 +75,20 @@ export async function singleIngest(ctx: Context): Promise<IngestResult> {
     for (let round = 1; round <= ctx.options.rounds; round++) {
       const order = TARGETS.map((_, i) => TARGETS[(i + round - 1) % TARGETS.length]!);
       const results = {} as Record<Target, CannonResult>;
-      const committed: Partial<Record<Target, number>> = {};
+      const committed: Partial<Record<Target, WriteStats>> = {};
       for (const target of order) {
-        const before = target === 'noop' ? 0 : await count();
+        const before = target === 'noop' ? null : await tableState(db.sql);
         const sampler = target === 'mlmon' && round === 1 ? sampleWaits(db.sql, db.name, 100, seconds + 5) : null;
         results[target] = await run(target, `r${round}-${target}`, seconds);
         if (sampler) waits = await sampler.stop();
         if (target !== 'noop') {
           await new Promise((resolve) => setTimeout(resolve, 200)); // requests cut off at the deadline may still commit
-          committed[target] = (await count()) - before;
+          committed[target] = writesBetween(before!, await tableState(db.sql));
         }
         const r = results[target];
-        ctx.log(`  round ${round} ${target}: ${Math.round(r.rate)} req/s, p99 ${r.latencyMs.p99} ms, non-2xx ${r.non2xx}, errors ${r.errors}`);
+        const w = committed[target];
+        ctx.log(`  round ${round} ${target}: ${Math.round(r.rate)} req/s, p99 ${r.latencyMs.p99} ms, non-2xx ${r.non2xx}, errors ${r.errors}` +
+          (w ? `, ${w.rows} rows in ${w.transactions} transactions` : ''));
       }
       rounds.push({
         round,
@@ -116,8 +120,12 @@ export async function singleIngest(ctx: Context): Promise<IngestResult> {
       rate: by((r) => r.rate),
       p99Ms: by((r) => r.latencyMs.p99),
       p50Ms: by((r) => r.latencyMs.p50),
+      rowsPerTransaction: {
+        mlmon: spread(rounds.map((r) => r.committed.mlmon?.rowsPerTransaction ?? Number.NaN)),
+        mlmon_log_warn: spread(rounds.map((r) => r.committed.mlmon_log_warn?.rowsPerTransaction ?? Number.NaN)),
+      },
       ackAfterCommit: rounds.every((r) =>
-        (['mlmon', 'mlmon_log_warn'] as const).every((t) => (r.committed[t] ?? 0) >= r.results[t].ok),
+        (['mlmon', 'mlmon_log_warn'] as const).every((t) => (r.committed[t]?.rows ?? 0) >= r.results[t].ok),
       ),
       waits,
       profile,
