@@ -29,6 +29,8 @@ function printTokenHelp({ tokens, file, generated }: ResolvedTokens, config: Con
 }
 
 const RETENTION_EVERY_MS = 60 * 60 * 1000;
+/** In-flight requests get this long to finish after SIGTERM (orchestrators wait ~30 s). */
+const SHUTDOWN_GRACE_MS = 25_000;
 
 /** Retention at start-up, then hourly (whole monthly partitions, so hourly is plenty). */
 function scheduleRetention(
@@ -94,9 +96,15 @@ async function main(): Promise<void> {
     if (closing) return;
     closing = true;
     app.log.info({ signal }, 'shutting down: finishing in-flight requests');
+    // close() waits for in-flight requests; their keep-alive sockets then stay open for the
+    // client's keep-alive time unless closed as soon as they fall idle. A deadline bounds it all.
+    const sweeper = setInterval(() => app.server.closeIdleConnections(), 100);
+    const deadline = setTimeout(() => app.server.closeAllConnections(), SHUTDOWN_GRACE_MS);
     try {
       clearInterval(retention);
       await app.close();
+      clearInterval(sweeper);
+      clearTimeout(deadline);
       await sql.end({ timeout: 10 });
     } finally {
       await stopEmbedded();
