@@ -4,9 +4,8 @@
  * traffic of traffic.ts (predictions, actuals arriving later, ML failures, the feature flag at
  * 25 %, an incident episode) for a bounded time, then sends the actuals still pending and stops.
  */
-import { realpathSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import { pathToFileURL } from 'node:url';
+import { runIfEntryPoint } from '../cli/entry-point.js';
 import { parseDemoArguments, readIngestToken, USAGE, type DemoOptions } from './options.js';
 import { createRandom, defaultTrafficOptions, takeDue, TrafficGenerator, type PendingActual } from './traffic.js';
 
@@ -153,24 +152,4 @@ async function main(argv: readonly string[]): Promise<number> {
   return 0;
 }
 
-function isEntryPoint(): boolean {
-  const script = process.argv[1];
-  if (!script) return false;
-  try {
-    return import.meta.url === pathToFileURL(realpathSync(script)).href;
-  } catch {
-    return false;
-  }
-}
-
-if (isEntryPoint()) {
-  main(process.argv.slice(2)).then(
-    (code) => {
-      process.exitCode = code;
-    },
-    (error: unknown) => {
-      console.error(`demo: ${error instanceof Error ? error.message : String(error)}`);
-      process.exitCode = 1;
-    },
-  );
-}
+runIfEntryPoint(import.meta.url, 'demo', main);

@@ -13,9 +13,9 @@
  * group list (recording rules stay: the Grafana rules read them) and the Grafana rules active.
  */
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
-import { realpathSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
+import { runIfEntryPoint } from '../../cli/entry-point.js';
 import { Document } from 'yaml';
 import {
   RUNBOOK_URL,
@@ -214,24 +214,4 @@ async function main(argv: readonly string[]): Promise<number> {
   return 0;
 }
 
-function isEntryPoint(): boolean {
-  const script = process.argv[1];
-  if (!script) return false;
-  try {
-    return import.meta.url === pathToFileURL(realpathSync(script)).href;
-  } catch {
-    return false;
-  }
-}
-
-if (isEntryPoint()) {
-  main(process.argv.slice(2)).then(
-    (code) => {
-      process.exitCode = code;
-    },
-    (error: unknown) => {
-      console.error(error instanceof Error ? error.message : error);
-      process.exitCode = 2;
-    },
-  );
-}
+runIfEntryPoint(import.meta.url, 'alerts', main, 2);

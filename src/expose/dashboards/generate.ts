@@ -3,10 +3,10 @@
  * `node dist/expose/dashboards/generate.js`). `--check` writes nothing and exits 1 when a committed
  * file differs from the generator's output. An optional argument overrides the output directory.
  */
-import { realpathSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
+import { runIfEntryPoint } from '../../cli/entry-point.js';
 import { buildDashboards, renderDashboard } from './index.js';
 
 /** The repository's dashboards/ (src/expose/dashboards and dist/expose/dashboards are both 3 levels down). */
@@ -34,24 +34,16 @@ export async function generateDashboards(directory = DEFAULT_DASHBOARDS_DIRECTOR
   return results;
 }
 
-function isMain(): boolean {
-  const script = process.argv[1];
-  if (!script) return false;
-  try {
-    return import.meta.url === pathToFileURL(realpathSync(script)).href;
-  } catch {
-    return false;
-  }
-}
-
-if (isMain()) {
-  const args = process.argv.slice(2);
+async function main(args: string[]): Promise<number> {
   const check = args.includes('--check');
   const directory = args.find((a) => !a.startsWith('--')) ?? DEFAULT_DASHBOARDS_DIRECTORY;
   const results = await generateDashboards(directory, check);
   for (const r of results) process.stdout.write(`${r.status.padEnd(9)} ${path.join(directory, r.fileName)}\n`);
   if (results.some((r) => r.status === 'differs')) {
     process.stderr.write('dashboards differ from the generator: run `npm run dashboards` and commit the JSON\n');
-    process.exit(1);
+    return 1;
   }
+  return 0;
 }
+
+runIfEntryPoint(import.meta.url, 'dashboards', main);

@@ -1,0 +1,31 @@
+import { realpathSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
+
+/** Whether the module at `moduleUrl` is the script node was started with (not an import). */
+export function isEntryPoint(moduleUrl: string): boolean {
+  const script = process.argv[1];
+  if (!script) return false;
+  try {
+    return moduleUrl === pathToFileURL(realpathSync(script)).href;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Runs `main` with the command-line arguments when the module is the entry point, so the same
+ * module stays importable by tests. Its result is the exit code; a throw prints `name: message`
+ * and exits with `failureCode`.
+ */
+export function runIfEntryPoint(moduleUrl: string, name: string, main: (argv: string[]) => Promise<number>, failureCode = 1): void {
+  if (!isEntryPoint(moduleUrl)) return;
+  main(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (error: unknown) => {
+      console.error(`${name}: ${error instanceof Error ? error.message : String(error)}`);
+      process.exitCode = failureCode;
+    },
+  );
+}
