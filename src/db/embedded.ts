@@ -1,8 +1,8 @@
 import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import { createServer } from 'node:net';
 import path from 'node:path';
+import { freePort } from '../server/free-port.js';
 
 export interface EmbeddedDatabase {
   /** Connection URL of the `postgres` maintenance database as the superuser. */
@@ -34,18 +34,6 @@ async function importWithoutSignalHandlers() {
     }
   }
   return module.default;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 /** The superuser password is generated once per cluster and kept beside it (mode 0600). */
