@@ -66,7 +66,7 @@ export async function applyRetention(sql: Sql, retentionDays: number, now = new 
     for (const { name } of partitions) {
       const month = monthStartOf(name);
       if (nextMonth(month) > cutoff) continue;
-      await tx.unsafe(`drop table ${name}`);
+      await tx.unsafe(`drop table if exists ${name}`); // another replica may have dropped it
       knownMonths(sql).delete(monthOf(month));
       dropped.push(name);
       keptFrom = nextMonth(month);
