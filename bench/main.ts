@@ -7,7 +7,7 @@
  *   --phases ingest,batch,reads,flask,memory   which parts to run (default: all)
  *   --huge                 add 10,000,000 predictions to the read sizes (loading takes minutes)
  *   --sizes 10000,1000000  read sizes (overrides the defaults)
- *   --rounds N             rounds of each side-by-side comparison (default 3)
+ *   --rounds N             rounds of each side-by-side comparison (default 5)
  *   --smoke                a few seconds per part, tiny sizes (what test/bench runs)
  *   --database-url URL     superuser URL of an existing PostgreSQL (default: start the embedded one)
  *   --ndjson-path ROUTE    the streaming NDJSON ingest route (default /api/ml-monitoring/predictions/bulk;
@@ -71,7 +71,7 @@ function parseArgs(argv: string[]): Cli {
   if (flags.has('huge')) sizes.push(10_000_000);
   if (text('sizes')) sizes = text('sizes')!.split(',').map((s) => Number(s));
   if (sizes.some((s) => !Number.isInteger(s) || s < 1 || s > 100_000_000)) throw new Error('--sizes: integers from 1 to 100,000,000');
-  const rounds = Number(text('rounds') ?? (smoke ? 1 : 3));
+  const rounds = Number(text('rounds') ?? (smoke ? 1 : 5));
   if (!Number.isInteger(rounds) || rounds < 1 || rounds > 20) throw new Error('--rounds: an integer from 1 to 20');
   const seconds = Number(text('memory-seconds') ?? (smoke ? 2 : 60));
   if (!Number.isFinite(seconds) || seconds < 1 || seconds > 3600) throw new Error('--memory-seconds: from 1 to 3600');
@@ -81,7 +81,7 @@ function parseArgs(argv: string[]): Cli {
     rounds,
     ingest: smoke
       ? { connections: 8, seconds: 1, warmupSeconds: 0.5, profileSeconds: 1 }
-      : { connections: 64, seconds: 8, warmupSeconds: 2, profileSeconds: 8 },
+      : { connections: 64, seconds: 6, warmupSeconds: 2, profileSeconds: 8 },
     batch: { batchesPerRound: smoke ? 3 : 100, batchSize: 1000, connections: smoke ? 2 : 4, ndjsonPath: text('ndjson-path') ?? '/api/ml-monitoring/predictions/bulk' },
     reads: {
       sizes,

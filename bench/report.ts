@@ -37,8 +37,8 @@ export const GOALS = {
   readGrowth: 2,
   readSpeedupAtLargest: 100,
   rssMb: 200,
-  /** "Flat": |slope of RSS| over the second half of the run, MB per minute (our reading of the goal). */
-  rssSlopeMbPerMin: 2,
+  /** "Flat" (our reading of the goal): mean RSS of the last third at most this much above the middle third. */
+  rssGrowthMb: 10,
 } as const;
 
 const n = (x: number, digits = 3) => (Number.isFinite(x) ? String(round(x, digits)) : 'n/a');
@@ -108,10 +108,10 @@ export function goals(r: BenchResults): GoalLine[] {
     });
   }
   if (r.memory) {
-    const flat = Math.abs(r.memory.secondHalfSlopeMbPerMin) <= GOALS.rssSlopeMbPerMin;
+    const flat = r.memory.lastThirdGrowthMb <= GOALS.rssGrowthMb;
     lines.push({
-      goal: `5. RSS flat and < ${GOALS.rssMb} MB under sustained ingest`,
-      measured: `max ${n(r.memory.maxMb)} MB, second-half slope ${n(r.memory.secondHalfSlopeMbPerMin, 2)} MB/min over ${r.memory.seconds} s`,
+      goal: `5. RSS flat (last third <= middle third + ${GOALS.rssGrowthMb} MB) and < ${GOALS.rssMb} MB under sustained ingest`,
+      measured: `max ${n(r.memory.maxMb)} MB; mean of the last third ${n(r.memory.lastThirdGrowthMb, 2)} MB vs the middle third, over ${r.memory.seconds} s`,
       status: verdict(r.memory.maxMb < GOALS.rssMb && flat),
     });
   }
@@ -220,10 +220,13 @@ export function renderMarkdown(r: BenchResults): string {
     const m = r.memory;
     out.push(`### 5. Service RSS under ${m.seconds} s of sustained ingest`, '');
     out.push(
-      `Idle ${n(m.idleMb)} MB; under load max ${n(m.maxMb)} MB, last ${n(m.lastMb)} MB; second-half slope ${n(m.secondHalfSlopeMbPerMin, 2)} MB/min. ` +
+      `Idle ${n(m.idleMb)} MB; under load max ${n(m.maxMb)} MB, last ${n(m.lastMb)} MB; last third vs middle third ${n(m.lastThirdGrowthMb, 2)} MB; second-half slope ${n(m.secondHalfSlopeMbPerMin, 2)} MB/min. ` +
         `Ingested ${int(m.ingested.singles)} single POSTs and ${int(m.ingested.batchRows)} rows in batches, ${m.ingested.scrapes} scrapes.`,
       '',
       'RSS (MB) every ~10 s: ' + m.samples.filter((_, i) => i % 10 === 0).map((s) => `${Math.round(s.t)}s ${Math.round(s.mb)}`).join(', ') + '.',
+      '',
+      'V8 heap used / external (MB) at each scrape, from the service\'s own /metrics: ' +
+        m.heap.map((h) => `${Math.round(h.t)}s ${Math.round(h.heapUsedMb)}/${Math.round(h.externalMb)}`).join(', ') + '.',
       '',
     );
   }

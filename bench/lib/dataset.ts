@@ -60,6 +60,17 @@ export async function loadDataset(sql: Sql, options: DatasetOptions): Promise<Lo
                 select conname from pg_constraint where conrelid = 'ml_prediction'::regclass and contype = 'p')`
           : [];
       for (const index of indexes) await db.unsafe(`drop index ${index.name}`);
+      // From migration 00002 on, raw predictions are partitioned by month: create the months the history covers.
+      const [{ partitioned } = { partitioned: false }] = await db<{ partitioned: boolean }[]>`
+        select to_regproc('mlmon_ensure_month_partition') is not null as partitioned`;
+      if (partitioned) {
+        await db`
+          select mlmon_ensure_month_partition(m)
+          from generate_series(date_trunc('month', (${anchor}::timestamptz - ${spanDays}::float8 * interval '1 day') at time zone 'UTC') at time zone 'UTC',
+                               ${anchor}::timestamptz, interval '1 month') as m`;
+      }
+      const [{ requestIds } = { requestIds: false }] = await db<{ requestIds: boolean }[]>`
+        select to_regclass('ml_request_id') is not null as "requestIds"`;
 
       const t = process.hrtime.bigint();
       const chunks: [number, number][] = [];
@@ -125,7 +136,11 @@ export async function loadDataset(sql: Sql, options: DatasetOptions): Promise<Lo
       await Promise.all(indexes.map((index) => timed((tx) => tx.unsafe(index.definition))));
       const indexSeconds = seconds(indexStart);
 
-      const [actualsSeconds, rollupSeconds] = await Promise.all([
+      const [rollupSeconds, actualsSeconds] = (await Promise.all([
+        // The idempotency keys, in their own table from migration 00002 on.
+        ...(requestIds
+          ? [timed((tx) => tx`insert into ml_request_id (request_id, created_at) select request_id, created_at from ml_prediction where request_id is not null`)]
+          : []),
         timed(
           (tx) => tx`
             insert into ml_actual (booking_id, actual_delay_minutes, actual_pickup_at, actual_dropoff_at, received_at, updated_at)
@@ -145,15 +160,17 @@ export async function loadDataset(sql: Sql, options: DatasetOptions): Promise<Lo
                    coalesce(var_pop(actual_delay_minutes) * count(actual_delay_minutes), 0)
             from ml_prediction group by 1, 2`,
         ),
-      ]);
+      ])).reverse() as [number, number];
 
       const vacuumStart = process.hrtime.bigint();
-      await Promise.all(['ml_prediction', 'ml_actual', 'ml_rollup_minute'].map((table) => sql.unsafe(`vacuum (analyze) ${table}`)));
+      const tables = ['ml_prediction', 'ml_actual', 'ml_rollup_minute', ...(requestIds ? ['ml_request_id'] : [])];
+      await Promise.all(tables.map((table) => sql.unsafe(`vacuum (analyze) ${table}`)));
       const vacuumSeconds = seconds(vacuumStart);
 
       const [stats] = await db<{ rollup_rows: number; table_mb: number }[]>`
         select (select count(*)::int from ml_rollup_minute) as rollup_rows,
-               round(pg_total_relation_size('ml_prediction') / 1048576.0)::int as table_mb`;
+               round((pg_total_relation_size('ml_prediction') + coalesce((
+                 select sum(pg_total_relation_size(inhrelid)) from pg_inherits where inhparent = 'ml_prediction'::regclass), 0)) / 1048576.0)::int as table_mb`;
       const total = seconds(started);
       return {
         rows,

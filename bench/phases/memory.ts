@@ -8,7 +8,7 @@ import { authHeader, mlmonOn, type Context } from '../lib/context.js';
 import { cannon, getter } from '../lib/load.js';
 import { rssOf, type Server } from '../lib/processes.js';
 import { batchJson, predictionJson } from '../lib/rows.js';
-import { slope } from '../lib/stats.js';
+import { mean, slope } from '../lib/stats.js';
 
 export interface MemoryResult {
   seconds: number;
@@ -17,7 +17,11 @@ export interface MemoryResult {
   lastMb: number;
   /** Least-squares slope of RSS over the second half of the run, MB per minute. */
   secondHalfSlopeMbPerMin: number;
+  /** Mean RSS of the last third of the run minus that of the middle third (GC sawtooth averages out). */
+  lastThirdGrowthMb: number;
   samples: { t: number; mb: number }[];
+  /** From the service's own /metrics (prom-client default metrics), at each scrape. */
+  heap: { t: number; heapUsedMb: number; externalMb: number }[];
   ingested: { singles: number; batchRows: number; scrapes: number };
 }
 
@@ -42,12 +46,18 @@ export async function memory(ctx: Context): Promise<MemoryResult> {
       }
     })();
     let scrapes = 0;
+    const heap: MemoryResult['heap'] = [];
+    const gauge = (text: string, name: string) => {
+      const match = new RegExp(`^${name}(?:\\{[^}]*\\})? ([0-9.e+]+)`, 'm').exec(text);
+      return match ? Number(match[1]) / MB : Number.NaN;
+    };
     const scraper = (async () => {
       const client = getter(mlmon!.baseUrl);
       try {
         while (running && Date.now() - started < seconds * 1000) {
-          await client.get('/metrics');
+          const text = await client.get('/metrics');
           scrapes++;
+          heap.push({ t: (Date.now() - started) / 1000, heapUsedMb: gauge(text, 'nodejs_heap_size_used_bytes'), externalMb: gauge(text, 'nodejs_external_memory_bytes') });
           await new Promise((resolve) => setTimeout(resolve, 5000));
         }
       } finally {
@@ -62,13 +72,16 @@ export async function memory(ctx: Context): Promise<MemoryResult> {
     running = false;
     await Promise.all([sampler, scraper]);
     const half = samples.filter((s) => s.t >= seconds / 2);
+    const meanMb = (from: number, to: number) => mean(samples.filter((s) => s.t >= from && s.t < to).map((s) => s.mb));
     return {
       seconds,
       idleMb: idle / MB,
       maxMb: Math.max(...samples.map((s) => s.mb)),
       lastMb: samples[samples.length - 1]?.mb ?? Number.NaN,
       secondHalfSlopeMbPerMin: slope(half.map((s) => ({ x: s.t / 60, y: s.mb }))),
+      lastThirdGrowthMb: meanMb((2 * seconds) / 3, Number.POSITIVE_INFINITY) - meanMb(seconds / 3, (2 * seconds) / 3),
       samples,
+      heap,
       ingested: { singles: singles.ok, batchRows: batches.ok * 1000, scrapes },
     };
   } finally {

@@ -68,7 +68,7 @@ interface Results {
       endpoints: Record<string, { mlmon: Latency; raw: Latency; speedupP50: number }>;
     }[];
   };
-  memory: { samples: unknown[]; maxMb: number; ingested: { singles: number; batchRows: number } };
+  memory: { samples: unknown[]; heap: { heapUsedMb: number }[]; maxMb: number; ingested: { singles: number; batchRows: number } };
 }
 
 describe('benchmark (smoke run)', () => {
@@ -152,6 +152,8 @@ describe('benchmark (smoke run)', () => {
   it('samples the service RSS under ingest', () => {
     expect(results.memory.samples.length).toBeGreaterThan(0);
     expect(positive(results.memory.maxMb)).toBe(true);
+    expect(results.memory.heap.length).toBeGreaterThan(0);
+    expect(positive(results.memory.heap[0]?.heapUsedMb)).toBe(true);
     expect(results.memory.ingested.singles + results.memory.ingested.batchRows).toBeGreaterThan(0);
   });
 
