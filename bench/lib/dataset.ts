@@ -133,8 +133,18 @@ export async function loadDataset(sql: Sql, options: DatasetOptions): Promise<Lo
         return seconds(t0);
       };
       const indexStart = process.hrtime.bigint();
-      await Promise.all(indexes.map((index) => timed((tx) => tx.unsafe(index.definition))));
+      // pg_indexes shows an index of a partitioned table as "ON ONLY" (the parent alone): build it on every partition.
+      await Promise.all(indexes.map((index) => timed((tx) => tx.unsafe(index.definition.replace(' ON ONLY ', ' ON ')))));
       const indexSeconds = seconds(indexStart);
+      const [{ invalid } = { invalid: 0 }] = await db<{ invalid: number }[]>`
+        select count(*)::int as invalid from pg_index i join pg_class c on c.oid = i.indrelid
+        where c.relname like 'ml\_prediction%' and not i.indisvalid`;
+      if (invalid > 0) throw new Error(`${invalid} invalid indexes on ml_prediction after loading`);
+      const partialIndexes = await db<{ name: string }[]>`
+        select c.relname as name from pg_inherits h join pg_class c on c.oid = h.inhrelid
+        where h.inhparent = 'ml_prediction'::regclass
+          and (select count(*) from pg_index where indrelid = c.oid) <> (select count(*) from pg_index where indrelid = 'ml_prediction'::regclass)`;
+      if (partialIndexes.length > 0) throw new Error(`partitions without every index of ml_prediction: ${partialIndexes.map((p) => p.name).join(', ')}`);
 
       const [rollupSeconds, actualsSeconds] = (await Promise.all([
         // The idempotency keys, in their own table from migration 00002 on.
