@@ -24,6 +24,8 @@ export interface AppOptions {
   /** Origins allowed by CORS; empty: no cross-origin browser access. */
   corsOrigins?: string[];
   logger?: FastifyServerOptions['logger'];
+  /** One log line per request and response (an access log); off by default, see config. */
+  logRequests?: boolean;
 }
 
 /** Request timeouts keep a slow client from holding a connection for ever. */
@@ -33,6 +35,7 @@ const REQUEST_TIMEOUT_MS = 30_000;
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const app = Fastify({
     logger: options.logger ?? false,
+    disableRequestLogging: !options.logRequests,
     requestTimeout: REQUEST_TIMEOUT_MS,
     connectionTimeout: REQUEST_TIMEOUT_MS,
     return503OnClosing: true,

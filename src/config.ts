@@ -13,6 +13,8 @@ export interface Config {
   /** How long /metrics may serve gauge values before reading the database again. */
   metricsCacheSeconds: number;
   logLevel: string;
+  /** Log every request and response at info level (costs about half the ingest rate; see BENCHMARKS.md). */
+  logRequests: boolean;
   /** Raw predictions older than this are dropped (whole months); rollups are kept. Absent: keep all. */
   retentionDays: number | undefined;
   /** Browser origins allowed to call the API directly; none by default (Grafana calls server-side). */
@@ -46,6 +48,14 @@ export function loadConfig(env: Env = process.env): Config {
     }
     return value;
   };
+  const flag = (name: string) => {
+    const raw = text(name);
+    if (raw === undefined) return false;
+    if (['true', '1', 'yes'].includes(raw.toLowerCase())) return true;
+    if (['false', '0', 'no'].includes(raw.toLowerCase())) return false;
+    problems.push(`${name}=${JSON.stringify(raw)} must be true or false`);
+    return false;
+  };
   const token = (name: string) => {
     const value = text(name);
     if (value !== undefined && (value.length < MIN_TOKEN_LENGTH || /\s/.test(value))) {
@@ -71,6 +81,7 @@ export function loadConfig(env: Env = process.env): Config {
     anomalyThresholdMinutes: number('MLMON_ANOMALY_THRESHOLD_MINUTES', 5, (n) => n > 0, 'a number of minutes > 0'),
     metricsCacheSeconds: number('MLMON_METRICS_CACHE_SECONDS', 5, (n) => n >= 0 && n <= 300, 'a number of seconds from 0 to 300'),
     logLevel,
+    logRequests: flag('MLMON_LOG_REQUESTS'),
     retentionDays: text('MLMON_RETENTION_DAYS') === undefined
       ? undefined
       : number('MLMON_RETENTION_DAYS', 0, (n) => Number.isInteger(n) && n >= 1, 'a whole number of days >= 1'),

@@ -84,6 +84,7 @@ async function main(): Promise<void> {
     version: SERVICE_VERSION,
     corsOrigins: config.corsOrigins,
     logger: { level: config.logLevel, redact: ['req.headers.authorization'] },
+    logRequests: config.logRequests,
   });
 
   const retention = scheduleRetention(config.retentionDays, async (days) => {

@@ -33,7 +33,7 @@ describe('the service process against an external PostgreSQL (DATABASE_URL)', ()
   let service: RunningService | undefined;
   beforeAll(async () => {
     db = await createTestDatabase();
-    service = await startServiceProcess({ databaseUrl: db.url, env: { LOG_LEVEL: 'trace' } });
+    service = await startServiceProcess({ databaseUrl: db.url, env: { LOG_LEVEL: 'trace', MLMON_LOG_REQUESTS: 'true' } });
   }, 60_000);
   afterAll(async () => {
     await service?.stop('SIGKILL');
