@@ -1,0 +1,36 @@
+import { ConfigError, loadConfig } from '../../src/config.js';
+
+const problemsOf = (env: Record<string, string>): string[] => {
+  try {
+    loadConfig(env);
+    return [];
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
+};
+
+describe('operational settings', () => {
+  it('defaults: no retention, no request log, no CORS', () => {
+    expect(loadConfig({})).toMatchObject({ retentionDays: undefined, logRequests: false, corsOrigins: [] });
+  });
+
+  it('reads them', () => {
+    expect(
+      loadConfig({ MLMON_RETENTION_DAYS: '183', MLMON_LOG_REQUESTS: 'true', MLMON_CORS_ORIGINS: 'https://grafana.example.com, http://localhost:3000' }),
+    ).toMatchObject({ retentionDays: 183, logRequests: true, corsOrigins: ['https://grafana.example.com', 'http://localhost:3000'] });
+  });
+
+  it.each([
+    ['MLMON_RETENTION_DAYS', '0'],
+    ['MLMON_RETENTION_DAYS', '1.5'],
+    ['MLMON_RETENTION_DAYS', 'forever'],
+    ['MLMON_LOG_REQUESTS', 'maybe'],
+    ['MLMON_CORS_ORIGINS', 'https://grafana.example.com/d/abc'],
+    ['MLMON_CORS_ORIGINS', '*'],
+  ])('refuses %s=%s, naming the variable', (name, value) => {
+    const problems = problemsOf({ [name]: value });
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toContain(name);
+  });
+});
