@@ -3,7 +3,16 @@
  * provisioning/datasources/datasources.yml), Prometheus and mlmon-plugin query builders, thresholds.
  */
 import type * as cog from '@grafana/grafana-foundation-sdk/cog';
-import { ThresholdsConfigBuilder, ThresholdsMode, type DataSourceRef, type Threshold } from '@grafana/grafana-foundation-sdk/dashboard';
+import {
+  DashboardBuilder,
+  DashboardCursorSync,
+  DashboardLinkBuilder,
+  DashboardLinkType,
+  ThresholdsConfigBuilder,
+  ThresholdsMode,
+  type DataSourceRef,
+  type Threshold,
+} from '@grafana/grafana-foundation-sdk/dashboard';
 import { DataqueryBuilder } from '@grafana/grafana-foundation-sdk/prometheus';
 
 export const PROMETHEUS: DataSourceRef = { type: 'prometheus', uid: 'mlmon-prometheus' };
@@ -52,4 +61,36 @@ export function mlmonQuery(query: MlmonQuery): cog.Builder<cog.Dataquery> {
   return {
     build: () => ({ datasource: MLMON_API, ...query }) as unknown as cog.Dataquery,
   };
+}
+
+/** What every mlmon dashboard shares: refresh 30 s, shared crosshair, and a link to its sibling. */
+export function mlmonDashboard(options: {
+  title: string;
+  uid: string;
+  description: string;
+  tags: string[];
+  from: string;
+  link: { title: string; uid: string };
+}): DashboardBuilder {
+  return new DashboardBuilder(options.title)
+    .uid(options.uid)
+    .description(options.description)
+    .tags(options.tags)
+    .editable()
+    .tooltip(DashboardCursorSync.Crosshair)
+    .refresh('30s')
+    .time({ from: options.from, to: 'now' })
+    .timezone('browser')
+    .link(
+      new DashboardLinkBuilder(options.link.title)
+        .type(DashboardLinkType.Link)
+        .url(`/d/${options.link.uid}`)
+        .keepTime(true)
+        .icon('dashboard')
+        .tooltip('')
+        .asDropdown(false)
+        .targetBlank(false)
+        .includeVars(false)
+        .tags([]),
+    );
 }

@@ -1,9 +1,9 @@
 /** "mlmon service health": ingest, rejections, HTTP latency, database, process. */
-import { DashboardBuilder, DashboardCursorSync, DashboardLinkBuilder, DashboardLinkType, MappingType, RowBuilder, type Dashboard } from '@grafana/grafana-foundation-sdk/dashboard';
+import { MappingType, RowBuilder, type Dashboard } from '@grafana/grafana-foundation-sdk/dashboard';
 import { BigValueColorMode, BigValueGraphMode, ReduceDataOptionsBuilder } from '@grafana/grafana-foundation-sdk/common';
 import * as stat from '@grafana/grafana-foundation-sdk/stat';
 import * as timeseries from '@grafana/grafana-foundation-sdk/timeseries';
-import { BAD, GOOD, HEALTH_UID, PROMETHEUS, QUALITY_UID, WARN, promInstant, promRange, thresholds } from './common.js';
+import { BAD, GOOD, HEALTH_UID, PROMETHEUS, QUALITY_UID, WARN, mlmonDashboard, promInstant, promRange, thresholds } from './common.js';
 
 function graph(id: number, title: string, description: string, unit: string, span = 12): timeseries.PanelBuilder {
   return new timeseries.PanelBuilder().id(id).title(title).description(description).datasource(PROMETHEUS).unit(unit).height(8).span(span);
@@ -41,16 +41,14 @@ export function healthDashboard(): Dashboard {
     ),
   );
 
-  return new DashboardBuilder('mlmon service health')
-    .uid(HEALTH_UID)
-    .description('The mlmon ingest service: scrape, database, ingest and rejection rates, HTTP latency, memory and event loop.')
-    .tags(['mlmon', 'service'])
-    .editable()
-    .tooltip(DashboardCursorSync.Crosshair)
-    .refresh('30s')
-    .time({ from: 'now-6h', to: 'now' })
-    .timezone('browser')
-    .link(new DashboardLinkBuilder('ML prediction quality').type(DashboardLinkType.Link).url(`/d/${QUALITY_UID}`).keepTime(true).icon('dashboard').tooltip('').asDropdown(false).targetBlank(false).includeVars(false).tags([]))
+  return mlmonDashboard({
+    title: 'mlmon service health',
+    uid: HEALTH_UID,
+    description: 'The mlmon ingest service: scrape, database, ingest and rejection rates, HTTP latency, memory and event loop.',
+    tags: ['mlmon', 'service'],
+    from: 'now-6h',
+    link: { title: 'ML prediction quality', uid: QUALITY_UID },
+  })
     .withRow(new RowBuilder('Status').id(100))
     .withPanel(single(1, 'Service scraped', 'Prometheus reaches /metrics (up{job="mlmon"}).', 'up{job="mlmon"}').unit('none').mappings(upDown('DOWN', 'UP')).thresholds(thresholds(BAD, [1, GOOD])))
     .withPanel(single(2, 'Database', 'Whether the last read of PostgreSQL succeeded (mlmon_database_up).', 'mlmon_database_up').unit('none').mappings(upDown('DOWN', 'UP')).thresholds(thresholds(BAD, [1, GOOD])))

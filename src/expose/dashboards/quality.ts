@@ -1,8 +1,6 @@
 /** "ML prediction quality": the seed's React page, as a Grafana dashboard. */
 import {
   AnnotationQueryBuilder,
-  DashboardBuilder,
-  DashboardCursorSync,
   DashboardLinkBuilder,
   DashboardLinkType,
   MappingType,
@@ -16,7 +14,7 @@ import { BigValueColorMode, BigValueGraphMode, ReduceDataOptionsBuilder } from '
 import * as stat from '@grafana/grafana-foundation-sdk/stat';
 import * as table from '@grafana/grafana-foundation-sdk/table';
 import * as timeseries from '@grafana/grafana-foundation-sdk/timeseries';
-import { BAD, GOOD, HEALTH_UID, MLMON_API, PROMETHEUS, QUALITY_UID, WARN, mlmonQuery, promInstant, promRange, thresholds } from './common.js';
+import { BAD, GOOD, HEALTH_UID, MLMON_API, PROMETHEUS, QUALITY_UID, WARN, mlmonDashboard, mlmonQuery, promInstant, promRange, thresholds } from './common.js';
 
 /** The selected version; `all` is the exporter's fleet-wide series (and the default). */
 const V = 'model_version="$model_version"';
@@ -52,16 +50,14 @@ function trend(id: number, title: string, description: string, expr: string, uni
 }
 
 export function qualityDashboard(): Dashboard {
-  return new DashboardBuilder('ML prediction quality')
-    .uid(QUALITY_UID)
-    .description('Pickup-delay model quality against the seed targets: MAE, R², accuracy, latency, feature flag, anomalies.')
-    .tags(['mlmon', 'ml'])
-    .editable()
-    .tooltip(DashboardCursorSync.Crosshair)
-    .refresh('30s')
-    .time({ from: 'now-24h', to: 'now' })
-    .timezone('browser')
-    .link(new DashboardLinkBuilder('Service health').type(DashboardLinkType.Link).url(`/d/${HEALTH_UID}`).keepTime(true).icon('dashboard').tooltip('').asDropdown(false).targetBlank(false).includeVars(false).tags([]))
+  return mlmonDashboard({
+    title: 'ML prediction quality',
+    uid: QUALITY_UID,
+    description: 'Pickup-delay model quality against the seed targets: MAE, R², accuracy, latency, feature flag, anomalies.',
+    tags: ['mlmon', 'ml'],
+    from: 'now-24h',
+    link: { title: 'Service health', uid: HEALTH_UID },
+  })
     .withVariable(
       new QueryVariableBuilder('model_version')
         .label('Model version')
