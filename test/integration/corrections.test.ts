@@ -6,7 +6,7 @@
  */
 import { API, startTestApp, type TestApp } from '../support/app-harness.js';
 import { closeTo, exactSum, inOpenClosed, metricsMismatches, relError, seededRandom, testSeed, twoPass, type RawPrediction } from '../support/reference.js';
-import { bodyOf, DAY_US, expectStatus, HOUR_US, MINUTE_US, randomChunks, shuffle } from '../support/generate.js';
+import { bodyOf, expectStatus, HOUR_US, MINUTE_US, randomChunks, shuffle } from '../support/generate.js';
 
 let t: TestApp;
 let random: () => number;

@@ -10,7 +10,7 @@
  */
 import { startServiceProcess, type RunningService } from '../support/service.js';
 import {
-  API, call, leakIn, ledger, sample, sleep, startIngestLoad, startPrivateCluster, storedFor, uniqueTag,
+  call, leakIn, ledger, sample, sleep, startIngestLoad, startPrivateCluster, storedFor, uniqueTag,
   type CallResult, type PrivateCluster,
 } from './support.js';
 
