@@ -168,12 +168,28 @@ export async function loadDataset(sql: Sql, options: DatasetOptions): Promise<Lo
                    coalesce(sum(prediction_error), 0), coalesce(sum(prediction_error ^ 2), 0),
                    coalesce(avg(actual_delay_minutes), 0),
                    coalesce(var_pop(actual_delay_minutes) * count(actual_delay_minutes), 0)
-            from ml_prediction group by 1, 2`,
+            from ml_prediction group by 1, 2`.then(async () => {
+            // The hour tier (migration 00003 on), the same aggregates per hour.
+            const [{ present }] = await tx<[{ present: boolean }]>`select to_regclass('ml_rollup_hour') is not null as present`;
+            if (!present) return;
+            await tx`
+              insert into ml_rollup_hour (
+                bucket, model_version, predictions, confidence_sum, latency_count, latency_sum_ms, labelled,
+                accurate, anomalies, error_abs_sum, error_sq_sum, actual_mean, actual_m2)
+              select date_trunc('hour', created_at), model_version, count(*), sum(confidence),
+                     count(prediction_time_ms), coalesce(sum(prediction_time_ms), 0), count(actual_delay_minutes),
+                     count(*) filter (where is_accurate), count(*) filter (where prediction_error > ${anomalyThresholdMinutes}::float8),
+                     coalesce(sum(prediction_error), 0), coalesce(sum(prediction_error ^ 2), 0),
+                     coalesce(avg(actual_delay_minutes), 0),
+                     coalesce(var_pop(actual_delay_minutes) * count(actual_delay_minutes), 0)
+              from ml_prediction group by 1, 2`;
+          }),
         ),
       ])).reverse() as [number, number];
 
       const vacuumStart = process.hrtime.bigint();
-      const tables = ['ml_prediction', 'ml_actual', 'ml_rollup_minute', ...(requestIds ? ['ml_request_id'] : [])];
+      const [{ hourTier }] = await db<[{ hourTier: boolean }]>`select to_regclass('ml_rollup_hour') is not null as "hourTier"`;
+      const tables = ['ml_prediction', 'ml_actual', 'ml_rollup_minute', ...(hourTier ? ['ml_rollup_hour'] : []), ...(requestIds ? ['ml_request_id'] : [])];
       await Promise.all(tables.map((table) => sql.unsafe(`vacuum (analyze) ${table}`)));
       const vacuumSeconds = seconds(vacuumStart);
 

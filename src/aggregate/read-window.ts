@@ -1,6 +1,7 @@
 import type { Sql } from '../db/connect.js';
 import type { Aggregate } from './moments.js';
-import { isoMicros, planWindow, type Range } from './window.js';
+import { ROLLUP_TIERS } from '../store/rollup.js';
+import { isoMicros, planTiers, type Range } from './window.js';
 
 export interface WindowQuery {
   range: Range;
@@ -34,41 +35,53 @@ interface Row {
   actual_m2: number | null;
 }
 
-const NOWHERE: Range = { start: 0, end: 0 };
+/** Rollup tiers usable for a query: coarsest first, only those whose buckets fit in its steps. */
+function tiersFor(stepUs: number | undefined) {
+  return [...ROLLUP_TIERS].reverse().filter((tier) => stepUs === undefined || stepUs % tier.stepUs === 0);
+}
 
 /**
- * Sums a window per model version (and per step bucket): whole minutes from the rollup, the
- * partial edge minutes from raw rows. The moments of the parts are merged with the stable
- * two-level formula M2 = Σ M2_i + Σ n_i (mean_i - mean)², never with raw sums of squares.
+ * Sums a window per model version (and per step bucket): whole hours and minutes from the rollup
+ * tiers, the partial edge minutes from raw rows. The moments of the parts are merged with the
+ * stable two-level formula M2 = Σ M2_i + Σ n_i (mean_i - mean)², never with raw sums of squares.
  */
 export async function readWindow(sql: Sql, query: WindowQuery): Promise<VersionStepAggregate[]> {
-  const plan = planWindow(query.range);
-  if (!plan.buckets && plan.raw.length === 0) return [];
-  const buckets = plan.buckets ?? NOWHERE;
-  const [left = NOWHERE, right = NOWHERE] = plan.raw;
+  const tiers = tiersFor(query.stepUs);
+  const plan = planTiers(query.range, tiers.map((tier) => tier.stepUs));
   const versions = query.modelVersions;
   const stepOf = (column: 'bucket' | 'created_at') =>
     query.stepUs
       ? sql`floor(extract(epoch from ${sql(column)}) * 1000000 / ${query.stepUs})::bigint`
       : sql`0::bigint`;
   const versionFilter = versions ? sql`and model_version = any(${versions}::text[])` : sql``;
+  const within = (column: 'bucket' | 'created_at', ranges: Range[]) =>
+    ranges
+      .map(({ start, end }) => sql`(${sql(column)} >= ${isoMicros(start)}::text::timestamptz and ${sql(column)} < ${isoMicros(end)}::text::timestamptz)`)
+      .reduce((either, next) => sql`${either} or ${next}`);
+  const parts = plan.tiers
+    .map((planned, i) => ({ ...planned, table: tiers[i]!.table }))
+    .filter(({ ranges }) => ranges.length > 0)
+    .map(
+      ({ table, ranges }) => sql`
+        select model_version, ${stepOf('bucket')} as step, predictions, confidence_sum, latency_count,
+               latency_sum_ms, labelled, accurate, anomalies, error_abs_sum, error_sq_sum, actual_mean, actual_m2
+        from ${sql(table)} where (${within('bucket', ranges)}) ${versionFilter}`,
+    );
+  // Raw rows last, named like the rollup columns (they may be the only part).
+  if (plan.raw.length > 0) {
+    parts.push(sql`
+      select model_version, ${stepOf('created_at')} as step, 1 as predictions, confidence as confidence_sum,
+             (prediction_time_ms is not null)::int as latency_count, coalesce(prediction_time_ms, 0) as latency_sum_ms,
+             (actual_delay_minutes is not null)::int as labelled, coalesce(is_accurate, false)::int as accurate,
+             coalesce(prediction_error > ${query.anomalyThresholdMinutes}, false)::int as anomalies,
+             coalesce(prediction_error, 0) as error_abs_sum, coalesce(prediction_error ^ 2, 0) as error_sq_sum,
+             coalesce(actual_delay_minutes, 0) as actual_mean, 0 as actual_m2
+      from ml_prediction where (${within('created_at', plan.raw)}) ${versionFilter}`);
+  }
+  if (parts.length === 0) return [];
   const rows = await sql<Row[]>`
-    with parts as (
-      select model_version, ${stepOf('bucket')} as step, predictions, confidence_sum, latency_count,
-             latency_sum_ms, labelled, accurate, anomalies, error_abs_sum, error_sq_sum, actual_mean, actual_m2
-      from ml_rollup_minute
-      where bucket >= ${isoMicros(buckets.start)}::text::timestamptz and bucket < ${isoMicros(buckets.end)}::text::timestamptz
-        ${versionFilter}
-      union all
-      select model_version, ${stepOf('created_at')}, 1, confidence, (prediction_time_ms is not null)::int,
-             coalesce(prediction_time_ms, 0), (actual_delay_minutes is not null)::int,
-             coalesce(is_accurate, false)::int, coalesce(prediction_error > ${query.anomalyThresholdMinutes}, false)::int,
-             coalesce(prediction_error, 0), coalesce(prediction_error ^ 2, 0), coalesce(actual_delay_minutes, 0), 0
-      from ml_prediction
-      where ((created_at >= ${isoMicros(left.start)}::text::timestamptz and created_at < ${isoMicros(left.end)}::text::timestamptz)
-          or (created_at >= ${isoMicros(right.start)}::text::timestamptz and created_at < ${isoMicros(right.end)}::text::timestamptz))
-        ${versionFilter}
-    ), centre as (
+    with parts as (${parts.reduce((all, part) => sql`${all} union all ${part}`)}),
+    centre as (
       select model_version, step, sum(labelled * actual_mean) / nullif(sum(labelled), 0) as mean
       from parts group by model_version, step
     )

@@ -20,15 +20,46 @@ export interface WindowPlan {
   raw: Range[];
 }
 
-export function planWindow({ start, end }: Range): WindowPlan {
-  if (end <= start) return { buckets: null, raw: [] };
-  const firstWhole = Math.ceil(start / MINUTE_US) * MINUTE_US;
-  const lastWholeEnd = Math.floor(end / MINUTE_US) * MINUTE_US;
-  if (firstWhole >= lastWholeEnd) return { buckets: null, raw: [{ start, end }] };
+export function planWindow(range: Range): WindowPlan {
+  const { tiers, raw } = planTiers(range, [MINUTE_US]);
+  return { buckets: tiers[0]!.ranges[0] ?? null, raw };
+}
+
+export interface TieredPlan {
+  /** Per rollup tier (coarsest first, as given): the ranges read from that tier's buckets. */
+  tiers: { stepUs: number; ranges: Range[] }[];
+  /** What no tier covers whole: read from raw rows. */
+  raw: Range[];
+}
+
+/**
+ * Splits a window over rollup tiers, coarsest first: the whole buckets of the coarsest tier, then
+ * the edges left over by the next finer tier, and so on; what remains comes from raw rows. Each
+ * tier's step must be a multiple of the next. A 30-day window on hours and minutes reads ~720
+ * hours, at most ~120 minutes and two partial minutes of raw rows.
+ */
+export function planTiers(range: Range, stepsUs: number[]): TieredPlan {
+  const tiers = stepsUs.map((stepUs) => ({ stepUs, ranges: [] as Range[] }));
   const raw: Range[] = [];
-  if (start < firstWhole) raw.push({ start, end: firstWhole });
-  if (lastWholeEnd < end) raw.push({ start: lastWholeEnd, end });
-  return { buckets: { start: firstWhole, end: lastWholeEnd }, raw };
+  const place = ({ start, end }: Range, level: number): void => {
+    if (end <= start) return;
+    if (level === stepsUs.length) {
+      raw.push({ start, end });
+      return;
+    }
+    const step = stepsUs[level]!;
+    const firstWhole = Math.ceil(start / step) * step;
+    const lastWholeEnd = Math.floor(end / step) * step;
+    if (firstWhole >= lastWholeEnd) {
+      place({ start, end }, level + 1);
+      return;
+    }
+    place({ start, end: firstWhole }, level + 1);
+    tiers[level]!.ranges.push({ start: firstWhole, end: lastWholeEnd });
+    place({ start: lastWholeEnd, end }, level + 1);
+  };
+  place(range, 0);
+  return { tiers, raw };
 }
 
 /** The API's windows are (from, to] on microsecond timestamps: that is [from + 1µs, to + 1µs). */

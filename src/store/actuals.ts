@@ -77,7 +77,7 @@ export async function storeActuals(sql: Sql, input: ActualInput[], rules: ErrorR
           id bigint, actual_delay_minutes float8, actual_pickup_at timestamptz,
           actual_dropoff_at timestamptz, prediction_error float8, is_accurate boolean)
         where p.id = u.id`;
-      await applyRollupDeltas(tx, deltas.sorted());
+      await applyRollupDeltas(tx, deltas);
     }
     const predicted = new Set(predictions.map((p) => p.booking_id));
     return { updated: updates.length, pending: actuals.filter((a) => !predicted.has(a.booking_id)).length };

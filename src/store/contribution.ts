@@ -110,13 +110,24 @@ export class RollupDeltas {
   }
 
   /**
-   * The deltas in the order they must be applied: additions, then negated removals, each part
-   * sorted so that concurrent writers lock rollup rows in the same order (no deadlocks).
+   * The deltas in the order they must be applied, per bucket of `stepUs` (a rollup tier):
+   * additions, then negated removals, each part sorted so that concurrent writers lock rollup
+   * rows in the same order (no deadlocks).
    */
-  sorted(): BucketDelta[] {
+  sorted(stepUs = MINUTE_US): BucketDelta[] {
     const byBucket = (a: BucketDelta, b: BucketDelta) =>
       a.bucketUs - b.bucketUs || (a.modelVersion < b.modelVersion ? -1 : a.modelVersion > b.modelVersion ? 1 : 0);
-    const removals = [...this.removed.values()].map((d) => ({ ...d, delta: negate(d.delta) }));
-    return [...[...this.added.values()].sort(byBucket), ...removals.sort(byBucket)];
+    const regroup = (deltas: Map<string, BucketDelta>) => {
+      const grouped = new Map<string, BucketDelta>();
+      for (const { bucketUs, modelVersion, delta } of deltas.values()) {
+        const bucket = floorTo(bucketUs, stepUs);
+        const key = `${bucket}\u0000${modelVersion}`;
+        const existing = grouped.get(key);
+        grouped.set(key, { bucketUs: bucket, modelVersion, delta: existing ? merge(existing.delta, delta) : delta });
+      }
+      return [...grouped.values()].sort(byBucket);
+    };
+    const removals = regroup(this.removed).map((d) => ({ ...d, delta: negate(d.delta) }));
+    return [...regroup(this.added), ...removals];
   }
 }

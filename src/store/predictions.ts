@@ -155,7 +155,7 @@ export async function storePredictions(sql: Sql, predictions: PredictionInput[],
     const inserted = await insertRows(sql, tx, rows);
     const deltas = new RollupDeltas();
     for (const row of inserted) deltas.addPrediction(factsOf(row), rules);
-    await applyRollupDeltas(tx, deltas.sorted());
+    await applyRollupDeltas(tx, deltas);
     return { inserted: attributeInserts(predictions, inserted.map((row) => row.request_id)) };
   });
 }

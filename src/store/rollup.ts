@@ -1,30 +1,41 @@
 import type { TransactionSql } from 'postgres';
-import { isoMicros } from '../aggregate/window.js';
-import type { BucketDelta } from './contribution.js';
+import { HOUR_US, isoMicros, MINUTE_US } from '../aggregate/window.js';
+import type { BucketDelta, RollupDeltas } from './contribution.js';
+
+/** The rollup tiers, finest first (the order writers lock them in). */
+export const ROLLUP_TIERS = [
+  { table: 'ml_rollup_minute', stepUs: MINUTE_US },
+  { table: 'ml_rollup_hour', stepUs: HOUR_US },
+] as const;
+type RollupTable = (typeof ROLLUP_TIERS)[number]['table'];
+
+/** Applies a write's deltas to every rollup tier inside the writer's transaction. */
+export async function applyRollupDeltas(tx: TransactionSql, deltas: RollupDeltas): Promise<void> {
+  for (const { table, stepUs } of ROLLUP_TIERS) await applyToTier(tx, table, deltas.sorted(stepUs));
+}
 
 /**
- * Applies deltas, in order, to the per-minute rollup inside the writer's transaction. One upsert
- * cannot touch a row twice, so a bucket that comes again (a correction's removal after its
- * addition) starts the next pass.
+ * Applies deltas, in order, to one tier. One upsert cannot touch a row twice, so a bucket that
+ * comes again (a correction's removal after its addition) starts the next pass.
  */
-export async function applyRollupDeltas(tx: TransactionSql, deltas: BucketDelta[]): Promise<void> {
+async function applyToTier(tx: TransactionSql, table: RollupTable, deltas: BucketDelta[]): Promise<void> {
   let pass: BucketDelta[] = [];
   const keys = new Set<string>();
   for (const delta of deltas) {
     const key = `${delta.bucketUs}\u0000${delta.modelVersion}`;
     if (keys.has(key)) {
-      await upsert(tx, pass);
+      await upsert(tx, table, pass);
       pass = [];
       keys.clear();
     }
     keys.add(key);
     pass.push(delta);
   }
-  if (pass.length > 0) await upsert(tx, pass);
+  if (pass.length > 0) await upsert(tx, table, pass);
 }
 
 /** The moments merge in SQL is the Chan merge of aggregate/moments.ts (signed counts remove). */
-async function upsert(tx: TransactionSql, deltas: BucketDelta[]): Promise<void> {
+async function upsert(tx: TransactionSql, table: RollupTable, deltas: BucketDelta[]): Promise<void> {
   const rows = deltas.map(({ bucketUs, modelVersion, delta: d }) => ({
     bucket: isoMicros(bucketUs),
     model_version: modelVersion,
@@ -41,7 +52,7 @@ async function upsert(tx: TransactionSql, deltas: BucketDelta[]): Promise<void> 
     actual_m2: d.actualM2,
   }));
   await tx`
-    insert into ml_rollup_minute as r (
+    insert into ${tx(table)} as r (
       bucket, model_version, predictions, confidence_sum, latency_count, latency_sum_ms, labelled,
       accurate, anomalies, error_abs_sum, error_sq_sum, actual_mean, actual_m2)
     select * from jsonb_to_recordset(${JSON.stringify(rows)}::text::jsonb) as d(
