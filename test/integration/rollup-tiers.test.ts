@@ -1,0 +1,58 @@
+import { API, startTestApp, type TestApp } from '../support/app-harness.js';
+
+/** The hour tier must always equal the minute tier summed per hour: the same deltas feed both. */
+describe('rollup tiers agree', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp();
+  });
+  afterAll(() => t.close());
+
+  it('after predictions over several hours, actuals in any order and corrections', async () => {
+    const now = Date.now();
+    const predictions = Array.from({ length: 300 }, (_, i) => ({
+      booking_id: 50_000 + i,
+      predicted_delay_minutes: 5 + (i % 13) / 3,
+      confidence: 0.5 + (i % 5) / 10,
+      risk_level: 'medium',
+      model_version: i % 3 === 0 ? 'tier-a' : 'tier-b',
+      prediction_time_ms: 40 + (i % 50),
+      created_at: new Date(now - (i % 7) * 3_600_000 - i * 7_000).toISOString(),
+    }));
+    await t.post(`${API}/actuals`, predictions.slice(0, 40).map((p, i) => ({ booking_id: p.booking_id, actual_delay_minutes: 500 + i / 100 })));
+    expect((await t.post(`${API}/predictions`, predictions)).statusCode).toBe(201);
+    await t.post(`${API}/actuals`, predictions.map((p, i) => ({ booking_id: p.booking_id, actual_delay_minutes: 500 + (i % 17) / 10 })));
+    await t.post(`${API}/actuals`, predictions.slice(100, 160).map((p) => ({ booking_id: p.booking_id, actual_delay_minutes: 499.5 })));
+
+    const rows = await t.db.sql<{ tier: string; hour: Date; model_version: string; predictions: number; labelled: number; accurate: number; error_sq_sum: number; actual_mean: number; actual_m2: number }[]>`
+      with minutes as (select date_trunc('hour', bucket) as hour, m.* from ml_rollup_minute m),
+      centre as (select hour, model_version, sum(labelled * actual_mean) / nullif(sum(labelled), 0) as mean from minutes group by 1, 2)
+      select 'minute' as tier, m.hour, m.model_version, sum(predictions)::float8 as predictions, sum(labelled)::float8 as labelled,
+             sum(accurate)::float8 as accurate, sum(error_sq_sum) as error_sq_sum, coalesce(c.mean, 0) as actual_mean,
+             sum(actual_m2 + labelled * (actual_mean - coalesce(c.mean, 0)) ^ 2) as actual_m2
+      from minutes m join centre c using (hour, model_version) group by m.hour, m.model_version, c.mean
+      union all
+      select 'hour', bucket, model_version, predictions::float8, labelled::float8, accurate::float8, error_sq_sum, actual_mean, actual_m2
+      from ml_rollup_hour
+      order by hour, model_version, tier`;
+    const byKey = new Map<string, typeof rows>();
+    for (const row of rows) {
+      const key = `${row.hour.toISOString()} ${row.model_version}`;
+      byKey.set(key, [...(byKey.get(key) ?? []), row]);
+    }
+    expect(byKey.size).toBeGreaterThan(7);
+    for (const [key, pair] of byKey) {
+      expect({ key, tiers: pair.map((r) => r.tier) }).toEqual({ key, tiers: ['hour', 'minute'] });
+      const [hour, minute] = pair as [(typeof rows)[number], (typeof rows)[number]];
+      expect({ key, predictions: hour.predictions, labelled: hour.labelled, accurate: hour.accurate }).toEqual({
+        key,
+        predictions: minute.predictions,
+        labelled: minute.labelled,
+        accurate: minute.accurate,
+      });
+      expect(hour.error_sq_sum).toBeCloseTo(minute.error_sq_sum, 6);
+      expect(hour.actual_mean).toBeCloseTo(minute.actual_mean, 9);
+      expect(Math.abs(hour.actual_m2 - minute.actual_m2)).toBeLessThanOrEqual(1e-9 * Math.max(1, minute.actual_m2));
+    }
+  });
+});

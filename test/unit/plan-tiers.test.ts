@@ -1,0 +1,41 @@
+import fc from 'fast-check';
+import { HOUR_US, MINUTE_US, planTiers, type Range } from '../../src/aggregate/window.js';
+
+const length = (ranges: Range[]) => ranges.reduce((sum, r) => sum + (r.end - r.start), 0);
+
+describe('planTiers', () => {
+  it('covers the window exactly once with hours, edge minutes and raw edges, each aligned to its tier', () => {
+    let cases = 0;
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 400 * 24 * HOUR_US }), fc.integer({ min: 1, max: 40 * 24 * HOUR_US }), (start, span) => {
+        cases++;
+        const range = { start, end: start + span };
+        const { tiers, raw } = planTiers(range, [HOUR_US, MINUTE_US]);
+        const [hours, minutes] = tiers;
+        const pieces = [...hours!.ranges, ...minutes!.ranges, ...raw].sort((a, b) => a.start - b.start);
+        // contiguous, no overlap, exactly the window
+        expect(pieces[0]!.start).toBe(range.start);
+        expect(pieces[pieces.length - 1]!.end).toBe(range.end);
+        pieces.slice(1).forEach((p, i) => expect(p.start).toBe(pieces[i]!.end));
+        for (const r of hours!.ranges) expect([r.start % HOUR_US, r.end % HOUR_US]).toEqual([0, 0]);
+        for (const r of minutes!.ranges) expect([r.start % MINUTE_US, r.end % MINUTE_US]).toEqual([0, 0]);
+        // at most one run of hours, two of minutes and two of raw rows, each shorter than its tier
+        expect(hours!.ranges.length).toBeLessThanOrEqual(1);
+        expect(minutes!.ranges.length).toBeLessThanOrEqual(2);
+        expect(raw.length).toBeLessThanOrEqual(2);
+        for (const r of raw) expect(r.end - r.start).toBeLessThan(MINUTE_US);
+        if (hours!.ranges.length > 0) expect(length(minutes!.ranges)).toBeLessThan(2 * HOUR_US);
+      }),
+      { numRuns: 300 },
+    );
+    console.log(`planTiers partition property: ${cases} cases`);
+  });
+
+  it('a 30-day window reads whole hours, not minutes', () => {
+    const start = Date.UTC(2026, 10, 1, 0, 0, 30) * 1000 + 7;
+    const { tiers, raw } = planTiers({ start, end: start + 30 * 24 * HOUR_US }, [HOUR_US, MINUTE_US]);
+    expect(length(tiers[0]!.ranges) / HOUR_US).toBe(30 * 24 - 1);
+    expect(length(tiers[1]!.ranges) / MINUTE_US).toBe(59); // 00:01–01:00 on the first day; the last day ends on a whole hour
+    expect(raw.map((r) => r.end - r.start)).toEqual([MINUTE_US - 30_000_007, 30_000_007]);
+  });
+});
