@@ -1,5 +1,17 @@
 import { API, startTestApp, type TestApp } from '../support/app-harness.js';
 
+interface TierRow {
+  tier: string;
+  hour: Date;
+  model_version: string;
+  predictions: number;
+  labelled: number;
+  accurate: number;
+  error_sq_sum: number;
+  actual_mean: number;
+  actual_m2: number;
+}
+
 /** The hour tier must always equal the minute tier summed per hour: the same deltas feed both. */
 describe('rollup tiers agree', () => {
   let t: TestApp;
@@ -24,7 +36,7 @@ describe('rollup tiers agree', () => {
     await t.post(`${API}/actuals`, predictions.map((p, i) => ({ booking_id: p.booking_id, actual_delay_minutes: 500 + (i % 17) / 10 })));
     await t.post(`${API}/actuals`, predictions.slice(100, 160).map((p) => ({ booking_id: p.booking_id, actual_delay_minutes: 499.5 })));
 
-    const rows = await t.db.sql<{ tier: string; hour: Date; model_version: string; predictions: number; labelled: number; accurate: number; error_sq_sum: number; actual_mean: number; actual_m2: number }[]>`
+    const rows = await t.db.sql<TierRow[]>`
       with minutes as (select date_trunc('hour', bucket) as hour, m.* from ml_rollup_minute m),
       centre as (select hour, model_version, sum(labelled * actual_mean) / nullif(sum(labelled), 0) as mean from minutes group by 1, 2)
       select 'minute' as tier, m.hour, m.model_version, sum(predictions)::float8 as predictions, sum(labelled)::float8 as labelled,
@@ -35,7 +47,7 @@ describe('rollup tiers agree', () => {
       select 'hour', bucket, model_version, predictions::float8, labelled::float8, accurate::float8, error_sq_sum, actual_mean, actual_m2
       from ml_rollup_hour
       order by hour, model_version, tier`;
-    const byKey = new Map<string, typeof rows>();
+    const byKey = new Map<string, TierRow[]>();
     for (const row of rows) {
       const key = `${row.hour.toISOString()} ${row.model_version}`;
       byKey.set(key, [...(byKey.get(key) ?? []), row]);
@@ -43,7 +55,7 @@ describe('rollup tiers agree', () => {
     expect(byKey.size).toBeGreaterThan(7);
     for (const [key, pair] of byKey) {
       expect({ key, tiers: pair.map((r) => r.tier) }).toEqual({ key, tiers: ['hour', 'minute'] });
-      const [hour, minute] = pair as [(typeof rows)[number], (typeof rows)[number]];
+      const [hour, minute] = pair as [TierRow, TierRow];
       expect({ key, predictions: hour.predictions, labelled: hour.labelled, accurate: hour.accurate }).toEqual({
         key,
         predictions: minute.predictions,
