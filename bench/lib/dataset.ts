@@ -157,34 +157,25 @@ export async function loadDataset(sql: Sql, options: DatasetOptions): Promise<Lo
             select booking_id, actual_delay_minutes, actual_pickup_at, actual_dropoff_at, actual_dropoff_at, actual_dropoff_at
             from ml_prediction where actual_delay_minutes is not null`,
         ),
-        timed(
-          (tx) => tx`
-            insert into ml_rollup_minute (
-              bucket, model_version, predictions, confidence_sum, latency_count, latency_sum_ms, labelled,
-              accurate, anomalies, error_abs_sum, error_sq_sum, actual_mean, actual_m2)
-            select date_trunc('minute', created_at), model_version, count(*), sum(confidence),
-                   count(prediction_time_ms), coalesce(sum(prediction_time_ms), 0), count(actual_delay_minutes),
-                   count(*) filter (where is_accurate), count(*) filter (where prediction_error > ${anomalyThresholdMinutes}::float8),
-                   coalesce(sum(prediction_error), 0), coalesce(sum(prediction_error ^ 2), 0),
-                   coalesce(avg(actual_delay_minutes), 0),
-                   coalesce(var_pop(actual_delay_minutes) * count(actual_delay_minutes), 0)
-            from ml_prediction group by 1, 2`.then(async () => {
-            // The hour tier (migration 00003 on), the same aggregates per hour.
-            const [{ present }] = await tx<[{ present: boolean }]>`select to_regclass('ml_rollup_hour') is not null as present`;
-            if (!present) return;
+        // Both rollup tiers (the hour tier exists from migration 00003 on): the same aggregates per bucket.
+        timed(async (tx) => {
+          for (const unit of ['minute', 'hour'] as const) {
+            const table = `ml_rollup_${unit}`;
+            const [{ present }] = await tx<[{ present: boolean }]>`select to_regclass(${table}) is not null as present`;
+            if (!present) continue;
             await tx`
-              insert into ml_rollup_hour (
+              insert into ${tx(table)} (
                 bucket, model_version, predictions, confidence_sum, latency_count, latency_sum_ms, labelled,
                 accurate, anomalies, error_abs_sum, error_sq_sum, actual_mean, actual_m2)
-              select date_trunc('hour', created_at), model_version, count(*), sum(confidence),
+              select date_trunc(${unit}, created_at), model_version, count(*), sum(confidence),
                      count(prediction_time_ms), coalesce(sum(prediction_time_ms), 0), count(actual_delay_minutes),
                      count(*) filter (where is_accurate), count(*) filter (where prediction_error > ${anomalyThresholdMinutes}::float8),
                      coalesce(sum(prediction_error), 0), coalesce(sum(prediction_error ^ 2), 0),
                      coalesce(avg(actual_delay_minutes), 0),
                      coalesce(var_pop(actual_delay_minutes) * count(actual_delay_minutes), 0)
               from ml_prediction group by 1, 2`;
-          }),
-        ),
+          }
+        }),
       ])).reverse() as [number, number];
 
       const vacuumStart = process.hrtime.bigint();

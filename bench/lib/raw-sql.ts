@@ -5,20 +5,12 @@
  * with the rows. Queries that the service runs concurrently are run concurrently here too.
  */
 import type postgres from 'postgres';
+import type { QualityMetrics } from '../../src/aggregate/metrics.js';
 
 type Sql = postgres.Sql;
 
-export interface RawMetrics {
-  predictions: number;
-  count: number;
-  mae: number | null;
-  rmse: number | null;
-  r2: number | null;
-  accuracy_rate: number | null;
-  avg_confidence: number | null;
-  avg_prediction_time_ms: number | null;
-  anomalies: number;
-}
+/** The service's metrics object, computed here from the raw rows instead. */
+export type RawMetrics = QualityMetrics;
 
 const metricsColumns = (sql: Sql, threshold: number) => sql`
   count(*)::float8 as predictions,
