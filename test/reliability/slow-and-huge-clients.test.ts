@@ -9,9 +9,7 @@
  * check runs only with MLMON_RELIABILITY_LONG=1.
  */
 import { connect, type Socket } from 'node:net';
-import { createTestDatabase, type TestDatabase } from '../support/database.js';
-import { startServiceProcess, type RunningService } from '../support/service.js';
-import { API, call, leakIn, prediction, sleep, uniqueTag } from './support.js';
+import { API, call, leakIn, prediction, sleep, uniqueTag, useServiceOnTestDatabase } from './support.js';
 
 const WRITE_LIMIT = 32 * 1024 * 1024; // src/expose/api/ingest-routes.ts WRITE_BODY_LIMIT
 const LONG = process.env.MLMON_RELIABILITY_LONG === '1';
@@ -90,19 +88,10 @@ function slowLoris(base: string, mode: 'headers' | 'body', token: string, everyM
 }
 
 describe('slow or huge clients', () => {
-  let db: TestDatabase;
-  let service: RunningService | undefined;
-  beforeAll(async () => {
-    db = await createTestDatabase();
-    service = await startServiceProcess({ databaseUrl: db.url, env: { LOG_LEVEL: 'warn' } });
-  }, 60_000);
-  afterAll(async () => {
-    await service?.stop('SIGKILL');
-    await db?.drop();
-  }, 30_000);
+  const running = useServiceOnTestDatabase();
 
   it('a body over the write limit gets 413 before the service reads it', async () => {
-    const s = service!;
+    const s = running();
     const declared = WRITE_LIMIT + 1024 * 1024;
     const sent = 64 * 1024; // a sliver of what is declared: the answer must not wait for the rest
     const outcome = await partialBody(s.baseUrl, `${API}/predictions`, s.ingestToken, declared, sent, 15_000);
@@ -116,7 +105,7 @@ describe('slow or huge clients', () => {
   });
 
   it('a string over its limit is a 400 naming the field; a 10,001-row batch is refused whole', async () => {
-    const s = service!;
+    const s = running();
     const version = uniqueTag('limits');
     const long = await call(s.baseUrl, 'POST', `${API}/predictions`, { token: s.ingestToken, body: { ...prediction(version, `${version}-1`), risk_level: 'x'.repeat(21) } });
     expect(long.status).toBe(400);
@@ -130,7 +119,7 @@ describe('slow or huge clients', () => {
   });
 
   it('40 slow-loris connections open: other clients are still served', async () => {
-    const s = service!;
+    const s = running();
     const slow = [
       ...Array.from({ length: 20 }, () => slowLoris(s.baseUrl, 'headers', s.ingestToken, 200)),
       ...Array.from({ length: 20 }, () => slowLoris(s.baseUrl, 'body', s.ingestToken, 200)),
@@ -159,7 +148,7 @@ describe('slow or huge clients', () => {
   }, 60_000);
 
   (LONG ? it : it.skip)('slow-loris connections are cut off by the request timeout (MLMON_RELIABILITY_LONG=1, ~70 s)', async () => {
-    const s = service!;
+    const s = running();
     const openedAt = Date.now();
     const slow = [slowLoris(s.baseUrl, 'headers', s.ingestToken, 500), slowLoris(s.baseUrl, 'body', s.ingestToken, 500)];
     try {

@@ -4,9 +4,8 @@
  * the last third of the samples over the median of the first third, with generous bounds (no
  * absolute timings: the machine is shared), and no request may fail.
  */
-import { createTestDatabase, type TestDatabase } from '../support/database.js';
-import { startServiceProcess, type RunningService } from '../support/service.js';
 import { runSoak } from '../../scripts/lib/soak.js';
+import { useServiceOnTestDatabase } from './support.js';
 
 const DURATION_MS = Number(process.env.MLMON_SOAK_TEST_SECONDS ?? 20) * 1000;
 /** Last third / first third. A leak of ~1 MB/s or a latency that keeps climbing breaks these. */
@@ -16,19 +15,10 @@ const MAX_LATENCY_RATIO = 4;
 const MAX_TAIL_LATENCY_RATIO = 10;
 
 describe('short soak', () => {
-  let db: TestDatabase;
-  let service: RunningService | undefined;
-  beforeAll(async () => {
-    db = await createTestDatabase();
-    service = await startServiceProcess({ databaseUrl: db.url, env: { LOG_LEVEL: 'warn' } });
-  }, 60_000);
-  afterAll(async () => {
-    await service?.stop('SIGKILL');
-    await db?.drop();
-  }, 30_000);
+  const running = useServiceOnTestDatabase();
 
   it('memory and latency stay flat, no errors', async () => {
-    const s = service!;
+    const s = running();
     const report = await runSoak({ baseUrl: s.baseUrl, ingestToken: s.ingestToken, readToken: s.readToken, durationMs: DURATION_MS, sampleMs: DURATION_MS / 10, warmupMs: 3000, concurrency: 4 });
     console.log(
       `short soak: ${report.totalRequests} requests, ${report.totalErrors} errors, ${report.predictionsAcknowledged} predictions; ratios ${JSON.stringify(report.ratios)}\n` +

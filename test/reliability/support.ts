@@ -9,7 +9,8 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import postgres from 'postgres';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from '../../src/db/embedded.js';
-import { freePort } from '../support/service.js';
+import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import { freePort, startServiceProcess, type RunningService } from '../support/service.js';
 
 export const API = '/api/ml-monitoring';
 
@@ -245,5 +246,26 @@ export function startIngestLoad(
       running = false;
       await Promise.all(loops);
     },
+  };
+}
+
+/**
+ * Registers beforeAll/afterAll that run the service as a real process on a fresh test database
+ * (warnings only in its log), and returns a getter for it inside the tests.
+ */
+export function useServiceOnTestDatabase(): () => RunningService {
+  let db: TestDatabase | undefined;
+  let service: RunningService | undefined;
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    service = await startServiceProcess({ databaseUrl: db.url, env: { LOG_LEVEL: 'warn' } });
+  }, 60_000);
+  afterAll(async () => {
+    await service?.stop('SIGKILL');
+    await db?.drop();
+  }, 30_000);
+  return () => {
+    if (!service) throw new Error('the service did not start (see beforeAll)');
+    return service;
   };
 }
