@@ -1,6 +1,6 @@
 import type { Sql } from '../db/connect.js';
 import type { ActualInput } from '../validate/actual.js';
-import { lockBookings } from './booking-locks.js';
+import { lockBookingsExclusive } from './booking-locks.js';
 import { factsOf, labelOf, RollupDeltas, type ErrorRules, type PredictionFactsRow } from './contribution.js';
 import { applyRollupDeltas } from './rollup.js';
 
@@ -31,7 +31,7 @@ export async function storeActuals(sql: Sql, input: ActualInput[], rules: ErrorR
   if (actuals.length === 0) return { updated: 0, pending: 0 };
   const byBooking = new Map(actuals.map((a) => [a.booking_id, a]));
   return sql.begin(async (tx) => {
-    await lockBookings(tx, byBooking.keys(), 'exclusive');
+    await lockBookingsExclusive(tx, byBooking.keys());
     const rows = actuals.map((a) => ({
       booking_id: a.booking_id,
       actual_delay_minutes: a.actual_delay_minutes,

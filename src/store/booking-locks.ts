@@ -1,4 +1,5 @@
-import type { TransactionSql } from 'postgres';
+import type { Fragment, TransactionSql } from 'postgres';
+import type { Sql } from '../db/connect.js';
 
 /** Namespace of mlmon's two-key advisory locks (the other key is the stripe). */
 const LOCK_NAMESPACE = 727_100;
@@ -9,17 +10,22 @@ function stripesOf(bookingIds: Iterable<number>): number[] {
   return [...new Set([...bookingIds].map((id) => id % STRIPES))].sort((a, b) => a - b);
 }
 
-/**
+/*
  * A prediction and the actual of the same booking may arrive at the same moment in two
  * transactions that cannot see each other; without a lock the join would be lost. Predictions
  * take the booking's stripe shared (they do not conflict among themselves), actuals exclusive.
  * Stripes are taken in ascending order, so writers never deadlock on them.
  */
-export async function lockBookings(tx: TransactionSql, bookingIds: Iterable<number>, mode: 'shared' | 'exclusive'): Promise<void> {
-  const stripes = stripesOf(bookingIds);
-  if (mode === 'shared') {
-    await tx`select pg_advisory_xact_lock_shared(${LOCK_NAMESPACE}, s) from unnest(${stripes}::int[]) with ordinality as t(s, n) order by n`;
-  } else {
-    await tx`select pg_advisory_xact_lock(${LOCK_NAMESPACE}, s) from unnest(${stripes}::int[]) with ordinality as t(s, n) order by n`;
-  }
+
+/** For actuals: locks the stripes exclusive until the transaction ends. */
+export async function lockBookingsExclusive(tx: TransactionSql, bookingIds: Iterable<number>): Promise<void> {
+  await tx`select pg_advisory_xact_lock(${LOCK_NAMESPACE}, s) from unnest(${stripesOf(bookingIds)}::int[]) with ordinality as t(s, n) order by n`;
+}
+
+/**
+ * For predictions, as a row source inside their insert statement: locks the stripes shared, then
+ * reads the bookings' actuals with a snapshot taken after the lock (migration 00004).
+ */
+export function actualsOfLockedBookings(sql: Sql, bookingIds: number[]): Fragment {
+  return sql`mlmon_actuals_of_locked_bookings(${LOCK_NAMESPACE}, ${stripesOf(bookingIds)}::int[], ${[...new Set(bookingIds)]}::bigint[])`;
 }

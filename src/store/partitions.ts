@@ -1,4 +1,3 @@
-import type { TransactionSql } from 'postgres';
 import type { Sql } from '../db/connect.js';
 
 /** Per database pool: months (UTC, "YYYY-MM") whose partition is known to exist. */
@@ -31,14 +30,14 @@ function nextMonth(date: Date): Date {
  * Rows stamped by the database (`now()`) may fall in this month or, at a month's edge, the next:
  * both are ensured. Known months cost nothing after the first write.
  */
-export async function ensurePartitions(sql: Sql, tx: TransactionSql, createdAt: (string | null)[]): Promise<void> {
+export async function ensurePartitions(sql: Sql, createdAt: (string | null)[]): Promise<void> {
   const known = knownMonths(sql);
   const now = new Date();
   const months = new Set([monthOf(now), monthOf(nextMonth(now))]);
   for (const stamp of createdAt) if (stamp !== null) months.add(monthOf(new Date(stamp)));
   const missing = [...months].filter((month) => !known.has(month)).sort();
   if (missing.length === 0) return;
-  await tx`select mlmon_ensure_month_partition((m || '-01T00:00:00Z')::timestamptz) from unnest(${missing}::text[]) as m`;
+  await sql`select mlmon_ensure_month_partition((m || '-01T00:00:00Z')::timestamptz) from unnest(${missing}::text[]) as m`;
   for (const month of missing) known.add(month);
 }
 

@@ -1,64 +1,28 @@
+import type postgres from 'postgres';
 import type { TransactionSql } from 'postgres';
 import { HOUR_US, isoMicros, MINUTE_US } from '../aggregate/window.js';
-import type { BucketDelta, RollupDeltas } from './contribution.js';
+import type { BucketDelta, ErrorRules, RollupDeltas } from './contribution.js';
 
 /** The rollup tiers, finest first (the order writers lock them in). */
 export const ROLLUP_TIERS = [
-  { table: 'ml_rollup_minute', stepUs: MINUTE_US },
-  { table: 'ml_rollup_hour', stepUs: HOUR_US },
+  { table: 'ml_rollup_minute', stepUs: MINUTE_US, unit: 'minute' },
+  { table: 'ml_rollup_hour', stepUs: HOUR_US, unit: 'hour' },
 ] as const;
-type RollupTable = (typeof ROLLUP_TIERS)[number]['table'];
+type RollupTier = (typeof ROLLUP_TIERS)[number];
 
-/** Applies a write's deltas to every rollup tier inside the writer's transaction. */
-export async function applyRollupDeltas(tx: TransactionSql, deltas: RollupDeltas): Promise<void> {
-  for (const { table, stepUs } of ROLLUP_TIERS) await applyToTier(tx, table, deltas.sorted(stepUs));
-}
+type SqlLike = postgres.Sql | TransactionSql;
 
 /**
- * Applies deltas, in order, to one tier. One upsert cannot touch a row twice, so a bucket that
- * comes again (a correction's removal after its addition) starts the next pass.
+ * Merges delta rows (the rollup's columns, sorted by bucket and version so that concurrent
+ * writers lock rollup rows in the same order) into a tier. The moments merge is the Chan merge of
+ * aggregate/moments.ts (signed counts remove).
  */
-async function applyToTier(tx: TransactionSql, table: RollupTable, deltas: BucketDelta[]): Promise<void> {
-  let pass: BucketDelta[] = [];
-  const keys = new Set<string>();
-  for (const delta of deltas) {
-    const key = `${delta.bucketUs}\u0000${delta.modelVersion}`;
-    if (keys.has(key)) {
-      await upsert(tx, table, pass);
-      pass = [];
-      keys.clear();
-    }
-    keys.add(key);
-    pass.push(delta);
-  }
-  if (pass.length > 0) await upsert(tx, table, pass);
-}
-
-/** The moments merge in SQL is the Chan merge of aggregate/moments.ts (signed counts remove). */
-async function upsert(tx: TransactionSql, table: RollupTable, deltas: BucketDelta[]): Promise<void> {
-  const rows = deltas.map(({ bucketUs, modelVersion, delta: d }) => ({
-    bucket: isoMicros(bucketUs),
-    model_version: modelVersion,
-    predictions: d.predictions,
-    confidence_sum: d.confidenceSum,
-    latency_count: d.latencyCount,
-    latency_sum_ms: d.latencySumMs,
-    labelled: d.labelled,
-    accurate: d.accurate,
-    anomalies: d.anomalies,
-    error_abs_sum: d.errorAbsSum,
-    error_sq_sum: d.errorSqSum,
-    actual_mean: d.actualMean,
-    actual_m2: d.actualM2,
-  }));
-  await tx`
-    insert into ${tx(table)} as r (
+function mergeInto(sql: SqlLike, tier: RollupTier, deltaRows: postgres.Fragment): postgres.Fragment {
+  return sql`
+    insert into ${sql(tier.table)} as r (
       bucket, model_version, predictions, confidence_sum, latency_count, latency_sum_ms, labelled,
       accurate, anomalies, error_abs_sum, error_sq_sum, actual_mean, actual_m2)
-    select * from jsonb_to_recordset(${JSON.stringify(rows)}::text::jsonb) as d(
-      bucket timestamptz, model_version text, predictions bigint, confidence_sum float8,
-      latency_count bigint, latency_sum_ms float8, labelled bigint, accurate bigint, anomalies bigint,
-      error_abs_sum float8, error_sq_sum float8, actual_mean float8, actual_m2 float8)
+    ${deltaRows}
     on conflict (bucket, model_version) do update set
       predictions    = r.predictions + excluded.predictions,
       confidence_sum = r.confidence_sum + excluded.confidence_sum,
@@ -75,4 +39,78 @@ async function upsert(tx: TransactionSql, table: RollupTable, deltas: BucketDelt
       actual_m2      = case when r.labelled + excluded.labelled = 0 then 0
                        else r.actual_m2 + excluded.actual_m2 + (excluded.actual_mean - r.actual_mean) ^ 2
                             * r.labelled::float8 * excluded.labelled / (r.labelled + excluded.labelled) end`;
+}
+
+/**
+ * For a statement that inserts predictions: CTEs adding the rows of `inserted` (a CTE returning
+ * ml_prediction's columns) to every tier, aggregated in SQL, so no row travels back to the service.
+ * Each tier waits for the finer one, so the statement locks rollup rows in the tiers' order, like
+ * every other writer. The labels follow `rules`, as contributionOf does in contribution.ts.
+ */
+export function rollupAdditions(sql: SqlLike, inserted: string, rules: ErrorRules): postgres.Fragment {
+  return ROLLUP_TIERS.map((tier, i) => {
+    const afterFinerTier = i === 0 ? sql`` : sql`where (select count(*) from ${sql(`${ROLLUP_TIERS[i - 1]!.table}_added`)}) >= 0`;
+    const additions = sql`
+      select date_trunc('${sql.unsafe(tier.unit)}', created_at, 'UTC'), model_version, count(*), sum(confidence),
+             count(prediction_time_ms), coalesce(sum(prediction_time_ms), 0), count(actual_delay_minutes),
+             count(*) filter (where prediction_error < ${rules.accuracyToleranceMinutes}),
+             count(*) filter (where prediction_error > ${rules.anomalyThresholdMinutes}),
+             coalesce(sum(prediction_error), 0), coalesce(sum(prediction_error * prediction_error), 0),
+             coalesce(avg(actual_delay_minutes), 0), coalesce(var_pop(actual_delay_minutes) * count(actual_delay_minutes), 0)
+      from ${sql(inserted)} ${afterFinerTier}
+      group by 1, 2 order by 1, 2`;
+    return sql`${sql(`${tier.table}_added`)} as (${mergeInto(sql, tier, additions)} returning 1)`;
+  }).reduce((all, cte) => sql`${all}, ${cte}`);
+}
+
+/** Applies a write's deltas (computed in the service) to every rollup tier inside its transaction. */
+export async function applyRollupDeltas(tx: TransactionSql, deltas: RollupDeltas): Promise<void> {
+  for (const tier of ROLLUP_TIERS) await applyToTier(tx, tier, deltas.sorted(tier.stepUs));
+}
+
+/**
+ * Applies deltas, in order, to one tier. One upsert cannot touch a row twice, so a bucket that
+ * comes again (a correction's removal after its addition) starts the next pass.
+ */
+async function applyToTier(tx: TransactionSql, tier: RollupTier, deltas: BucketDelta[]): Promise<void> {
+  let pass: BucketDelta[] = [];
+  const keys = new Set<string>();
+  for (const delta of deltas) {
+    const key = `${delta.bucketUs}\u0000${delta.modelVersion}`;
+    if (keys.has(key)) {
+      await upsert(tx, tier, pass);
+      pass = [];
+      keys.clear();
+    }
+    keys.add(key);
+    pass.push(delta);
+  }
+  if (pass.length > 0) await upsert(tx, tier, pass);
+}
+
+async function upsert(tx: TransactionSql, tier: RollupTier, deltas: BucketDelta[]): Promise<void> {
+  const rows = deltas.map(({ bucketUs, modelVersion, delta: d }) => ({
+    bucket: isoMicros(bucketUs),
+    model_version: modelVersion,
+    predictions: d.predictions,
+    confidence_sum: d.confidenceSum,
+    latency_count: d.latencyCount,
+    latency_sum_ms: d.latencySumMs,
+    labelled: d.labelled,
+    accurate: d.accurate,
+    anomalies: d.anomalies,
+    error_abs_sum: d.errorAbsSum,
+    error_sq_sum: d.errorSqSum,
+    actual_mean: d.actualMean,
+    actual_m2: d.actualM2,
+  }));
+  await mergeInto(
+    tx,
+    tier,
+    tx`
+      select * from jsonb_to_recordset(${JSON.stringify(rows)}::text::jsonb) as d(
+        bucket timestamptz, model_version text, predictions bigint, confidence_sum float8,
+        latency_count bigint, latency_sum_ms float8, labelled bigint, accurate bigint, anomalies bigint,
+        error_abs_sum float8, error_sq_sum float8, actual_mean float8, actual_m2 float8)`,
+  );
 }

@@ -24,7 +24,7 @@ describe('NDJSON bulk load and group commit', () => {
       headers: { 'content-type': 'application/x-ndjson', authorization: `Bearer ${t.tokens.ingest}` },
     });
 
-  it('stores valid lines through COPY, reports bad ones by line, and is idempotent by request_id', async () => {
+  it('stores valid lines, reports bad ones by line, and is idempotent by request_id', async () => {
     const lines = Array.from({ length: 6000 }, (_, i) => JSON.stringify(prediction(10_000 + i, { request_id: `bulk-${i}` })));
     lines[2] = '{"booking_id": 1,';
     lines[4] = JSON.stringify(prediction(5, { confidence: 7, extra_field: 1 }));
@@ -54,7 +54,7 @@ describe('NDJSON bulk load and group commit', () => {
     expect((await tableCounts(t.db)).rollupPredictions).toBe(after.rollupPredictions);
   });
 
-  it('joins actuals that arrived before the bulk load (COPY path) with the seed\'s labels', async () => {
+  it('joins actuals that arrived before the bulk load with the seed\'s labels', async () => {
     expect((await t.post(`${API}/actuals`, { booking_id: 777_001, actual_delay_minutes: 9.2 })).json()).toEqual({ updated: 0, pending: 1 });
     const rows = [prediction(777_001, { predicted_delay_minutes: 8.5 }), ...Array.from({ length: 600 }, (_, i) => prediction(778_000 + i))];
     expect((await bulk(rows.map((r) => JSON.stringify(r)).join('\n'))).json()).toMatchObject({ accepted: 601 });

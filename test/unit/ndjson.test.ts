@@ -1,6 +1,5 @@
 import { Readable } from 'node:stream';
 import { ndjsonLines, type NdjsonLine } from '../../src/validate/ndjson.js';
-import { copyLines, copyValue } from '../../src/db/copy-text.js';
 
 async function linesOf(chunks: string[], maxLineBytes = 100): Promise<NdjsonLine[]> {
   const out: NdjsonLine[] = [];
@@ -31,21 +30,5 @@ describe('ndjsonLines', () => {
     const out: NdjsonLine[] = [];
     for await (const line of ndjsonLines(Readable.from([bytes.subarray(0, 8), bytes.subarray(8)]), 100)) out.push(line);
     expect(out).toEqual([{ line: 1, text: '{"r":"é€"}' }]);
-  });
-});
-
-describe('COPY text encoding', () => {
-  it('escapes the characters COPY gives meaning to and writes NULL as \\N', () => {
-    expect(copyValue('a\tb\nc\\d\re')).toBe('a\\tb\\nc\\\\d\\re');
-    expect(copyValue(null)).toBe('\\N');
-    expect(copyValue(undefined)).toBe('\\N');
-    expect(copyValue(true)).toBe('t');
-    expect(copyValue(1.5)).toBe('1.5');
-    expect(copyValue({ 'k\t': 1 })).toBe('{"k\\\\t":1}');
-  });
-
-  it('joins columns with tabs and chunks lines', () => {
-    const rows = [{ a: 1, b: 'x' }, { a: 2, b: null }, { a: 3, b: 'z' }];
-    expect([...copyLines(rows, ['a', 'b'], 2)]).toEqual(['1\tx\n2\t\\N\n', '3\tz\n']);
   });
 });
