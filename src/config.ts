@@ -12,6 +12,8 @@ export interface Config {
   anomalyThresholdMinutes: number;
   /** How long /metrics may serve gauge values before reading the database again. */
   metricsCacheSeconds: number;
+  /** A request (headers and body) must arrive within this; slow clients are cut off. */
+  requestTimeoutSeconds: number;
   logLevel: string;
   /** Log every request and response at info level (costs about half the ingest rate; see BENCHMARKS.md). */
   logRequests: boolean;
@@ -80,6 +82,7 @@ export function loadConfig(env: Env = process.env): Config {
     accuracyToleranceMinutes: number('MLMON_ACCURACY_TOLERANCE_MINUTES', 3, (n) => n > 0, 'a number of minutes > 0'),
     anomalyThresholdMinutes: number('MLMON_ANOMALY_THRESHOLD_MINUTES', 5, (n) => n > 0, 'a number of minutes > 0'),
     metricsCacheSeconds: number('MLMON_METRICS_CACHE_SECONDS', 5, (n) => n >= 0 && n <= 300, 'a number of seconds from 0 to 300'),
+    requestTimeoutSeconds: number('MLMON_REQUEST_TIMEOUT_SECONDS', 30, (n) => Number.isInteger(n) && n >= 1 && n <= 600, 'a whole number of seconds from 1 to 600'),
     logLevel,
     logRequests: flag('MLMON_LOG_REQUESTS'),
     retentionDays: text('MLMON_RETENTION_DAYS') === undefined

@@ -81,6 +81,7 @@ async function main(): Promise<void> {
       anomalyThresholdMinutes: config.anomalyThresholdMinutes,
     },
     metricsCacheSeconds: config.metricsCacheSeconds,
+    requestTimeoutSeconds: config.requestTimeoutSeconds,
     version: SERVICE_VERSION,
     corsOrigins: config.corsOrigins,
     logger: { level: config.logLevel, redact: ['req.headers.authorization'] },

@@ -253,12 +253,12 @@ export function startIngestLoad(
  * Registers beforeAll/afterAll that run the service as a real process on a fresh test database
  * (warnings only in its log), and returns a getter for it inside the tests.
  */
-export function useServiceOnTestDatabase(): () => RunningService {
+export function useServiceOnTestDatabase(env: Record<string, string> = {}): () => RunningService {
   let db: TestDatabase | undefined;
   let service: RunningService | undefined;
   beforeAll(async () => {
     db = await createTestDatabase();
-    service = await startServiceProcess({ databaseUrl: db.url, env: { LOG_LEVEL: 'warn' } });
+    service = await startServiceProcess({ databaseUrl: db.url, env: { LOG_LEVEL: 'warn', ...env } });
   }, 60_000);
   afterAll(async () => {
     await service?.stop('SIGKILL');

@@ -48,6 +48,7 @@ describe('loadConfig (src/config.ts)', () => {
       MLMON_ACCURACY_TOLERANCE_MINUTES: '2.5',
       MLMON_ANOMALY_THRESHOLD_MINUTES: '7',
       MLMON_METRICS_CACHE_SECONDS: '0',
+      MLMON_REQUEST_TIMEOUT_SECONDS: '5',
       LOG_LEVEL: 'warn',
     });
     expect(config).toMatchObject({
@@ -61,6 +62,7 @@ describe('loadConfig (src/config.ts)', () => {
       accuracyToleranceMinutes: 2.5,
       anomalyThresholdMinutes: 7,
       metricsCacheSeconds: 0,
+      requestTimeoutSeconds: 5,
       logLevel: 'warn',
     });
   });
@@ -79,6 +81,9 @@ describe('loadConfig (src/config.ts)', () => {
     ['MLMON_ANOMALY_THRESHOLD_MINUTES', '5min'],
     ['MLMON_METRICS_CACHE_SECONDS', '301'],
     ['MLMON_METRICS_CACHE_SECONDS', '-1'],
+    ['MLMON_REQUEST_TIMEOUT_SECONDS', '0'],
+    ['MLMON_REQUEST_TIMEOUT_SECONDS', '2.5'],
+    ['MLMON_REQUEST_TIMEOUT_SECONDS', '601'],
     ['DATABASE_URL', 'mysql://localhost/db'],
     ['DATABASE_URL', 'localhost:5432'],
     ['LOG_LEVEL', 'verbose'],
