@@ -175,6 +175,19 @@ export function renderMarkdown(r: BenchResults): string {
     for (const x of b.rounds) {
       out.push(`| ${x.round} | ${int(x.httpRowsPerSecond)} | ${int(x.copyRowsPerSecond)} | ${n(x.ratio)} | ${x.httpP99Ms} | ${int(x.httpAcknowledged)} / ${int(x.httpCommitted)} | ${int(x.httpRowsPerTransaction)} |`);
     }
+    out.push(
+      '',
+      'CPU per stored row (µs; /proc of the database backends and of the service process, so other load on the machine does not enter):',
+      '',
+      '| round | database: HTTP batches | NDJSON | raw COPY | service: HTTP batches | NDJSON |',
+      '|---|---|---|---|---|---|',
+      ...b.rounds.map((x) => {
+        const c = x.cpuUsPerRow;
+        return `| ${x.round} | ${n(c.http.database)} | ${c.ndjson ? n(c.ndjson.database) : '—'} | ${n(c.copy.database)} | ${n(c.http.service ?? Number.NaN)} | ${c.ndjson ? n(c.ndjson.service ?? Number.NaN) : '—'} |`;
+      }),
+      '',
+      `Database CPU per row relative to the raw COPY: HTTP batches ${sp(b.databaseCpuRatio)}${b.ndjsonDatabaseCpuRatio ? `, NDJSON ${sp(b.ndjsonDatabaseCpuRatio)}` : ''}.`,
+    );
     out.push('', `Ratio median (min–max): ${sp(b.ratio)}. ${b.ndjsonNote}${b.ndjsonRatio ? `: ${b.rounds.map((x) => int(x.ndjsonRowsPerSecond ?? Number.NaN)).join(', ')} rows/s, ratio to COPY ${sp(b.ndjsonRatio)}` : ''}.`);
     if (b.waits) out.push('', ...renderWaits(b.waits, 'the HTTP batches of round 1'));
     if (b.profile) out.push('', ...renderProfile(b.profile));

@@ -16,6 +16,7 @@ import { batchJson, COPY_COLUMNS, copyLine, predictionJson } from '../lib/rows.j
 import type { ProfileSummary } from '../lib/profile.js';
 import { profileMlmon } from '../lib/profiling.js';
 import { tableState, writesBetween, type WriteStats } from '../lib/db-stats.js';
+import { backendCpu, backendCpuBetween, processCpuMs } from '../lib/cpu.js';
 import { spread, type Spread } from '../lib/stats.js';
 import { sampleWaits, type WaitProfile } from '../lib/waits.js';
 
@@ -33,6 +34,14 @@ export interface BatchRound {
   httpAcknowledged: number;
   /** Rows per write transaction of the HTTP part (group commit merges concurrent batches). */
   httpRowsPerTransaction: number;
+  /** CPU per stored row, µs: the database backends and the service process, for each method. */
+  cpuUsPerRow: { http: CpuPerRow; copy: CpuPerRow; ndjson: CpuPerRow | null };
+}
+
+export interface CpuPerRow {
+  database: number;
+  /** The service process (null for the raw COPY, which has none). */
+  service: number | null;
 }
 
 export interface BatchResult {
@@ -45,6 +54,9 @@ export interface BatchResult {
   httpRowsPerSecond: Spread;
   copyRowsPerSecond: Spread;
   ndjsonNote: string;
+  /** Database CPU per row of HTTP batches / NDJSON over that of the raw COPY (lower is better). */
+  databaseCpuRatio: Spread;
+  ndjsonDatabaseCpuRatio: Spread | null;
   /** Service sessions during the first round's HTTP batches. */
   waits: WaitProfile | null;
   /** CPU profile of the service while it takes HTTP batches. */
@@ -144,22 +156,37 @@ export async function batchIngest(ctx: Context): Promise<BatchResult> {
       const ndjsonChunks = ndjsonPath
         ? chunked((function* () { for (let i = 0; i < rows; i++) yield predictionJson(`n${round}`, i) + '\n'; })())
         : null;
-      const m: { http?: CannonResult; copyRate: number; ndjsonRate: number | null; writes?: WriteStats } = { copyRate: 0, ndjsonRate: null };
+      const m: { http?: CannonResult; copyRate: number; ndjsonRate: number | null; writes?: WriteStats; cpu: Partial<Record<'http' | 'copy' | 'ndjson', CpuPerRow>> } =
+        { copyRate: 0, ndjsonRate: null, cpu: {} };
+      // CPU of the database backends (the service's, or the bench's own COPY connection) and of the service process.
+      const cpuOf = async (owner: 'service' | 'others', work: () => Promise<void>): Promise<CpuPerRow> => {
+        const [backends, service] = [await backendCpu(db.sql, db.name, owner), owner === 'service' ? await processCpuMs(mlmon!.pid) : null];
+        await work();
+        const database = backendCpuBetween(backends, await backendCpu(db.sql, db.name, owner));
+        const serviceAfter = owner === 'service' ? await processCpuMs(mlmon!.pid) : null;
+        return { database: (database * 1000) / rows, service: service === null || serviceAfter === null ? null : ((serviceAfter - service) * 1000) / rows };
+      };
       const methods: Record<string, () => Promise<void>> = {
         http: async () => {
           const before = await tableState(db.sql);
           const sampler = round === 1 ? sampleWaits(db.sql, db.name, 100, 120) : null;
-          m.http = await http(bodies);
+          m.cpu.http = await cpuOf('service', async () => {
+            m.http = await http(bodies);
+          });
           if (sampler) waits = await sampler.stop();
           m.writes = writesBetween(before, await tableState(db.sql));
         },
         copy: async () => {
-          m.copyRate = await copy(copyChunks);
+          m.cpu.copy = await cpuOf('others', async () => {
+            m.copyRate = await copy(copyChunks);
+          });
         },
         ...(ndjsonChunks
           ? {
               ndjson: async () => {
-                m.ndjsonRate = await ndjsonLoad(mlmon!.baseUrl, ndjsonPath!, ctx.tokens.ingest, ndjsonChunks, rows);
+                m.cpu.ndjson = await cpuOf('service', async () => {
+                  m.ndjsonRate = await ndjsonLoad(mlmon!.baseUrl, ndjsonPath!, ctx.tokens.ingest, ndjsonChunks, rows);
+                });
               },
             }
           : {}),
@@ -183,6 +210,7 @@ export async function batchIngest(ctx: Context): Promise<BatchResult> {
         httpCommitted: writes.rows,
         httpRowsPerTransaction: writes.rowsPerTransaction,
         httpAcknowledged: r.ok * batchSize,
+        cpuUsPerRow: { http: m.cpu.http!, copy: m.cpu.copy!, ndjson: m.cpu.ndjson ?? null },
       });
       ctx.log(`  round ${round}: HTTP batches ${Math.round(httpRate)} rows/s (p99 ${r.latencyMs.p99} ms), raw COPY ${Math.round(copyRate)} rows/s` +
         (ndjsonRate === null ? '' : `, NDJSON ${Math.round(ndjsonRate)} rows/s`));
@@ -205,6 +233,8 @@ export async function batchIngest(ctx: Context): Promise<BatchResult> {
       ndjsonRatio: ndjsonPath ? spread(rounds.map((r) => r.ndjsonRatio ?? Number.NaN)) : null,
       httpRowsPerSecond: spread(rounds.map((r) => r.httpRowsPerSecond)),
       copyRowsPerSecond: spread(rounds.map((r) => r.copyRowsPerSecond)),
+      databaseCpuRatio: spread(rounds.map((r) => r.cpuUsPerRow.http.database / r.cpuUsPerRow.copy.database)),
+      ndjsonDatabaseCpuRatio: ndjsonPath ? spread(rounds.map((r) => (r.cpuUsPerRow.ndjson?.database ?? Number.NaN) / r.cpuUsPerRow.copy.database)) : null,
       ndjsonNote: ndjsonPath
         ? `Streaming NDJSON (one request of ${rows.toLocaleString('en')} lines to ${ndjsonPath}) measured in the same rounds`
         : `The service under test has no ${requestedNdjsonPath} (404): streaming NDJSON not measured`,

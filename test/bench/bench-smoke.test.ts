@@ -55,7 +55,8 @@ interface Results {
     waits: { samples: number } | null;
   };
   batch: {
-    rounds: { httpRowsPerSecond: number; copyRowsPerSecond: number; ndjsonRowsPerSecond: number | null; httpAcknowledged: number; httpCommitted: number }[];
+    rounds: { httpRowsPerSecond: number; copyRowsPerSecond: number; ndjsonRowsPerSecond: number | null; httpAcknowledged: number; httpCommitted: number;
+      cpuUsPerRow: Record<'http' | 'copy', { database: number; service: number | null }> }[];
     ndjsonRatio: Spread | null;
     profile: { byOwner: unknown[] } | null;
     waits: { samples: number } | null;
@@ -127,6 +128,11 @@ describe('benchmark (smoke run)', () => {
       expect(round.httpAcknowledged).toBeGreaterThan(0);
       expect(round.httpCommitted).toBe(round.httpAcknowledged);
       if (batch.ndjsonRatio) expect(positive(round.ndjsonRowsPerSecond)).toBe(true);
+      // CPU is read from /proc: each side's database work and the service's own are seen.
+      expect(positive(round.cpuUsPerRow.http.database)).toBe(true);
+      expect(positive(round.cpuUsPerRow.http.service ?? 0)).toBe(true);
+      expect(positive(round.cpuUsPerRow.copy.database)).toBe(true);
+      expect(round.cpuUsPerRow.copy.service).toBeNull();
     }
     expect(batch.waits?.samples).toBeGreaterThan(0);
     expect(batch.profile?.byOwner.length).toBeGreaterThan(0);
