@@ -2,7 +2,7 @@
 import type { Cluster } from './lib/cluster.js';
 import type { Environment } from './lib/environment.js';
 import type { Spread } from './lib/stats.js';
-import { round } from './lib/stats.js';
+import { round, spread } from './lib/stats.js';
 import type { IngestResult } from './phases/ingest.js';
 import type { BatchResult } from './phases/batch.js';
 import type { ReadsResult } from './phases/reads.js';
@@ -163,6 +163,19 @@ export function renderMarkdown(r: BenchResults): string {
     out.push(`| mlmon (LOG_LEVEL=info, as shipped) | ${sp(i.rate.mlmon, 4)} | ${n(i.p50Ms.mlmon.median)} | ${n(i.p99Ms.mlmon.median)} | ${sp(i.ratio)} | ${n(i.rowsPerTransaction.mlmon.median)} |`);
     out.push(`| mlmon (LOG_LEVEL=warn) | ${sp(i.rate.mlmon_log_warn, 4)} | ${n(i.p50Ms.mlmon_log_warn.median)} | ${n(i.p99Ms.mlmon_log_warn.median)} | ${sp(i.ratioLogWarn)} | ${n(i.rowsPerTransaction.mlmon_log_warn.median)} |`);
     out.push('', `Every acknowledged row was in the table after each round (ack after commit): ${i.ackAfterCommit ? 'yes' : '**NO**'}.`);
+    const cpuOf = (t: 'noop' | 'mlmon' | 'mlmon_log_warn', part: 'service' | 'database') => sp(spread(i.rounds.map((x) => x.cpuUsPerRequest[t][part])), 3);
+    out.push(
+      '',
+      'CPU per answered request (µs; /proc of the server process and of the database backends, so other load on the machine does not enter):',
+      '',
+      '| target | server process | database backends |',
+      '|---|---|---|',
+      `| no-op | ${cpuOf('noop', 'service')} | — |`,
+      `| mlmon | ${cpuOf('mlmon', 'service')} | ${cpuOf('mlmon', 'database')} |`,
+      `| mlmon (LOG_LEVEL=warn) | ${cpuOf('mlmon_log_warn', 'service')} | ${cpuOf('mlmon_log_warn', 'database')} |`,
+      '',
+      `CPU per request of mlmon (server + database) over the no-op's: ${sp(i.cpuRatio)}.`,
+    );
     if (i.waits) out.push('', ...renderWaits(i.waits, 'mlmon round 1'));
     if (i.profile) out.push('', ...renderProfile(i.profile));
     out.push('');

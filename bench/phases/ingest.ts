@@ -13,6 +13,7 @@ import type { ProfileSummary } from '../lib/profile.js';
 import { profileMlmon } from '../lib/profiling.js';
 import { predictionJson } from '../lib/rows.js';
 import { tableState, writesBetween, type WriteStats } from '../lib/db-stats.js';
+import { backendCpu, backendCpuBetween, processCpuMs } from '../lib/cpu.js';
 import { spread, type Spread } from '../lib/stats.js';
 import { sampleWaits, type WaitProfile } from '../lib/waits.js';
 
@@ -27,6 +28,8 @@ export interface IngestRound {
   committed: Partial<Record<Target, WriteStats>>;
   ratio: number;
   ratioLogWarn: number;
+  /** CPU per answered request, µs: the server process, and the database backends it used. */
+  cpuUsPerRequest: Record<Target, { service: number; database: number }>;
 }
 
 export interface IngestResult {
@@ -40,6 +43,8 @@ export interface IngestResult {
   p50Ms: Record<Target, Spread>;
   /** Rows per write transaction (the group commit's group size), per mlmon target. */
   rowsPerTransaction: Record<'mlmon' | 'mlmon_log_warn', Spread>;
+  /** CPU per request (server + database) of mlmon over that of the no-op (lower is better). */
+  cpuRatio: Spread;
   /** Every 201 was for a committed row (rows counted >= acknowledged, for each mlmon round). */
   ackAfterCommit: boolean;
   waits: WaitProfile | null;
@@ -58,6 +63,7 @@ export async function singleIngest(ctx: Context): Promise<IngestResult> {
     const quiet = await mlmonOn(ctx, db.url, { name: 'mlmon-warn', logLevel: 'warn' });
     servers.push(quiet);
     const urls: Record<Target, string> = { noop: noop.baseUrl, mlmon: mlmon.baseUrl, mlmon_log_warn: quiet.baseUrl };
+    const pids: Record<Target, number> = { noop: noop.pid, mlmon: mlmon.pid, mlmon_log_warn: quiet.pid };
     const runAt = (url: string, prefix: string, duration: number) =>
       cannon({
         url,
@@ -76,10 +82,18 @@ export async function singleIngest(ctx: Context): Promise<IngestResult> {
       const order = TARGETS.map((_, i) => TARGETS[(i + round - 1) % TARGETS.length]!);
       const results = {} as Record<Target, CannonResult>;
       const committed: Partial<Record<Target, WriteStats>> = {};
+      const cpu = {} as IngestRound['cpuUsPerRequest'];
       for (const target of order) {
         const before = target === 'noop' ? null : await tableState(db.sql);
         const sampler = target === 'mlmon' && round === 1 ? sampleWaits(db.sql, db.name, 100, seconds + 5) : null;
+        const [serviceBefore, backendsBefore] = [await processCpuMs(pids[target]), await backendCpu(db.sql, db.name, 'service')];
         results[target] = await run(target, `r${round}-${target}`, seconds);
+        const [serviceAfter, backendsAfter] = [await processCpuMs(pids[target]), await backendCpu(db.sql, db.name, 'service')];
+        const answered = results[target].ok;
+        cpu[target] = {
+          service: ((serviceAfter ?? Number.NaN) - (serviceBefore ?? Number.NaN)) * 1000 / answered,
+          database: target === 'noop' ? 0 : (backendCpuBetween(backendsBefore, backendsAfter) * 1000) / answered,
+        };
         if (sampler) waits = await sampler.stop();
         if (target !== 'noop') {
           await new Promise((resolve) => setTimeout(resolve, 200)); // requests cut off at the deadline may still commit
@@ -96,6 +110,7 @@ export async function singleIngest(ctx: Context): Promise<IngestResult> {
         committed,
         ratio: results.mlmon.rate / results.noop.rate,
         ratioLogWarn: results.mlmon_log_warn.rate / results.noop.rate,
+        cpuUsPerRequest: cpu,
       });
     }
 
@@ -117,6 +132,7 @@ export async function singleIngest(ctx: Context): Promise<IngestResult> {
       rounds,
       ratio: spread(rounds.map((r) => r.ratio)),
       ratioLogWarn: spread(rounds.map((r) => r.ratioLogWarn)),
+      cpuRatio: spread(rounds.map(({ cpuUsPerRequest: c }) => (c.mlmon.service + c.mlmon.database) / c.noop.service)),
       rate: by((r) => r.rate),
       p99Ms: by((r) => r.latencyMs.p99),
       p50Ms: by((r) => r.latencyMs.p50),

@@ -51,6 +51,7 @@ interface Results {
     rate: Record<'noop' | 'mlmon' | 'mlmon_log_warn', Spread>;
     p99Ms: Record<'noop' | 'mlmon', Spread>;
     ackAfterCommit: boolean;
+    rounds: { cpuUsPerRequest: Record<'noop' | 'mlmon', { service: number; database: number }> }[];
     profile: { byCategory: unknown[]; byOwner: unknown[]; busyMs: number } | null;
     waits: { samples: number } | null;
   };
@@ -113,6 +114,11 @@ describe('benchmark (smoke run)', () => {
     expect(positive(ingest.ratio.median)).toBe(true);
     expect(positive(ingest.p99Ms.mlmon.median)).toBe(true);
     expect(ingest.ackAfterCommit).toBe(true);
+    for (const { cpuUsPerRequest: cpu } of ingest.rounds) {
+      expect(positive(cpu.noop.service)).toBe(true);
+      expect(positive(cpu.mlmon.service)).toBe(true);
+      expect(positive(cpu.mlmon.database)).toBe(true); // the service's own backends did the writes
+    }
     expect(ingest.waits?.samples).toBeGreaterThan(0);
     expect(ingest.profile?.byCategory.length).toBeGreaterThan(0);
     expect(ingest.profile?.byOwner.length).toBeGreaterThan(0);
