@@ -81,9 +81,10 @@ const RAW_PART = `
  * Every part (rollup buckets and raw edge rows, named like the rollup columns), then per piece and
  * version: sums, and the actuals' moments merged with the stable two-level formula
  * M2 = Σ M2_i + Σ n_i (mean_i - mean)², never with raw sums of squares. The group mean comes from a
- * window over the same sorted rows (one pass to sort, no second scan of the parts). Versions sort
- * bytewise ("C"): the order only has to be consistent, and it is several times cheaper. Counts are
- * float8 in the mean so that no numeric arithmetic runs per row.
+ * window over the same sorted rows (one sort, no second scan of the parts; min() just picks it, it
+ * is the same in every row of a group). Versions sort bytewise ("C"): the order only has to be
+ * consistent, and that skips the collation. Counts are float8 in the mean so that no numeric
+ * arithmetic runs per row.
  */
 const PIECES_SQL = `
   with parts as (
