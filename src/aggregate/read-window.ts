@@ -5,8 +5,9 @@ import { isoMicros, planPieces } from './window.js';
 
 export interface PiecesQuery {
   /**
-   * Strictly increasing epoch microseconds b0 < b1 < ... < bn: the pieces [b0, b1), [b1, b2), ...
-   * are summed separately (the days of /daily, the disjoint parts of nested windows).
+   * Epoch microseconds b0 <= b1 <= ... <= bn: the pieces [b0, b1), [b1, b2), ... are summed
+   * separately (the days of /daily, the disjoint parts of nested windows). A piece may be empty
+   * (?hours=5e-324 is a window shorter than a microsecond).
    */
   boundaries: number[];
   /** Restrict to these versions; absent = every version. */
@@ -111,13 +112,13 @@ const PIECES_SQL = `
  */
 export async function readPieces(sql: Sql, query: PiecesQuery): Promise<VersionPieceAggregate[]> {
   const { boundaries } = query;
-  if (boundaries.some((b, i) => i > 0 && b <= boundaries[i - 1]!)) throw new Error(`boundaries must increase: ${boundaries.join(', ')}`);
-  if (boundaries.length < 2) return [];
+  if (boundaries.some((b, i) => i > 0 && b < boundaries[i - 1]!)) throw new Error(`boundaries must not decrease: ${boundaries.join(', ')}`);
   const plan = planPieces(boundaries, TIERS.map((tier) => tier.stepUs));
   const sources = [
     ...plan.tiers.flatMap(({ ranges: tierRanges }, k) => tierRanges.map((range) => ({ range, source: tierSource(k) }))),
     ...plan.raw.map((range) => ({ range, source: RAW_SOURCE })),
   ];
+  if (sources.length === 0) return [];
   const rows = await sql.unsafe<Row[]>(
     PIECES_SQL,
     [

@@ -72,6 +72,12 @@ describe('planPieces', () => {
     console.log(`planPieces partition property: ${cases} cases`);
   });
 
+  it('empty pieces read nothing', () => {
+    const t = Date.UTC(2026, 10, 28, 13, 42, 30) * 1000 + 7;
+    expect(planPieces([t, t], [HOUR_US, MINUTE_US])).toEqual({ tiers: [{ stepUs: HOUR_US, ranges: [] }, { stepUs: MINUTE_US, ranges: [] }], raw: [] });
+    expect(planPieces([t, t, t + 5], [HOUR_US, MINUTE_US]).raw).toEqual([{ start: t, end: t + 5 }]);
+  });
+
   it('30 days ending now read as one run of hours, the edge minutes and one partial minute', () => {
     const now = Date.UTC(2026, 10, 28, 13, 42, 30) * 1000 + 7;
     const days = Array.from({ length: 30 }, (_, i) => Date.UTC(2026, 10, 28) * 1000 - (29 - i) * DAY_US);
