@@ -1,27 +1,30 @@
 import type { Sql } from '../db/connect.js';
 import type { Aggregate } from './moments.js';
 import { ROLLUP_TIERS } from '../store/rollup.js';
-import { isoMicros, planTiers, type Range } from './window.js';
+import { isoMicros, planPieces } from './window.js';
 
-export interface WindowQuery {
-  range: Range;
-  /** Split the window into buckets of this many microseconds (aligned to the epoch). */
-  stepUs?: number;
+export interface PiecesQuery {
+  /**
+   * Epoch microseconds b0 <= b1 <= ... <= bn: the pieces [b0, b1), [b1, b2), ... are summed
+   * separately (the days of /daily, the disjoint parts of nested windows). A piece may be empty
+   * (?hours=5e-324 is a window shorter than a microsecond).
+   */
+  boundaries: number[];
   /** Restrict to these versions; absent = every version. */
   modelVersions?: string[];
   anomalyThresholdMinutes: number;
 }
 
-export interface VersionStepAggregate {
+export interface VersionPieceAggregate {
   modelVersion: string;
-  /** Index of the step bucket (floor(t / step)); 0 without a step. */
-  step: number;
+  /** Index of the piece: i for [b_i, b_i+1). */
+  piece: number;
   aggregate: Aggregate;
 }
 
 interface Row {
+  piece: number;
   model_version: string;
-  step: number;
   predictions: number;
   confidence_sum: number;
   latency_count: number;
@@ -35,69 +38,102 @@ interface Row {
   actual_m2: number | null;
 }
 
-/** Rollup tiers usable for a query: coarsest first, only those whose buckets fit in its steps. */
-function tiersFor(stepUs: number | undefined) {
-  return [...ROLLUP_TIERS].reverse().filter((tier) => stepUs === undefined || stepUs % tier.stepUs === 0);
-}
+/** The rollup tiers coarsest first, as planPieces takes them. */
+const TIERS = [...ROLLUP_TIERS].sort((a, b) => b.stepUs - a.stepUs);
+
+/** Which part reads a range of the query's $3/$4/$5 arrays: raw rows 0, tier TIERS[k] k + 1. */
+const RAW_SOURCE = 0;
+const tierSource = (k: number) => k + 1;
 
 /**
- * Sums a window per model version (and per step bucket): whole hours and minutes from the rollup
- * tiers, the partial edge minutes from raw rows. The moments of the parts are merged with the
- * stable two-level formula M2 = Σ M2_i + Σ n_i (mean_i - mean)², never with raw sums of squares.
+ * The parameters are $1 boundaries, $2 versions (null = all), $3/$4/$5 the ranges to read (start,
+ * end, source), $6 the anomaly threshold. Timestamps travel as text (microseconds; a timestamptz
+ * parameter would be rounded to milliseconds by the driver) and are cast once per query, never per
+ * row. The text never changes, so each connection prepares it once, whatever the window; and
+ * every parameter is read through a sub-select, so that the planner estimates the same with or
+ * without their values: the generic plan then costs no more than a custom one, and PostgreSQL
+ * keeps it after five executions instead of planning every request again (~1-2 ms each).
  */
-export async function readWindow(sql: Sql, query: WindowQuery): Promise<VersionStepAggregate[]> {
-  const tiers = tiersFor(query.stepUs);
-  const plan = planTiers(query.range, tiers.map((tier) => tier.stepUs));
-  const versions = query.modelVersions;
-  const stepOf = (column: 'bucket' | 'created_at') =>
-    query.stepUs
-      ? sql`floor(extract(epoch from ${sql(column)}) * 1000000 / ${query.stepUs})::bigint`
-      : sql`0::bigint`;
-  const versionFilter = versions ? sql`and model_version = any(${versions}::text[])` : sql``;
-  const within = (column: 'bucket' | 'created_at', ranges: Range[]) =>
-    ranges
-      .map(({ start, end }) => sql`(${sql(column)} >= ${isoMicros(start)}::text::timestamptz and ${sql(column)} < ${isoMicros(end)}::text::timestamptz)`)
-      .reduce((either, next) => sql`${either} or ${next}`);
-  const parts = plan.tiers
-    .map((planned, i) => ({ ...planned, table: tiers[i]!.table }))
-    .filter(({ ranges }) => ranges.length > 0)
-    .map(
-      ({ table, ranges }) => sql`
-        select model_version, ${stepOf('bucket')} as step, predictions, confidence_sum, latency_count,
-               latency_sum_ms, labelled, accurate, anomalies, error_abs_sum, error_sq_sum, actual_mean, actual_m2
-        from ${sql(table)} where (${within('bucket', ranges)}) ${versionFilter}`,
-    );
-  // Raw rows last, named like the rollup columns (they may be the only part).
-  if (plan.raw.length > 0) {
-    parts.push(sql`
-      select model_version, ${stepOf('created_at')} as step, 1 as predictions, confidence as confidence_sum,
-             (prediction_time_ms is not null)::int as latency_count, coalesce(prediction_time_ms, 0) as latency_sum_ms,
-             (actual_delay_minutes is not null)::int as labelled, coalesce(is_accurate, false)::int as accurate,
-             coalesce(prediction_error > ${query.anomalyThresholdMinutes}, false)::int as anomalies,
-             coalesce(prediction_error, 0) as error_abs_sum, coalesce(prediction_error ^ 2, 0) as error_sq_sum,
-             coalesce(actual_delay_minutes, 0) as actual_mean, 0 as actual_m2
-      from ml_prediction where (${within('created_at', plan.raw)}) ${versionFilter}`);
-  }
-  if (parts.length === 0) return [];
-  const rows = await sql<Row[]>`
-    with parts as (${parts.reduce((all, part) => sql`${all} union all ${part}`)}),
-    centre as (
-      select model_version, step, sum(labelled * actual_mean) / nullif(sum(labelled), 0) as mean
-      from parts group by model_version, step
-    )
-    select p.model_version, p.step::float8 as step,
-           sum(p.predictions)::float8 as predictions, sum(p.confidence_sum) as confidence_sum,
-           sum(p.latency_count)::float8 as latency_count, sum(p.latency_sum_ms) as latency_sum_ms,
-           sum(p.labelled)::float8 as labelled, sum(p.accurate)::float8 as accurate,
-           sum(p.anomalies)::float8 as anomalies, sum(p.error_abs_sum) as error_abs_sum,
-           sum(p.error_sq_sum) as error_sq_sum, c.mean as actual_mean,
-           sum(p.actual_m2 + p.labelled * (p.actual_mean - coalesce(c.mean, 0)) ^ 2) as actual_m2
-    from parts p join centre c using (model_version, step)
-    group by p.model_version, p.step, c.mean
-    order by p.model_version, p.step`;
+const ranges = (source: number) =>
+  'unnest((select $3::text[]::timestamptz[]), (select $4::text[]::timestamptz[]), (select $5::int[])) as r(start_at, end_at, source)'
+  + ` where r.source = ${source}`;
+const PIECE = (column: string) => `width_bucket(${column}, (select $1::text[]::timestamptz[])) - 1`;
+const VERSIONS = (alias: string) => `((select $2::text[]) is null or ${alias}.model_version = any((select $2::text[])::text[]))`;
+
+const rollupPart = (table: string, source: number) => `
+  select ${PIECE('t.bucket')} as piece, t.model_version collate "C" as model_version, t.predictions, t.confidence_sum, t.latency_count,
+         t.latency_sum_ms, t.labelled, t.accurate, t.anomalies, t.error_abs_sum, t.error_sq_sum, t.actual_mean, t.actual_m2
+  from (select * from ${ranges(source)}) r
+  join ${table} t on t.bucket >= r.start_at and t.bucket < r.end_at
+  where ${VERSIONS('t')}`;
+
+const RAW_PART = `
+  select ${PIECE('p.created_at')}, p.model_version collate "C", 1, p.confidence,
+         (p.prediction_time_ms is not null)::int, coalesce(p.prediction_time_ms, 0),
+         (p.actual_delay_minutes is not null)::int, coalesce(p.is_accurate, false)::int,
+         coalesce(p.prediction_error > $6::float8, false)::int,
+         coalesce(p.prediction_error, 0), coalesce(p.prediction_error ^ 2, 0),
+         coalesce(p.actual_delay_minutes, 0), 0
+  from (select * from ${ranges(RAW_SOURCE)}) r
+  join ml_prediction p on p.created_at >= r.start_at and p.created_at < r.end_at
+  where ${VERSIONS('p')}`;
+
+/**
+ * Every part (rollup buckets and raw edge rows, named like the rollup columns), then per piece and
+ * version: sums, and the actuals' moments merged with the stable two-level formula
+ * M2 = Σ M2_i + Σ n_i (mean_i - mean)², never with raw sums of squares. The group mean comes from a
+ * window over the same sorted rows (one sort, no second scan of the parts; min() just picks it, it
+ * is the same in every row of a group). Versions sort bytewise ("C"): the order only has to be
+ * consistent, and that skips the collation. Counts are float8 in the mean so that no numeric
+ * arithmetic runs per row.
+ */
+const PIECES_SQL = `
+  with parts as (
+    ${[...TIERS.map(({ table }, k) => rollupPart(table, tierSource(k))), RAW_PART].join('\n    union all')}
+  ),
+  centred as (
+    select *, sum(labelled * actual_mean) over w / nullif(sum(labelled::float8) over w, 0) as mean
+    from parts window w as (partition by piece, model_version)
+  )
+  select piece, model_version,
+         sum(predictions)::float8 as predictions, sum(confidence_sum) as confidence_sum,
+         sum(latency_count)::float8 as latency_count, sum(latency_sum_ms) as latency_sum_ms,
+         sum(labelled)::float8 as labelled, sum(accurate)::float8 as accurate,
+         sum(anomalies)::float8 as anomalies, sum(error_abs_sum) as error_abs_sum,
+         sum(error_sq_sum) as error_sq_sum, min(mean) as actual_mean,
+         sum(actual_m2 + labelled * (actual_mean - coalesce(mean, 0)) ^ 2) as actual_m2
+  from centred
+  group by piece, model_version
+  order by piece, model_version`;
+
+/**
+ * Sums consecutive pieces of time per model version in one query: whole hours and minutes from
+ * the rollup tiers, the partial edge minutes from raw rows. Results are exact to the microsecond.
+ */
+export async function readPieces(sql: Sql, query: PiecesQuery): Promise<VersionPieceAggregate[]> {
+  const { boundaries } = query;
+  if (boundaries.some((b, i) => i > 0 && b < boundaries[i - 1]!)) throw new Error(`boundaries must not decrease: ${boundaries.join(', ')}`);
+  const plan = planPieces(boundaries, TIERS.map((tier) => tier.stepUs));
+  const sources = [
+    ...plan.tiers.flatMap(({ ranges: tierRanges }, k) => tierRanges.map((range) => ({ range, source: tierSource(k) }))),
+    ...plan.raw.map((range) => ({ range, source: RAW_SOURCE })),
+  ];
+  if (sources.length === 0) return [];
+  const rows = await sql.unsafe<Row[]>(
+    PIECES_SQL,
+    [
+      boundaries.map(isoMicros),
+      query.modelVersions ?? null,
+      sources.map(({ range }) => isoMicros(range.start)),
+      sources.map(({ range }) => isoMicros(range.end)),
+      sources.map(({ source }) => source),
+      query.anomalyThresholdMinutes,
+    ],
+    { prepare: true },
+  );
   return rows.map((r) => ({
     modelVersion: r.model_version,
-    step: r.step,
+    piece: r.piece,
     aggregate: {
       predictions: r.predictions,
       confidenceSum: r.confidence_sum,

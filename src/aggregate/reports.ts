@@ -2,8 +2,8 @@ import type { Sql } from '../db/connect.js';
 import { FLEET } from '../validate/limits.js';
 import type { ErrorRules } from '../store/contribution.js';
 import { metricsOf, type QualityMetrics } from './metrics.js';
-import { EMPTY_AGGREGATE, mergeAll, type Aggregate } from './moments.js';
-import { readWindow } from './read-window.js';
+import { EMPTY_AGGREGATE, merge, mergeAll, type Aggregate } from './moments.js';
+import { readPieces, type VersionPieceAggregate } from './read-window.js';
 import { DAY_US, HOUR_US, MICROS_PER_MS, openClosed, type Range } from './window.js';
 
 export interface MetricsReport extends QualityMetrics {
@@ -31,41 +31,54 @@ function report(aggregate: Aggregate, range: Range): MetricsReport {
 /** A version filter: absent or 'all' is the whole fleet. */
 const onlyVersion = (modelVersion: string | undefined) => (modelVersion === undefined || modelVersion === FLEET ? undefined : [modelVersion]);
 
+/** The window as the user asked for it, (from, to], not the half-open internals. */
+function windowReport(aggregate: Aggregate, fromUs: number, toUs: number): MetricsReport {
+  return { ...report(aggregate, openClosed(fromUs, toUs)), from: isoOf(fromUs), to: isoOf(toUs) };
+}
+
 /** Exact metrics of predictions created in (fromUs, toUs], for one version or the fleet. */
 export async function metricsBetween(sql: Sql, rules: ErrorRules, fromUs: number, toUs: number, modelVersion?: string): Promise<MetricsReport> {
-  const range = openClosed(fromUs, toUs);
-  const parts = await readWindow(sql, {
-    range,
+  const { start, end } = openClosed(fromUs, toUs);
+  const parts = await readPieces(sql, {
+    boundaries: [start, end],
     modelVersions: onlyVersion(modelVersion),
     anomalyThresholdMinutes: rules.anomalyThresholdMinutes,
   });
-  // Report the window as the user asked for it, (from, to], not the half-open internals.
-  return { ...report(mergeAll(parts.map((p) => p.aggregate)), range), from: isoOf(fromUs), to: isoOf(toUs) };
+  return windowReport(mergeAll(parts.map((p) => p.aggregate)), fromUs, toUs);
+}
+
+/** Fleet metrics of windows (nowUs - length, nowUs], in the order of `lengthsUs`, from one query. */
+export async function metricsEndingAt<const Lengths extends readonly number[]>(
+  sql: Sql,
+  rules: ErrorRules,
+  nowUs: number,
+  lengthsUs: Lengths,
+): Promise<{ [K in keyof Lengths]: MetricsReport }> {
+  const windows = await trailingWindows(sql, rules, nowUs, lengthsUs);
+  return lengthsUs.map((length, i) => windowReport(windows[i]!.get(FLEET)!, nowUs - length, nowUs)) as { [K in keyof Lengths]: MetricsReport };
 }
 
 /** Exactly `days` UTC calendar days ending today (today ends now), oldest first, empty days included. */
 export async function dailyMetrics(sql: Sql, rules: ErrorRules, days: number, nowUs: number, modelVersion?: string): Promise<DailyReport[]> {
   const todayStart = Math.floor(nowUs / DAY_US) * DAY_US;
-  const firstDay = todayStart - (days - 1) * DAY_US;
-  const parts = await readWindow(sql, {
-    range: { start: firstDay, end: nowUs + 1 },
-    stepUs: DAY_US,
+  const starts = Array.from({ length: days }, (_, i) => todayStart - (days - 1 - i) * DAY_US);
+  const parts = await readPieces(sql, {
+    boundaries: [...starts, nowUs + 1],
     modelVersions: onlyVersion(modelVersion),
     anomalyThresholdMinutes: rules.anomalyThresholdMinutes,
   });
-  const byDay = groupBySteps(parts);
-  return Array.from({ length: days }, (_, i) => {
-    const start = firstDay + i * DAY_US;
+  const byDay = fleetByPiece(parts);
+  return starts.map((start, i) => {
     const end = Math.min(start + DAY_US, nowUs + 1);
-    return { date: isoOf(start).slice(0, 10), ...report(byDay.get(start / DAY_US) ?? EMPTY_AGGREGATE, { start, end }) };
+    return { date: isoOf(start).slice(0, 10), ...report(byDay.get(i) ?? EMPTY_AGGREGATE, { start, end }) };
   });
 }
 
-/** Merges versions per step bucket (the fleet view). */
-function groupBySteps(parts: { step: number; aggregate: Aggregate }[]): Map<number, Aggregate> {
+/** Merges versions per piece (the fleet view). */
+function fleetByPiece(parts: VersionPieceAggregate[]): Map<number, Aggregate> {
   const grouped = new Map<number, Aggregate[]>();
-  for (const { step, aggregate } of parts) grouped.set(step, [...(grouped.get(step) ?? []), aggregate]);
-  return new Map([...grouped].map(([step, list]) => [step, mergeAll(list)]));
+  for (const { piece, aggregate } of parts) grouped.set(piece, [...(grouped.get(piece) ?? []), aggregate]);
+  return new Map([...grouped].map(([piece, list]) => [piece, mergeAll(list)]));
 }
 
 export interface TimeseriesPoint extends QualityMetrics {
@@ -93,23 +106,45 @@ export async function timeseries(
   const range = openClosed(fromUs, toUs);
   const names = modelVersions ?? [FLEET];
   const filter = names.includes(FLEET) ? undefined : names;
-  const parts = await readWindow(sql, { range, stepUs, modelVersions: filter, anomalyThresholdMinutes: rules.anomalyThresholdMinutes });
   const firstStep = Math.floor(range.start / stepUs);
   const lastStep = Math.floor((range.end - 1) / stepUs);
-  const series = (name: string, bySteps: Map<number, Aggregate>): Timeseries => ({
-    model_version: name,
-    points: Array.from({ length: lastStep - firstStep + 1 }, (_, i) => {
-      const step = firstStep + i;
-      return { time: isoOf(Math.max(step * stepUs, fromUs)), ...metricsOf(bySteps.get(step) ?? EMPTY_AGGREGATE) };
-    }),
+  // Piece i is step bucket firstStep + i, clipped to the range.
+  const inner = Array.from({ length: lastStep - firstStep }, (_, i) => (firstStep + 1 + i) * stepUs);
+  const parts = await readPieces(sql, {
+    boundaries: [range.start, ...inner, range.end],
+    modelVersions: filter,
+    anomalyThresholdMinutes: rules.anomalyThresholdMinutes,
   });
-  return names.map((name) => series(name, groupBySteps(name === FLEET ? parts : parts.filter((p) => p.modelVersion === name))));
+  const series = (name: string, byPiece: Map<number, Aggregate>): Timeseries => ({
+    model_version: name,
+    points: Array.from({ length: lastStep - firstStep + 1 }, (_, i) => ({
+      time: isoOf(Math.max((firstStep + i) * stepUs, fromUs)),
+      ...metricsOf(byPiece.get(i) ?? EMPTY_AGGREGATE),
+    })),
+  });
+  return names.map((name) => series(name, fleetByPiece(name === FLEET ? parts : parts.filter((p) => p.modelVersion === name))));
 }
 
-/** Per-version aggregates of a window plus the fleet total under the name 'all'. */
-export async function windowByVersion(sql: Sql, rules: ErrorRules, range: Range): Promise<Map<string, Aggregate>> {
-  const parts = await readWindow(sql, { range, anomalyThresholdMinutes: rules.anomalyThresholdMinutes });
-  const result = new Map(parts.map((p) => [p.modelVersion, p.aggregate]));
-  result.set(FLEET, mergeAll(parts.map((p) => p.aggregate)));
-  return result;
+/**
+ * Per-version aggregates of nested windows (nowUs - length, nowUs], plus the fleet under 'all',
+ * in the order of `lengthsUs`, from one query: the windows are cut into disjoint pieces, each
+ * read once, and every window is the exact merge of the pieces it covers.
+ */
+export async function trailingWindows(sql: Sql, rules: ErrorRules, nowUs: number, lengthsUs: readonly number[]): Promise<Map<string, Aggregate>[]> {
+  const longestFirst = [...new Set(lengthsUs)].sort((a, b) => b - a);
+  const parts = await readPieces(sql, {
+    boundaries: [...longestFirst.map((length) => openClosed(nowUs - length, nowUs).start), nowUs + 1],
+    anomalyThresholdMinutes: rules.anomalyThresholdMinutes,
+  });
+  // The window of longestFirst[i] covers pieces i and after.
+  const byLength = new Map(
+    longestFirst.map((length, i) => {
+      const covered = parts.filter((p) => p.piece >= i);
+      const byVersion = new Map<string, Aggregate>();
+      for (const { modelVersion, aggregate } of covered) byVersion.set(modelVersion, merge(byVersion.get(modelVersion) ?? EMPTY_AGGREGATE, aggregate));
+      byVersion.set(FLEET, mergeAll(covered.map((p) => p.aggregate)));
+      return [length, byVersion];
+    }),
+  );
+  return lengthsUs.map((length) => byLength.get(length)!);
 }

@@ -62,6 +62,31 @@ export function planTiers(range: Range, stepsUs: number[]): TieredPlan {
   return { tiers, raw };
 }
 
+/**
+ * Plans consecutive pieces [b0, b1), [b1, b2), ... (boundaries never decreasing; an empty piece
+ * reads nothing) like one window each, so that no bucket read straddles a boundary, then joins the ranges of a tier that
+ * touch: a whole bucket then belongs to the piece its start lies in, and the reader tells pieces
+ * apart by position, not by one range per piece. Thirty days read as one run of hours.
+ */
+export function planPieces(boundaries: number[], stepsUs: number[]): TieredPlan {
+  const plans = boundaries.slice(1).map((end, i) => planTiers({ start: boundaries[i]!, end }, stepsUs));
+  return {
+    tiers: stepsUs.map((stepUs, level) => ({ stepUs, ranges: joinTouching(plans.flatMap((plan) => plan.tiers[level]!.ranges)) })),
+    raw: joinTouching(plans.flatMap((plan) => plan.raw)),
+  };
+}
+
+/** Ranges in order, those that touch joined into one. */
+function joinTouching(ranges: Range[]): Range[] {
+  const joined: Range[] = [];
+  for (const range of [...ranges].sort((a, b) => a.start - b.start)) {
+    const last = joined[joined.length - 1];
+    if (last && last.end === range.start) last.end = range.end;
+    else joined.push({ ...range });
+  }
+  return joined;
+}
+
 /** The API's windows are (from, to] on microsecond timestamps: that is [from + 1µs, to + 1µs). */
 export function openClosed(fromUs: number, toUs: number): Range {
   return { start: fromUs + 1, end: toUs + 1 };

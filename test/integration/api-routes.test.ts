@@ -170,12 +170,19 @@ describe('reads', () => {
     const res = await t.get(`${API}/metrics?hours=0.5&model_version=v1.2.0`);
     expect(res.statusCode).toBe(200);
     expect(res.json()).toMatchObject({ period_hours: 0.5, predictions: 1, count: 1 });
-    const from = new Date(Date.now() - 3600_000).toISOString();
-    const to = new Date(Date.now() + 60_000).toISOString();
+    const now = Date.now(); // once: two clock reads may differ by a millisecond
+    const from = new Date(now - 3600_000).toISOString();
+    const to = new Date(now + 60_000).toISOString();
     const range = await t.get(`${API}/metrics?from=${from}&to=${to}`);
     expect(range.statusCode).toBe(200);
     expect(range.json()).toMatchObject({ from, to, predictions: 2 });
     expect(range.json().period_hours).toBeCloseTo(61 / 60, 9);
+    // Windows in fractions of a microsecond: rounded to whole ones (an empty window is no error).
+    for (const hours of ['5e-324', '7.534722222222224e-9']) {
+      const tiny = await t.get(`${API}/metrics?hours=${hours}`);
+      expect(tiny.statusCode).toBe(200);
+      expect(tiny.json()).toMatchObject({ predictions: 0, count: 0 });
+    }
     const none = await t.get(`${API}/metrics?model_version=nope`);
     expect(none.json()).toMatchObject({ predictions: 0, count: 0, mae: null, rmse: null, r2: null, accuracy_rate: null, avg_confidence: null, avg_prediction_time_ms: null, anomalies: 0 });
   });

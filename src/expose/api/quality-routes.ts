@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import { dailyMetrics, metricsBetween, timeseries } from '../../aggregate/reports.js';
+import { dailyMetrics, metricsBetween, metricsEndingAt, timeseries } from '../../aggregate/reports.js';
 import { DAY_US, MICROS_PER_MS, MINUTE_US } from '../../aggregate/window.js';
 import { failuresSince, readFlags } from '../../store/feature-flags.js';
 import { modelVersionsSince, totalPredictions } from '../../store/read-predictions.js';
@@ -136,10 +136,9 @@ export async function qualityRoutes(app: FastifyInstance, { sql, rules, guards }
     },
     async () => {
       const nowUs = nowMicros();
-      const [total, day, week, flags, failures] = await Promise.all([
+      const [total, [day, week], flags, failures] = await Promise.all([
         totalPredictions(sql),
-        metricsBetween(sql, rules, nowUs - DAY_US, nowUs),
-        metricsBetween(sql, rules, nowUs - 7 * DAY_US, nowUs),
+        metricsEndingAt(sql, rules, nowUs, [DAY_US, 7 * DAY_US]),
         readFlags(sql),
         failuresSince(sql, nowUs - DAY_US),
       ]);

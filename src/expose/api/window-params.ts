@@ -21,7 +21,8 @@ const usOf = (iso: string) => Date.parse(iso) * MICROS_PER_MS;
 export function parseWindow(params: WindowParams, nowUs: number, defaultHours: number): RequestedWindow {
   const { hours, from, to } = params;
   if (from === undefined && to === undefined) {
-    return { fromUs: nowUs - (hours ?? defaultHours) * HOUR_US, toUs: nowUs };
+    // Whole microseconds (PostgreSQL's resolution): hours=7.5e-9 is 27.125 µs, read as 27.
+    return { fromUs: nowUs - Math.round((hours ?? defaultHours) * HOUR_US), toUs: nowUs };
   }
   if (hours !== undefined) throw invalidField('query', 'hours', 'cannot be combined with from/to');
   if (from === undefined) throw invalidField('query', 'from', 'is required with to');

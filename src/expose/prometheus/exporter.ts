@@ -2,9 +2,9 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import type { Sql } from '../../db/connect.js';
 import { metricsOf } from '../../aggregate/metrics.js';
 import { EMPTY_AGGREGATE, type Aggregate } from '../../aggregate/moments.js';
-import { windowByVersion } from '../../aggregate/reports.js';
+import { trailingWindows } from '../../aggregate/reports.js';
 import { FLEET } from '../../validate/limits.js';
-import { HOUR_US, DAY_US, MICROS_PER_MS, openClosed } from '../../aggregate/window.js';
+import { HOUR_US, DAY_US, MICROS_PER_MS } from '../../aggregate/window.js';
 import type { ErrorRules } from '../../store/contribution.js';
 import { readFlags } from '../../store/feature-flags.js';
 
@@ -130,10 +130,7 @@ export class Exporter {
     const { sql, rules } = this.options;
     try {
       const nowUs = Date.now() * MICROS_PER_MS;
-      const [flags, ...windows] = await Promise.all([
-        readFlags(sql),
-        ...Object.values(GAUGE_WINDOWS).map((length) => windowByVersion(sql, rules, openClosed(nowUs - length, nowUs))),
-      ]);
+      const [flags, windows] = await Promise.all([readFlags(sql), trailingWindows(sql, rules, nowUs, Object.values(GAUGE_WINDOWS))]);
       this.setQualityGauges(windows);
       this.flagEnabled.set(flags.ml_enabled ? 1 : 0);
       this.flagTraffic.set(flags.ml_traffic_percentage / 100);
