@@ -7,6 +7,9 @@
  */
 import type postgres from 'postgres';
 
+/** Rollup tables a commit may have, with their bucket width in seconds. */
+const ROLLUP_TABLES = [['ml_rollup_minute', 60], ['ml_rollup_10min', 600], ['ml_rollup_hour', 3600], ['ml_rollup_day', 86400]] as const;
+
 type Sql = postgres.Sql;
 
 export interface DatasetOptions {
@@ -157,17 +160,17 @@ export async function loadDataset(sql: Sql, options: DatasetOptions): Promise<Lo
             select booking_id, actual_delay_minutes, actual_pickup_at, actual_dropoff_at, actual_dropoff_at, actual_dropoff_at
             from ml_prediction where actual_delay_minutes is not null`,
         ),
-        // Both rollup tiers (the hour tier exists from migration 00003 on): the same aggregates per bucket.
+        // Every rollup tier the commit under test has (hour from migration 00003 on, 10-minute and
+        // day from 00006 on): the same aggregates per epoch-aligned bucket.
         timed(async (tx) => {
-          for (const unit of ['minute', 'hour'] as const) {
-            const table = `ml_rollup_${unit}`;
+          for (const [table, seconds] of ROLLUP_TABLES) {
             const [{ present }] = await tx<[{ present: boolean }]>`select to_regclass(${table}) is not null as present`;
             if (!present) continue;
             await tx`
               insert into ${tx(table)} (
                 bucket, model_version, predictions, confidence_sum, latency_count, latency_sum_ms, labelled,
                 accurate, anomalies, error_abs_sum, error_sq_sum, actual_mean, actual_m2)
-              select date_trunc(${unit}, created_at), model_version, count(*), sum(confidence),
+              select date_bin(make_interval(secs => ${seconds}), created_at, timestamptz '1970-01-01 00:00:00+00'), model_version, count(*), sum(confidence),
                      count(prediction_time_ms), coalesce(sum(prediction_time_ms), 0), count(actual_delay_minutes),
                      count(*) filter (where is_accurate), count(*) filter (where prediction_error > ${anomalyThresholdMinutes}::float8),
                      coalesce(sum(prediction_error), 0), coalesce(sum(prediction_error ^ 2), 0),
@@ -179,8 +182,8 @@ export async function loadDataset(sql: Sql, options: DatasetOptions): Promise<Lo
       ])).reverse() as [number, number];
 
       const vacuumStart = process.hrtime.bigint();
-      const [{ hourTier }] = await db<[{ hourTier: boolean }]>`select to_regclass('ml_rollup_hour') is not null as "hourTier"`;
-      const tables = ['ml_prediction', 'ml_actual', 'ml_rollup_minute', ...(hourTier ? ['ml_rollup_hour'] : []), ...(requestIds ? ['ml_request_id'] : [])];
+      const tiers = await db<{ name: string }[]>`select t as name from unnest(${ROLLUP_TABLES.map(([table]) => table)}::text[]) as t where to_regclass(t) is not null`;
+      const tables = ['ml_prediction', 'ml_actual', ...tiers.map((t) => t.name), ...(requestIds ? ['ml_request_id'] : [])];
       await Promise.all(tables.map((table) => sql.unsafe(`vacuum (analyze) ${table}`)));
       const vacuumSeconds = seconds(vacuumStart);
 

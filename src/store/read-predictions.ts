@@ -97,8 +97,8 @@ export async function anomalies(
 }
 
 export async function totalPredictions(sql: Sql): Promise<number> {
-  // The hour tier holds the same totals in 60x fewer rows.
-  const [row] = await sql<{ total: number }[]>`select coalesce(sum(predictions), 0)::float8 as total from ml_rollup_hour`;
+  // The day tier holds the same totals in the fewest rows (one per version and day).
+  const [row] = await sql<{ total: number }[]>`select coalesce(sum(predictions), 0)::float8 as total from ml_rollup_day`;
   return row?.total ?? 0;
 }
 

@@ -1,12 +1,17 @@
 import type postgres from 'postgres';
 import type { TransactionSql } from 'postgres';
-import { HOUR_US, isoMicros, MINUTE_US } from '../aggregate/window.js';
+import { DAY_US, HOUR_US, isoMicros, MINUTE_US } from '../aggregate/window.js';
 import type { BucketDelta, ErrorRules, RollupDeltas } from './contribution.js';
 
-/** The rollup tiers, finest first (the order writers lock them in). */
+/**
+ * The rollup tiers, finest first (the order writers lock them in). Each step is a multiple of the
+ * finer ones and buckets are aligned to the epoch (UTC), so a window is read coarsest first.
+ */
 export const ROLLUP_TIERS = [
-  { table: 'ml_rollup_minute', stepUs: MINUTE_US, unit: 'minute' },
-  { table: 'ml_rollup_hour', stepUs: HOUR_US, unit: 'hour' },
+  { table: 'ml_rollup_minute', stepUs: MINUTE_US },
+  { table: 'ml_rollup_10min', stepUs: 10 * MINUTE_US },
+  { table: 'ml_rollup_hour', stepUs: HOUR_US },
+  { table: 'ml_rollup_day', stepUs: DAY_US },
 ] as const;
 type RollupTier = (typeof ROLLUP_TIERS)[number];
 
@@ -51,7 +56,7 @@ export function rollupAdditions(sql: SqlLike, inserted: string, rules: ErrorRule
   return ROLLUP_TIERS.map((tier, i) => {
     const afterFinerTier = i === 0 ? sql`` : sql`where (select count(*) from ${sql(`${ROLLUP_TIERS[i - 1]!.table}_added`)}) >= 0`;
     const additions = sql`
-      select date_trunc('${sql.unsafe(tier.unit)}', created_at, 'UTC'), model_version, count(*), sum(confidence),
+      select date_bin('${sql.unsafe(String(tier.stepUs / 1_000_000))} seconds', created_at, timestamptz '1970-01-01 00:00:00+00'), model_version, count(*), sum(confidence),
              count(prediction_time_ms), coalesce(sum(prediction_time_ms), 0), count(actual_delay_minutes),
              count(*) filter (where prediction_error < ${rules.accuracyToleranceMinutes}),
              count(*) filter (where prediction_error > ${rules.anomalyThresholdMinutes}),
