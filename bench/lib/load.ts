@@ -124,6 +124,9 @@ export interface CannonResult {
 /** POSTs JSON bodies with autocannon; `rate` counts 2xx answers per second. */
 export async function cannon(options: CannonOptions): Promise<CannonResult> {
   let n = 0;
+  // Timed here: autocannon's own duration counts whole seconds (a 5.4 s run of a fixed amount of
+  // requests reads 5.01), which quantized the batch rates by up to 20 %.
+  const started = nowNs();
   const result = await autocannon({
     url: options.url,
     connections: options.connections,
@@ -142,6 +145,7 @@ export async function cannon(options: CannonOptions): Promise<CannonResult> {
       },
     ],
   });
+  const seconds = msSince(started) / 1000;
   const ok = result['2xx'];
   return {
     requests: result.requests.total,
@@ -149,8 +153,8 @@ export async function cannon(options: CannonOptions): Promise<CannonResult> {
     non2xx: result.non2xx,
     errors: result.errors,
     timeouts: result.timeouts,
-    seconds: result.duration,
-    rate: ok / result.duration,
+    seconds,
+    rate: ok / seconds,
     latencyMs: { p50: result.latency.p50, p99: result.latency.p99, mean: result.latency.mean, max: result.latency.max },
   };
 }
