@@ -1,5 +1,4 @@
-import type { Fragment, TransactionSql } from 'postgres';
-import type { Sql } from '../db/connect.js';
+import type { TransactionSql } from 'postgres';
 
 /** Namespace of mlmon's two-key advisory locks (the other key is the stripe). */
 const LOCK_NAMESPACE = 727_100;
@@ -23,9 +22,12 @@ export async function lockBookingsExclusive(tx: TransactionSql, bookingIds: Iter
 }
 
 /**
- * For predictions, as a row source inside their insert statement: locks the stripes shared, then
- * reads the bookings' actuals with a snapshot taken after the lock (migration 00004).
+ * For predictions, as a row source inside their insert statement (SQL text with its three
+ * parameters numbered from `first`): locks the stripes shared, then reads the bookings' actuals
+ * with a snapshot taken after the lock (migration 00004).
  */
-export function actualsOfLockedBookings(sql: Sql, bookingIds: number[]): Fragment {
-  return sql`mlmon_actuals_of_locked_bookings(${LOCK_NAMESPACE}, ${stripesOf(bookingIds)}::int[], ${[...new Set(bookingIds)]}::bigint[])`;
-}
+export const actualsOfLockedBookingsSql = (first: number) =>
+  `mlmon_actuals_of_locked_bookings($${first}::int, $${first + 1}::int[], $${first + 2}::bigint[])`;
+
+/** The parameters of actualsOfLockedBookingsSql, in order. */
+export const actualsOfLockedBookingsParameters = (bookingIds: number[]) => [LOCK_NAMESPACE, stripesOf(bookingIds), [...new Set(bookingIds)]];

@@ -1,8 +1,9 @@
+import type postgres from 'postgres';
 import type { Sql } from '../db/connect.js';
 import type { PredictionInput } from '../validate/prediction.js';
-import { actualsOfLockedBookings } from './booking-locks.js';
+import { actualsOfLockedBookingsParameters, actualsOfLockedBookingsSql } from './booking-locks.js';
 import type { ErrorRules } from './contribution.js';
-import { rollupAdditions } from './rollup.js';
+import { rollupAdditionsSql } from './rollup.js';
 import { ensurePartitions, forgetKnownPartitions } from './partitions.js';
 
 export interface StorePredictionsResult {
@@ -73,35 +74,33 @@ function inputRowOf(p: PredictionInput): InputRow {
   };
 }
 
-/**
- * The rows as one array parameter per column, unnested in SQL: PostgreSQL parses arrays about 3
- * times faster than the same rows as a JSON record set (BENCHMARKS.md). Every column travels as
- * text[] and is cast in SQL: postgres.js serializes a timestamptz[] through Date (milliseconds
- * only) and would JSON-encode a jsonb[] element again.
- */
-function unnested(sql: Sql, rows: InputRow[]) {
-  const asText = (value: unknown) =>
-    value === null || typeof value === 'string' || typeof value === 'number' ? value : JSON.stringify(value);
-  const columns = INPUT_COLUMNS.map(([name, type]) => sql`${rows.map((row) => asText(row[name]))}::text[]::${sql.unsafe(type)}[]`);
-  return sql`unnest(${columns.reduce((all, column) => sql`${all}, ${column}`)}) as i(${sql.unsafe(NAMES)})`;
-}
+const asText = (value: unknown) => (value === null || typeof value === 'string' || typeof value === 'number' ? value : JSON.stringify(value));
 
 /**
- * Stores predictions all-or-nothing in ONE statement, so a write costs one round trip and holds
+ * The write statement, built once: composing it from fragments on every call cost the service
+ * more CPU than the rest of a write (BENCHMARKS.md). Its parameters, in order: one array per input
+ * column ($1 ...), the three of actualsOfLockedBookingsSql, the accuracy tolerance, the anomaly
+ * threshold.
+ *
+ * It stores predictions all-or-nothing in ONE statement, so a write costs one round trip and holds
  * the hot rollup rows only while the database works: it reads the actuals of the bookings after
  * locking them (an actual that arrived first labels the prediction), skips request_ids already
  * stored, inserts, and adds the inserted rows to every rollup tier. Only the stored request_ids
- * come back.
+ * come back. The rows travel as one array per column, unnested in SQL: PostgreSQL parses arrays
+ * about 3 times faster than a JSON record set. Every column travels as text[] and is cast in SQL:
+ * postgres.js serializes a timestamptz[] through Date (milliseconds only) and would JSON-encode a
+ * jsonb[] element again.
  */
-export async function storePredictions(sql: Sql, predictions: PredictionInput[], rules: ErrorRules): Promise<StorePredictionsResult> {
-  if (predictions.length === 0) return { inserted: [] };
-  const rows = firstOfEachRequestId(predictions).map(inputRowOf);
-  await ensurePartitions(sql, rows.map((row) => row.created_at as string | null));
-  const stored = await sql<{ request_id: string }[]>`
+const WRITE_STATEMENT = (() => {
+  const next = INPUT_COLUMNS.length + 1;
+  const tolerance = `$${next + 3}::float8`;
+  const anomaly = `$${next + 4}::float8`;
+  const columns = INPUT_COLUMNS.map(([, type], i) => `$${i + 1}::text[]::${type}[]`).join(', ');
+  return `
     with input as materialized (
-      select * from ${unnested(sql, rows)}
+      select * from unnest(${columns}) as i(${NAMES})
     ), actual as materialized (
-      select * from ${actualsOfLockedBookings(sql, predictions.map((p) => p.booking_id))}
+      select * from ${actualsOfLockedBookingsSql(next)}
     ), claimed as (
       -- Idempotency: a request_id is claimed first; only rows that claimed theirs (or carry none)
       -- are inserted. Rows arrive deduplicated, so no request_id appears twice.
@@ -110,15 +109,29 @@ export async function storePredictions(sql: Sql, predictions: PredictionInput[],
       on conflict (request_id) do nothing
       returning request_id
     ), inserted as (
-      insert into ml_prediction (${sql.unsafe(NAMES)}, actual_delay_minutes, actual_pickup_at, actual_dropoff_at, prediction_error, is_accurate)
-      select ${sql.unsafe(SELECTED)}, a.actual_delay_minutes, a.actual_pickup_at, a.actual_dropoff_at,
+      insert into ml_prediction (${NAMES}, actual_delay_minutes, actual_pickup_at, actual_dropoff_at, prediction_error, is_accurate)
+      select ${SELECTED}, a.actual_delay_minutes, a.actual_pickup_at, a.actual_dropoff_at,
              abs(i.predicted_delay_minutes - a.actual_delay_minutes),
-             abs(i.predicted_delay_minutes - a.actual_delay_minutes) < ${rules.accuracyToleranceMinutes}
+             abs(i.predicted_delay_minutes - a.actual_delay_minutes) < ${tolerance}
       from input i left join actual a using (booking_id)
       where i.request_id is null or i.request_id in (select request_id from claimed)
       returning request_id, created_at, model_version, confidence, prediction_time_ms, actual_delay_minutes, prediction_error
-    ), ${rollupAdditions(sql, 'inserted', rules)}
-    select request_id from inserted where request_id is not null`.catch((error: unknown) => {
+    ), ${rollupAdditionsSql('inserted', { tolerance, anomaly })}
+    select request_id from inserted where request_id is not null`;
+})();
+
+/** Stores predictions all-or-nothing; see WRITE_STATEMENT. */
+export async function storePredictions(sql: Sql, predictions: PredictionInput[], rules: ErrorRules): Promise<StorePredictionsResult> {
+  if (predictions.length === 0) return { inserted: [] };
+  const rows = firstOfEachRequestId(predictions).map(inputRowOf);
+  await ensurePartitions(sql, rows.map((row) => row.created_at as string | null));
+  const parameters = [
+    ...INPUT_COLUMNS.map(([name]) => rows.map((row) => asText(row[name]))),
+    ...actualsOfLockedBookingsParameters(predictions.map((p) => p.booking_id)),
+    rules.accuracyToleranceMinutes,
+    rules.anomalyThresholdMinutes,
+  ];
+  const stored = await sql.unsafe<{ request_id: string }[]>(WRITE_STATEMENT, parameters as postgres.ParameterOrJSON<never>[], { prepare: true }).catch((error: unknown) => {
     // "no partition of relation found": a month this process knew was dropped by retention.
     if ((error as { code?: string }).code === '23514') forgetKnownPartitions(sql);
     throw error;
