@@ -89,8 +89,8 @@ export function healthDashboard(): Dashboard {
         .withTarget(promRange('C', 'nodejs_heap_size_total_bytes{job="mlmon"}', 'heap total {{instance}}')),
     )
     .withPanel(
-      graph(31, 'Event-loop lag', 'Mean and p99 event-loop delay; sustained values above ~100 ms mean the process is saturated.', 's', 12)
-        .withTarget(promRange('A', 'nodejs_eventloop_lag_mean_seconds{job="mlmon"}', 'mean {{instance}}'))
+      graph(31, 'Event-loop lag', 'Median and p99 event-loop delay between scrapes; sustained values above ~100 ms mean the process is saturated.', 's', 12)
+        .withTarget(promRange('A', 'nodejs_eventloop_lag_p50_seconds{job="mlmon"}', 'p50 {{instance}}'))
         .withTarget(promRange('B', 'nodejs_eventloop_lag_p99_seconds{job="mlmon"}', 'p99 {{instance}}'))
         .thresholds(thresholds(GOOD, [0.1, WARN], [0.5, BAD])),
     )

@@ -7,6 +7,7 @@ import { FLEET } from '../../validate/limits.js';
 import { HOUR_US, DAY_US, MICROS_PER_MS } from '../../aggregate/window.js';
 import type { ErrorRules } from '../../store/contribution.js';
 import { readFlags } from '../../store/feature-flags.js';
+import { DEFAULT_EVENT_LOOP_METRICS, registerEventLoopDelay } from './event-loop.js';
 
 export const GAUGE_WINDOWS = { '1h': HOUR_US, '24h': DAY_US, '7d': 7 * DAY_US } as const;
 
@@ -68,12 +69,15 @@ export class Exporter {
   private refreshing: Promise<void> | null = null;
 
   constructor(private readonly options: ExporterOptions) {
-    collectDefaultMetrics({ register: this.registry });
+    // prom-client's event-loop collector cannot be left out: it is removed below and replaced
+    // (event-loop.ts), its own sampler slowed to once a second so that it costs nothing.
+    collectDefaultMetrics({ register: this.registry, eventLoopMonitoringPrecision: 1000 });
     // Gauges named like counters break the naming convention (promtool check metrics flags them);
     // nodejs_active_{handles,requests,resources} report the same numbers by type.
-    for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) {
+    for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total', ...DEFAULT_EVENT_LOOP_METRICS]) {
       this.registry.removeSingleMetric(name);
     }
+    registerEventLoopDelay(this.registry);
     this.requests.inc({ outcome: 'success' }, 0);
     this.requests.inc({ outcome: 'failure' }, 0);
   }
