@@ -42,6 +42,7 @@ export async function metricsBetween(sql: Sql, rules: ErrorRules, fromUs: number
   const parts = await readPieces(sql, {
     boundaries: [start, end],
     modelVersions: onlyVersion(modelVersion),
+    combineVersionsAs: FLEET,
     anomalyThresholdMinutes: rules.anomalyThresholdMinutes,
   });
   return windowReport(mergeAll(parts.map((p) => p.aggregate)), fromUs, toUs);
@@ -65,6 +66,7 @@ export async function dailyMetrics(sql: Sql, rules: ErrorRules, days: number, no
   const parts = await readPieces(sql, {
     boundaries: [...starts, nowUs + 1],
     modelVersions: onlyVersion(modelVersion),
+    combineVersionsAs: FLEET,
     anomalyThresholdMinutes: rules.anomalyThresholdMinutes,
   });
   const byDay = fleetByPiece(parts);
@@ -113,6 +115,7 @@ export async function timeseries(
   const parts = await readPieces(sql, {
     boundaries: [range.start, ...inner, range.end],
     modelVersions: filter,
+    combineVersionsAs: names.length === 1 && names[0] === FLEET ? FLEET : undefined,
     anomalyThresholdMinutes: rules.anomalyThresholdMinutes,
   });
   const series = (name: string, byPiece: Map<number, Aggregate>): Timeseries => ({
