@@ -14,7 +14,11 @@ type Sql = postgres.Sql;
 
 export interface DatasetOptions {
   rows: number;
-  /** The history spans (anchor - spanDays, anchor], uniformly. */
+  /**
+   * The history spans (anchor - spanDays, anchor], uniformly, stored in the order it was created
+   * (row i at the i-th slot of the span, jittered within it), as a live service appends it: a
+   * window's edge rows then share heap pages, as they do in production.
+   */
   spanDays: number;
   /** Share of predictions (older than 1 h) that have an actual. */
   labelledShare?: number;
@@ -107,7 +111,7 @@ export async function loadDataset(sql: Sql, options: DatasetOptions): Promise<Lo
                        case when created < ${anchor}::timestamptz - interval '1 hour' and r7 < ${labelledShare}::float8
                             then pred + (r8 + r9 + r10 - 1.5) * 4 end as act
                 from (
-                  select i, ${anchor}::timestamptz - ${spanDays}::float8 * interval '1 day' * random() as created,
+                  select i, ${anchor}::timestamptz - ${spanDays}::float8 * interval '1 day' * ((${rows}::float8 - i + random()) / ${rows}::float8) as created,
                          2 + 10 * random() as pred, 0.5 + 0.5 * random() as conf,
                          random() as r5, random() as r6, random() as r7,
                          random() as r8, random() as r9, random() as r10
