@@ -1,5 +1,4 @@
 import type { Sql } from '../db/connect.js';
-import { isoMicros } from '../aggregate/window.js';
 
 export interface FeatureFlags {
   ml_enabled: boolean;
@@ -29,11 +28,4 @@ export async function recordFailures(sql: Sql, count: number, modelVersion: stri
     insert into ml_request_failure_minute as f (bucket, model_version, failures)
     values (date_trunc('minute', now()), ${modelVersion}, ${count})
     on conflict (bucket, model_version) do update set failures = f.failures + excluded.failures`;
-}
-
-export async function failuresSince(sql: Sql, sinceUs: number): Promise<number> {
-  const [row] = await sql<{ failures: number }[]>`
-    select coalesce(sum(failures), 0)::float8 as failures from ml_request_failure_minute
-    where bucket >= date_trunc('minute', ${isoMicros(sinceUs)}::text::timestamptz)`;
-  return row?.failures ?? 0;
 }

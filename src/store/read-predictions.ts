@@ -96,12 +96,6 @@ export async function anomalies(
   return pageOf(rows, limit).predictions;
 }
 
-export async function totalPredictions(sql: Sql): Promise<number> {
-  // The day tier holds the same totals in the fewest rows (one per version and day).
-  const [row] = await sql<{ total: number }[]>`select coalesce(sum(predictions), 0)::float8 as total from ml_rollup_day`;
-  return row?.total ?? 0;
-}
-
 /** Versions with predictions in the window, from the rollup (cheap), sorted. */
 export async function modelVersionsSince(sql: Sql, sinceUs: number): Promise<string[]> {
   const rows = await sql<{ model_version: string }[]>`

@@ -3,8 +3,8 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { dailyMetrics, metricsBetween, metricsEndingAt, timeseries } from '../../aggregate/reports.js';
 import { DAY_US, MICROS_PER_MS, MINUTE_US } from '../../aggregate/window.js';
-import { failuresSince, readFlags } from '../../store/feature-flags.js';
-import { modelVersionsSince, totalPredictions } from '../../store/read-predictions.js';
+import { modelVersionsSince } from '../../store/read-predictions.js';
+import { readOverview } from '../../store/overview.js';
 import { invalidField } from '../../server/errors.js';
 import { ModelVersion, Text, Timestamp } from '../../validate/limits.js';
 import { DailySchema, MetricsSchema, ModelVersionQuery, QualityFields, WindowQuery, errorResponses } from './schemas.js';
@@ -136,11 +136,9 @@ export async function qualityRoutes(app: FastifyInstance, { sql, rules, guards }
     },
     async () => {
       const nowUs = nowMicros();
-      const [total, [day, week], flags, failures] = await Promise.all([
-        totalPredictions(sql),
+      const [{ totalPredictions: total, flags, failures }, [day, week]] = await Promise.all([
+        readOverview(sql, nowUs - DAY_US),
         metricsEndingAt(sql, rules, nowUs, [DAY_US, 7 * DAY_US]),
-        readFlags(sql),
-        failuresSince(sql, nowUs - DAY_US),
       ]);
       const requests = day.predictions + failures;
       return {
