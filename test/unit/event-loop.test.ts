@@ -8,12 +8,14 @@ const block = (ms: number) => {
 };
 const tick = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-async function scrape(registry: Registry): Promise<Record<string, number>> {
+type Delays = Record<'min' | 'max' | 'p50' | 'p90' | 'p99', number>;
+
+async function scrape(registry: Registry): Promise<Delays> {
   const samples = parsePrometheus(await registry.metrics());
   return Object.fromEntries(['min', 'max', 'p50', 'p90', 'p99'].map((name) => {
     const [sample] = samplesOf(samples, `nodejs_eventloop_lag_${name}_seconds`);
     return [name, sample?.value ?? Number.NaN];
-  }));
+  })) as Delays;
 }
 
 describe('event-loop delay gauges', () => {
