@@ -46,75 +46,26 @@ interface Row {
 /** The rollup tiers coarsest first, as planPieces takes them. */
 const TIERS = [...ROLLUP_TIERS].sort((a, b) => b.stepUs - a.stepUs);
 
-/** Which part reads a range of the query's $3/$4/$5 arrays: raw rows 0, tier TIERS[k] k + 1. */
+/**
+ * The read is the SQL function mlmon_window_pieces (migration 00007: why it plans without
+ * sequential scans, and how it merges the parts). Its `sources` number what reads each range: raw
+ * rows 0, then these tables in this order.
+ */
+const SOURCE_TABLES = ['ml_rollup_day', 'ml_rollup_hour', 'ml_rollup_10min', 'ml_rollup_minute'];
+if (TIERS.map((tier) => tier.table).join() !== SOURCE_TABLES.join()) {
+  throw new Error(`mlmon_window_pieces reads ${SOURCE_TABLES.join(', ')}; the tiers are ${TIERS.map((tier) => tier.table).join(', ')}: a migration must update it`);
+}
 const RAW_SOURCE = 0;
 const tierSource = (k: number) => k + 1;
 
 /**
- * The parameters are $1 boundaries, $2 versions (null = all), $3/$4/$5 the ranges to read (start,
- * end, source), $6 the anomaly threshold, $7 the combined series' name (null = per version).
  * Timestamps travel as text (microseconds; a timestamptz parameter would be rounded to
- * milliseconds by the driver) and are cast once per query, in two materialized CTEs (`q` the
- * scalars, `r` the ranges) that every part joins, never per row or per part. The text never
- * changes, so each connection prepares it once, whatever the window; and since the planner sees
- * the parameters only through those CTEs, it estimates the same with or without their values: the
- * generic plan then costs no more than a custom one, and PostgreSQL keeps it after five executions
- * instead of planning every request again (~1-2 ms each).
- */
-const PARAMETERS = `
-  q as materialized (
-    select $1::text[]::timestamptz[] as boundaries, $2::text[] as versions, $6::float8 as anomaly, $7::text as series),
-  r as materialized (
-    select * from unnest($3::text[]::timestamptz[], $4::text[]::timestamptz[], $5::int[]) as r(start_at, end_at, source))`;
-const PIECE = (column: string) => `width_bucket(${column}, q.boundaries) - 1`;
-/** The series a row belongs to: its version, or the combined series when $7 names one. */
-const SERIES = (alias: string) => `coalesce(q.series, ${alias}.model_version) collate "C"`;
-const VERSIONS = (alias: string) => `(q.versions is null or ${alias}.model_version = any(q.versions))`;
-
-const rollupPart = (table: string, source: number) => `
-  select ${PIECE('t.bucket')} as piece, ${SERIES('t')} as model_version, t.predictions, t.confidence_sum, t.latency_count,
-         t.latency_sum_ms, t.labelled, t.accurate, t.anomalies, t.error_abs_sum, t.error_sq_sum, t.actual_mean, t.actual_m2
-  from q, r join ${table} t on t.bucket >= r.start_at and t.bucket < r.end_at
-  where r.source = ${source} and ${VERSIONS('t')}`;
-
-const RAW_PART = `
-  select ${PIECE('p.created_at')}, ${SERIES('p')}, 1, p.confidence,
-         (p.prediction_time_ms is not null)::int, coalesce(p.prediction_time_ms, 0),
-         (p.actual_delay_minutes is not null)::int, coalesce(p.is_accurate, false)::int,
-         coalesce(p.prediction_error > q.anomaly, false)::int,
-         coalesce(p.prediction_error, 0), coalesce(p.prediction_error ^ 2, 0),
-         coalesce(p.actual_delay_minutes, 0), 0
-  from q, r join ml_prediction p on p.created_at >= r.start_at and p.created_at < r.end_at
-  where r.source = ${RAW_SOURCE} and ${VERSIONS('p')}`;
-
-/**
- * Every part (rollup buckets and raw edge rows, named like the rollup columns), then per piece and
- * version: sums, and the actuals' moments merged with the stable two-level formula
- * M2 = Σ M2_i + Σ n_i (mean_i - mean)², never with raw sums of squares. The group mean comes from a
- * window over the same sorted rows (one sort, no second scan of the parts; min() just picks it, it
- * is the same in every row of a group). Versions sort bytewise ("C"): the order only has to be
- * consistent, and that skips the collation. Counts are float8 in the mean so that no numeric
- * arithmetic runs per row.
+ * milliseconds by the driver) and are cast once per call. The text never changes, so each
+ * connection prepares it once, whatever the window.
  */
 const PIECES_SQL = `
-  with ${PARAMETERS},
-  parts as (
-    ${[...TIERS.map(({ table }, k) => rollupPart(table, tierSource(k))), RAW_PART].join('\n    union all')}
-  ),
-  centred as (
-    select *, sum(labelled * actual_mean) over w / nullif(sum(labelled::float8) over w, 0) as mean
-    from parts window w as (partition by piece, model_version)
-  )
-  select piece, model_version,
-         sum(predictions)::float8 as predictions, sum(confidence_sum) as confidence_sum,
-         sum(latency_count)::float8 as latency_count, sum(latency_sum_ms) as latency_sum_ms,
-         sum(labelled)::float8 as labelled, sum(accurate)::float8 as accurate,
-         sum(anomalies)::float8 as anomalies, sum(error_abs_sum) as error_abs_sum,
-         sum(error_sq_sum) as error_sq_sum, min(mean) as actual_mean,
-         sum(actual_m2 + labelled * (actual_mean - coalesce(mean, 0)) ^ 2) as actual_m2
-  from centred
-  group by piece, model_version
-  order by piece, model_version`;
+  select * from mlmon_window_pieces($1::text[]::timestamptz[], $2::text[], $3::text[]::timestamptz[],
+                                    $4::text[]::timestamptz[], $5::int[], $6::float8, $7::text)`;
 
 /**
  * Sums consecutive pieces of time per model version in one query: whole hours and minutes from
