@@ -13,8 +13,8 @@ export interface PiecesQuery {
   /** Restrict to these versions; absent = every version. */
   modelVersions?: string[];
   /**
-   * Sum the versions into one series per piece, named `seriesName` (the fleet), in the database:
-   * a third of the rows to send and parse with three versions.
+   * Sum the versions into one series per piece, named by this (the fleet), in the database: a
+   * third of the rows to send and parse with three versions.
    */
   combineVersionsAs?: string;
   anomalyThresholdMinutes: number;
