@@ -65,6 +65,7 @@ export class Exporter {
     registers: [this.registry],
   });
 
+  private readonly stopEventLoopDelay: () => void;
   private snapshotAtMs: number | null = null;
   private refreshing: Promise<void> | null = null;
 
@@ -77,13 +78,18 @@ export class Exporter {
     for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total', ...DEFAULT_EVENT_LOOP_METRICS]) {
       this.registry.removeSingleMetric(name);
     }
-    registerEventLoopDelay(this.registry);
+    this.stopEventLoopDelay = registerEventLoopDelay(this.registry);
     this.requests.inc({ outcome: 'success' }, 0);
     this.requests.inc({ outcome: 'failure' }, 0);
   }
 
   private gauge(name: string, help: string): Gauge<'window' | 'model_version'> {
     return new Gauge({ name, help, labelNames: this.labels, registers: [this.registry] });
+  }
+
+  /** Stops the event-loop sampler; the registry keeps its last values. */
+  close(): void {
+    this.stopEventLoopDelay();
   }
 
   predictionsStored(stored: { model_version: string; prediction_time_ms: number | null }[]): void {

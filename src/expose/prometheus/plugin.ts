@@ -38,6 +38,7 @@ function reasonOf(statusCode: number): RejectReason {
  * hooks must see the routes registered beside it.
  */
 async function prometheusPlugin(app: FastifyInstance, { exporter, guard }: PrometheusPluginOptions): Promise<void> {
+  app.addHook('onClose', async () => exporter.close());
   app.addHook('onResponse', async (request, reply) => {
     const route = request.routeOptions.url ?? 'unmatched';
     exporter.httpDuration.observe(
