@@ -100,7 +100,7 @@ export class RollupDeltas {
 
   /**
    * A new prediction: its whole contribution. (Writes aggregate new rows in SQL, rollup.ts
-   * rollupAdditions; this is the model the unit tests hold that SQL's arithmetic to.)
+   * rollupAdditionsSql; this is the model the unit tests hold that SQL's arithmetic to.)
    */
   addPrediction(p: PredictionFacts, rules: ErrorRules): void {
     RollupDeltas.collect(this.added, p, contributionOf(p, rules));
