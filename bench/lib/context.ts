@@ -34,7 +34,7 @@ let serial = 0;
 export function mlmonOn(
   ctx: Context,
   databaseUrl: string,
-  extra: { logLevel?: string; nodeArgs?: string[]; name?: string } = {},
+  extra: { logLevel?: string; nodeArgs?: string[]; name?: string; metricsCacheSeconds?: number } = {},
 ): Promise<Server> {
   const id = `${extra.name ?? 'mlmon'}-${++serial}`;
   return startMlmon({
@@ -43,7 +43,7 @@ export function mlmonOn(
     ingestToken: ctx.tokens.ingest,
     readToken: ctx.tokens.read,
     logFile: path.join(ctx.scratch, `${id}.log`),
-    metricsCacheSeconds: 0,
+    metricsCacheSeconds: extra.metricsCacheSeconds,
     logLevel: extra.logLevel,
     nodeArgs: extra.nodeArgs,
     name: extra.name,

@@ -120,8 +120,8 @@ export interface MlmonProcessOptions {
   logFile: string;
   /** Default 'info', as `npm start` runs it. */
   logLevel?: string;
-  /** 0 defeats the gauge cache: every scrape reads the database. */
-  metricsCacheSeconds: number;
+  /** 0: every scrape reads the database; absent: the service's default (refreshed in the background). */
+  metricsCacheSeconds?: number;
   nodeArgs?: string[];
   name?: string;
 }
@@ -140,7 +140,7 @@ export async function startMlmon(options: MlmonProcessOptions): Promise<Server> 
       MLMON_DATA_DIR: options.dataDir,
       MLMON_INGEST_TOKEN: options.ingestToken,
       MLMON_READ_TOKEN: options.readToken,
-      MLMON_METRICS_CACHE_SECONDS: String(options.metricsCacheSeconds),
+      ...(options.metricsCacheSeconds === undefined ? {} : { MLMON_METRICS_CACHE_SECONDS: String(options.metricsCacheSeconds) }),
       LOG_LEVEL: options.logLevel ?? 'info',
     },
     port,

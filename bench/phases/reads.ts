@@ -2,9 +2,12 @@
  * Goal 3: read latency at growing stored history (10k, 1M; 10M with --huge), the history spread
  * over the same span (default 30 days) so that only density grows, loaded directly into the
  * tables (rows + actuals + rollup) by SQL. For each size: the four read endpoints on the service
- * (sequential requests over one keep-alive connection, gauge cache off), and the same answers
- * computed by SQL over the raw rows (no HTTP: the baseline is favoured), in alternating slices. Before timing, the
- * service's /metrics answer for a fixed window is checked against SQL over the rows.
+ * (sequential requests over one keep-alive connection, configured as deployed: the scrape serves
+ * gauges refreshed in the background), the scrape once more on a second service that reads the
+ * gauges during every scrape (MLMON_METRICS_CACHE_SECONDS=0: what the background refresh costs),
+ * and the same answers computed by SQL over the raw rows (no HTTP: the baseline is favoured), in
+ * alternating slices. Before timing, the service's /metrics answer for a fixed window is checked
+ * against SQL over the rows.
  */
 import { authHeader, mlmonOn, type Context } from '../lib/context.js';
 import { loadDataset, type LoadTimings } from '../lib/dataset.js';
@@ -14,7 +17,9 @@ import { rawDaily, rawMetrics, rawMetrics24h, rawScrape, rawSummary } from '../l
 import type { LatencySummary } from '../lib/stats.js';
 import type postgres from 'postgres';
 
-export const READ_ENDPOINTS = ['summary', 'metrics_24h', 'daily_30d', 'scrape'] as const;
+/** The reads of goal 3a, then the scrape with its gauges read during the scrape (reported, not a goal). */
+export const GOAL_ENDPOINTS = ['summary', 'metrics_24h', 'daily_30d', 'scrape'] as const;
+export const READ_ENDPOINTS = [...GOAL_ENDPOINTS, 'scrape_uncached'] as const;
 export type ReadEndpoint = (typeof READ_ENDPOINTS)[number];
 
 export const ENDPOINT_PATHS: Record<ReadEndpoint, string> = {
@@ -22,6 +27,15 @@ export const ENDPOINT_PATHS: Record<ReadEndpoint, string> = {
   metrics_24h: '/api/ml-monitoring/metrics?hours=24',
   daily_30d: '/api/ml-monitoring/daily?days=30',
   scrape: '/metrics',
+  scrape_uncached: '/metrics',
+};
+
+export const ENDPOINT_LABELS: Record<ReadEndpoint, string> = {
+  summary: '`/api/ml-monitoring/summary`',
+  metrics_24h: '`/api/ml-monitoring/metrics?hours=24`',
+  daily_30d: '`/api/ml-monitoring/daily?days=30`',
+  scrape: '`/metrics` (gauges refreshed in the background, as deployed)',
+  scrape_uncached: '`/metrics` with `MLMON_METRICS_CACHE_SECONDS=0` (gauges read during the scrape)',
 };
 
 const RAW: Record<ReadEndpoint, (sql: postgres.Sql) => Promise<unknown>> = {
@@ -29,6 +43,7 @@ const RAW: Record<ReadEndpoint, (sql: postgres.Sql) => Promise<unknown>> = {
   metrics_24h: (sql) => rawMetrics24h(sql),
   daily_30d: (sql) => rawDaily(sql, 30),
   scrape: (sql) => rawScrape(sql),
+  scrape_uncached: (sql) => rawScrape(sql),
 };
 
 export interface Consistency {
@@ -78,7 +93,7 @@ export async function reads(ctx: Context): Promise<ReadsResult> {
   for (const rows of sizes) {
     ctx.log(` size ${rows.toLocaleString('en')}: loading`);
     const db = await ctx.cluster.createDatabase(`reads${rows}`);
-    let mlmon: Server | undefined;
+    const services: Server[] = [];
     try {
       const load = await loadDataset(db.sql, { rows, spanDays, log: ctx.log });
       ctx.log(`  loaded in ${load.seconds.total.toFixed(1)} s (${Math.round(load.rowsPerSecond)} rows/s), rollup ${load.rollupRows} rows, table ${load.tableMb} MB`);
@@ -86,14 +101,18 @@ export async function reads(ctx: Context): Promise<ReadsResult> {
         select count(*) filter (where created_at > now() - interval '24 hours')::int as h24,
                count(*) filter (where created_at > now() - interval '7 days')::int as d7
         from ml_prediction`;
-      mlmon = await mlmonOn(ctx, db.url);
-      const client = getter(mlmon.baseUrl, authHeader(ctx.tokens.read));
+      const deployed = await mlmonOn(ctx, db.url);
+      services.push(deployed);
+      const uncached = await mlmonOn(ctx, db.url, { metricsCacheSeconds: 0, name: 'mlmon-uncached' });
+      services.push(uncached);
+      const clients = { deployed: getter(deployed.baseUrl, authHeader(ctx.tokens.read)), uncached: getter(uncached.baseUrl, authHeader(ctx.tokens.read)) };
       try {
-        const consistency = await checkConsistency(db.sql, client.get);
+        const consistency = await checkConsistency(db.sql, clients.deployed.get);
         if (!consistency.ok) ctx.log(`  CONSISTENCY MISMATCH: ${consistency.mismatches.join('; ')}`);
         const endpoints = {} as SizeResult['endpoints'];
         for (const endpoint of READ_ENDPOINTS) {
           const path = ENDPOINT_PATHS[endpoint];
+          const client = endpoint === 'scrape_uncached' ? clients.uncached : clients.deployed;
           for (let i = 0; i < 5; i++) await client.get(path);
           await RAW[endpoint](db.sql);
           const [mlmonLatency, rawLatency] = await sampleSideBySide(() => client.get(path), mlmonBounds, () => RAW[endpoint](db.sql), rawBounds);
@@ -108,10 +127,11 @@ export async function reads(ctx: Context): Promise<ReadsResult> {
         }
         results.push({ rows, load, consistency, endpoints, windowRows: windowRows! });
       } finally {
-        client.close();
+        clients.deployed.close();
+        clients.uncached.close();
       }
     } finally {
-      await mlmon?.stop();
+      await Promise.all(services.map((service) => service.stop()));
       await ctx.cluster.dropDatabase(db);
     }
   }

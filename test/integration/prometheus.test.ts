@@ -1,6 +1,6 @@
 /**
  * GET /metrics: `promtool check metrics` on real output (awkward label values included), the
- * gauge cache, and a scrape while the database is gone (last values served, said so in a metric;
+ * gauge cache refreshed ahead of the scrapes, and a scrape while the database is gone (last values served, said so in a metric;
  * writes 503 with Retry-After, /readyz 503).
  */
 import { spawnSync } from 'node:child_process';
@@ -89,8 +89,16 @@ describe('promtool check metrics', () => {
   });
 });
 
+/** Polls `check` every 50 ms for up to 5 s. */
+async function eventually(check: () => Promise<boolean>): Promise<boolean> {
+  for (const deadline = Date.now() + 5000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 50))) {
+    if (await check()) return true;
+  }
+  return false;
+}
+
 describe('the gauge cache and a dead database', () => {
-  it('serves cached gauges within the cache time, then the last values (and database_up 0) when the database is gone', async () => {
+  it('serves cached gauges refreshed in the background, then the last values (and database_up 0) when the database is gone', async () => {
     const db = await createTestDatabase();
     const target = new URL(db.url);
     const proxy = await startTcpProxy(target.hostname, Number(target.port));
@@ -116,15 +124,19 @@ describe('the gauge cache and a dead database', () => {
       const cached = await gaugeValue('ml_prediction_window_predictions', { window: '1h', model_version: 'all' });
       // within the 1 s cache: still 1 (only checkable when this machine was quick enough)
       if (Date.now() - refreshedAt < 900) expect(cached).toBe(1);
-      await new Promise((r) => setTimeout(r, 1100));
-      expect(await gaugeValue('ml_prediction_window_predictions', { window: '1h', model_version: 'all' })).toBe(2);
+      // refreshed in the background within the next second
+      expect(await eventually(async () => (await gaugeValue('ml_prediction_window_predictions', { window: '1h', model_version: 'all' })) === 2)).toBe(true);
       expect(await gaugeValue('mlmon_database_up')).toBe(1);
 
       await proxy.cut(); // the database goes away: connections reset, new ones refused
       await new Promise((r) => setTimeout(r, 1100));
-      const started = Date.now();
-      const scrape = await req('GET', '/metrics');
-      expect(Date.now() - started).toBeLessThan(5000); // never hangs
+      let scrape = await req('GET', '/metrics');
+      expect(await eventually(async () => {
+        const started = Date.now();
+        scrape = await req('GET', '/metrics');
+        expect(Date.now() - started).toBeLessThan(5000); // never hangs
+        return samplesOf(parsePrometheus(scrape.body), 'mlmon_database_up')[0]?.value === 0;
+      })).toBe(true);
       expect(scrape.statusCode).toBe(200);
       const samples = parsePrometheus(scrape.body);
       expect(samplesOf(samples, 'mlmon_database_up')[0]?.value).toBe(0);
@@ -149,9 +161,8 @@ describe('the gauge cache and a dead database', () => {
       }
       expect(recovered).toBe(true);
       expect((await req('POST', `${API}/predictions`, { booking_id: 4, predicted_delay_minutes: 1, confidence: 0.5, risk_level: 'low' })).statusCode).toBe(201);
-      await new Promise((r) => setTimeout(r, 1100));
-      expect(await gaugeValue('mlmon_database_up')).toBe(1);
-      expect(await gaugeValue('ml_prediction_window_predictions', { window: '1h', model_version: 'all' })).toBe(3);
+      expect(await eventually(async () => (await gaugeValue('mlmon_database_up')) === 1)).toBe(true);
+      expect(await eventually(async () => (await gaugeValue('ml_prediction_window_predictions', { window: '1h', model_version: 'all' })) === 3)).toBe(true);
     } finally {
       await app.close();
       await sql.end({ timeout: 1 }).catch(() => {});

@@ -11,22 +11,33 @@ import { DEFAULT_EVENT_LOOP_METRICS, registerEventLoopDelay } from './event-loop
 
 export const GAUGE_WINDOWS = { '1h': HOUR_US, '24h': DAY_US, '7d': 7 * DAY_US } as const;
 
-/** How long a scrape waits for fresh gauge values before serving the last ones. */
+/** How long a refresh may take before the database counts as down (the last values stay served). */
 const REFRESH_TIMEOUT_MS = 2000;
+
+/**
+ * Gauges are refreshed in the background only while somebody scrapes: Prometheus scrapes every
+ * 15 s to 2 min, so after this long without a scrape the service stops reading the database.
+ */
+const SCRAPED_LATELY_MS = 5 * 60_000;
 
 export type RejectReason = 'invalid' | 'unauthorized' | 'too_large' | 'unsupported_media_type' | 'database_unavailable' | 'other';
 
 export interface ExporterOptions {
   sql: Sql;
   rules: ErrorRules;
+  /**
+   * How old the quality gauges may be: while /metrics is scraped they are read from the database
+   * every `cacheSeconds` in the background, so that a scrape never waits for the database.
+   * 0 reads them during every scrape.
+   */
   cacheSeconds: number;
   onRefreshError?: (error: unknown) => void;
 }
 
 /**
  * Everything /metrics shows. Quality gauges are read from the database's rollups (so replicas
- * agree) at most every `cacheSeconds`; counters and histograms count what this process did (sum
- * them across replicas in PromQL).
+ * agree), ahead of the scrapes (`cacheSeconds`); counters and histograms count what this process
+ * did (sum them across replicas in PromQL).
  */
 export class Exporter {
   readonly registry = new Registry();
@@ -68,6 +79,10 @@ export class Exporter {
   private readonly stopEventLoopDelay: () => void;
   private snapshotAtMs: number | null = null;
   private refreshing: Promise<void> | null = null;
+  private lastScrapeAtMs = 0;
+  /** Set while gauges are kept fresh in the background (between scrapes, and during a refresh). */
+  private nextRefresh: NodeJS.Timeout | undefined;
+  private closed = false;
 
   constructor(private readonly options: ExporterOptions) {
     // prom-client's event-loop collector cannot be left out: it is removed below and replaced
@@ -87,8 +102,10 @@ export class Exporter {
     return new Gauge({ name, help, labelNames: this.labels, registers: [this.registry] });
   }
 
-  /** Stops the event-loop sampler; the registry keeps its last values. */
+  /** Stops the background refresh and the event-loop sampler; the registry keeps its last values. */
   close(): void {
+    this.closed = true;
+    clearTimeout(this.nextRefresh);
     this.stopEventLoopDelay();
   }
 
@@ -112,12 +129,33 @@ export class Exporter {
     this.rejected.inc({ reason });
   }
 
-  /** The exposition text, with gauges no older than the cache allows (or the last good ones). */
+  /**
+   * The exposition text. While the gauges are kept fresh in the background it never waits for the
+   * database; the first scrape after a quiet spell (or every scrape with `cacheSeconds` 0) reads
+   * it first, waiting at most REFRESH_TIMEOUT_MS before serving the last good values.
+   */
   async render(): Promise<string> {
-    const stale = this.snapshotAtMs === null || Date.now() - this.snapshotAtMs >= this.options.cacheSeconds * 1000;
-    if (stale) await this.refreshWithin(REFRESH_TIMEOUT_MS);
+    this.lastScrapeAtMs = Date.now();
+    if (this.nextRefresh === undefined) {
+      const stale = this.snapshotAtMs === null || Date.now() - this.snapshotAtMs >= this.options.cacheSeconds * 1000;
+      if (stale) await this.refreshWithin(REFRESH_TIMEOUT_MS);
+      this.keepFresh();
+    }
     this.snapshotAge.set(this.snapshotAtMs === null ? 0 : (Date.now() - this.snapshotAtMs) / 1000);
     return this.registry.metrics();
+  }
+
+  /** Refreshes every `cacheSeconds` until nobody has scraped for SCRAPED_LATELY_MS. */
+  private keepFresh(): void {
+    if (this.closed || this.options.cacheSeconds === 0) return;
+    this.nextRefresh = setTimeout(() => {
+      if (Date.now() - this.lastScrapeAtMs > SCRAPED_LATELY_MS) {
+        this.nextRefresh = undefined;
+        return;
+      }
+      void this.refreshWithin(REFRESH_TIMEOUT_MS).then(() => this.keepFresh());
+    }, this.options.cacheSeconds * 1000);
+    this.nextRefresh.unref();
   }
 
   private async refreshWithin(timeoutMs: number): Promise<void> {

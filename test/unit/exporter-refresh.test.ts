@@ -1,0 +1,93 @@
+/**
+ * When the exporter reads the database: ahead of the scrapes while somebody scrapes, never
+ * between scrapes once nobody has for a while, on every scrape with cacheSeconds 0. The database
+ * is a fake that counts reads (each read of the flags is one refresh) and numbers them through
+ * the traffic percentage, so a scrape shows which read it serves. The real database is in
+ * test/integration/prometheus.test.ts.
+ */
+import { jest } from '@jest/globals';
+import type { Sql } from '../../src/db/connect.js';
+import { Exporter } from '../../src/expose/prometheus/exporter.js';
+import { parsePrometheus, samplesOf } from '../support/reference.js';
+
+const tick = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+function countingDatabase() {
+  const state = { reads: 0 };
+  const flags = () => {
+    state.reads += 1;
+    return Promise.resolve([{ ml_enabled: true, ml_traffic_percentage: state.reads, updated_at: new Date() }]);
+  };
+  const sql = Object.assign(flags, { unsafe: () => Promise.resolve([]) }) as unknown as Sql;
+  return { sql, state };
+}
+
+function exporterOn(sql: Sql, cacheSeconds: number): Exporter {
+  return new Exporter({ sql, rules: { accuracyToleranceMinutes: 3, anomalyThresholdMinutes: 5 }, cacheSeconds });
+}
+
+/** The number of the read a scrape served (its traffic percentage). */
+async function servedRead(exporter: Exporter): Promise<number | undefined> {
+  const value = samplesOf(parsePrometheus(await exporter.render()), 'ml_feature_flag_traffic_ratio')[0]?.value;
+  return value === undefined ? undefined : Math.round(value * 100);
+}
+
+describe('exporter gauge refresh', () => {
+  it('reads ahead of the scrapes, so that a scrape serves the latest read without reading', async () => {
+    const { sql, state } = countingDatabase();
+    const exporter = exporterOn(sql, 0.05);
+    try {
+      expect(await servedRead(exporter)).toBe(1); // the first scrape has nothing to serve: it reads
+      await tick(400);
+      const readsBefore = state.reads;
+      expect(readsBefore).toBeGreaterThanOrEqual(3); // refreshed every 50 ms without a scrape
+      const served = await servedRead(exporter);
+      expect(state.reads).toBe(readsBefore);
+      expect(served).toBe(readsBefore);
+    } finally {
+      exporter.close();
+    }
+  });
+
+  it('reads during every scrape and never between them with cacheSeconds 0', async () => {
+    const { sql, state } = countingDatabase();
+    const exporter = exporterOn(sql, 0);
+    try {
+      expect(await servedRead(exporter)).toBe(1);
+      expect(await servedRead(exporter)).toBe(2);
+      await tick(200);
+      expect(state.reads).toBe(2);
+    } finally {
+      exporter.close();
+    }
+  });
+
+  it('stops reading once nobody has scraped for 5 minutes, and the next scrape reads first', async () => {
+    jest.useFakeTimers({ doNotFake: ['nextTick', 'setImmediate', 'queueMicrotask'] });
+    const { sql, state } = countingDatabase();
+    const exporter = exporterOn(sql, 5);
+    try {
+      await servedRead(exporter);
+      await jest.advanceTimersByTimeAsync(6 * 60_000);
+      const readsWhileScraped = state.reads;
+      expect(readsWhileScraped).toBeGreaterThanOrEqual(55); // every 5 s for the 5 minutes
+      await jest.advanceTimersByTimeAsync(30 * 60_000);
+      expect(state.reads).toBe(readsWhileScraped);
+      expect(await servedRead(exporter)).toBe(readsWhileScraped + 1);
+      await jest.advanceTimersByTimeAsync(10_000);
+      expect(state.reads).toBeGreaterThan(readsWhileScraped + 1); // refreshing again
+    } finally {
+      exporter.close();
+      jest.useRealTimers();
+    }
+  });
+
+  it('stops reading when closed', async () => {
+    const { sql, state } = countingDatabase();
+    const exporter = exporterOn(sql, 0.05);
+    await servedRead(exporter);
+    exporter.close();
+    await tick(300);
+    expect(state.reads).toBe(1);
+  });
+});
