@@ -36,29 +36,54 @@ const MERGE_ON_CONFLICT = `
                      else r.actual_m2 + excluded.actual_m2 + (excluded.actual_mean - r.actual_mean) ^ 2
                           * r.labelled::float8 * excluded.labelled / (r.labelled + excluded.labelled) end`;
 
+const EPOCH = `timestamptz '1970-01-01 00:00:00+00'`;
+const bucketOf = (column: string, tier: RollupTier) => `date_bin('${tier.stepUs / 1_000_000} seconds', ${column}, ${EPOCH})`;
+const [MINUTE_TIER, ...COARSER_TIERS] = ROLLUP_TIERS;
+
 /**
  * For the statement that inserts predictions, as SQL text (built once: see predictions.ts): CTEs
  * adding the rows of `inserted` (a CTE returning ml_prediction's columns) to every tier,
- * aggregated in SQL, so no row travels back to the service. Delta rows are sorted by bucket and
- * version, and each tier waits for the finer one, so the statement locks rollup rows in the same
- * order as every other writer. The labels follow the tolerance and anomaly threshold given as
- * parameter references, as contributionOf does in contribution.ts.
+ * aggregated in SQL, so no row travels back to the service. The rows are aggregated once, per
+ * minute and version; each coarser tier sums those minute deltas (their moments merged by
+ * mlmon_merge_moments, migration 00008), a few rows instead of every inserted one. Delta rows are
+ * sorted by bucket and version, and each tier waits for the finer one, so the statement locks
+ * rollup rows in the same order as every other writer. The labels follow the tolerance and
+ * anomaly threshold given as parameter references, as contributionOf does in contribution.ts.
  */
 export function rollupAdditionsSql(inserted: string, { tolerance, anomaly }: { tolerance: string; anomaly: string }): string {
-  return ROLLUP_TIERS.map((tier, i) => {
-    const afterFinerTier = i === 0 ? '' : `where (select count(*) from ${ROLLUP_TIERS[i - 1]!.table}_added) >= 0`;
-    return `${tier.table}_added as (
-      insert into ${tier.table} as r (${COLUMNS})
-      select date_bin('${tier.stepUs / 1_000_000} seconds', created_at, timestamptz '1970-01-01 00:00:00+00'), model_version,
-             count(*), sum(confidence), count(prediction_time_ms), coalesce(sum(prediction_time_ms), 0), count(actual_delay_minutes),
-             count(*) filter (where prediction_error < ${tolerance}), count(*) filter (where prediction_error > ${anomaly}),
-             coalesce(sum(prediction_error), 0), coalesce(sum(prediction_error * prediction_error), 0),
-             coalesce(avg(actual_delay_minutes), 0), coalesce(var_pop(actual_delay_minutes) * count(actual_delay_minutes), 0)
-      from ${inserted} ${afterFinerTier}
-      group by 1, 2 order by 1, 2
+  const minuteDeltas = `${MINUTE_TIER.table}_delta as materialized (
+      select ${bucketOf('created_at', MINUTE_TIER)} as bucket, model_version,
+             count(*) as predictions, sum(confidence) as confidence_sum, count(prediction_time_ms) as latency_count,
+             coalesce(sum(prediction_time_ms), 0) as latency_sum_ms, count(actual_delay_minutes) as labelled,
+             count(*) filter (where prediction_error < ${tolerance}) as accurate, count(*) filter (where prediction_error > ${anomaly}) as anomalies,
+             coalesce(sum(prediction_error), 0) as error_abs_sum, coalesce(sum(prediction_error * prediction_error), 0) as error_sq_sum,
+             coalesce(avg(actual_delay_minutes), 0) as actual_mean,
+             coalesce(var_pop(actual_delay_minutes) * count(actual_delay_minutes), 0) as actual_m2
+      from ${inserted}
+      group by 1, 2)`;
+  const minuteAdded = `${MINUTE_TIER.table}_added as (
+      insert into ${MINUTE_TIER.table} as r (${COLUMNS})
+      select * from ${MINUTE_TIER.table}_delta order by 1, 2
       ${MERGE_ON_CONFLICT}
       returning 1)`;
-  }).join(',\n');
+  const coarserAdded = COARSER_TIERS.map((tier, i) => `${tier.table}_added as (
+      insert into ${tier.table} as r (${COLUMNS})
+      select bucket, model_version, predictions, confidence_sum, latency_count, latency_sum_ms, labelled, accurate, anomalies,
+             error_abs_sum, error_sq_sum, coalesce(moments[2] / nullif(moments[1], 0), 0), moments[3]
+      from (
+        select ${bucketOf('bucket', tier)} as bucket, model_version,
+               sum(predictions)::bigint as predictions, sum(confidence_sum) as confidence_sum,
+               sum(latency_count)::bigint as latency_count, sum(latency_sum_ms) as latency_sum_ms,
+               sum(labelled)::bigint as labelled, sum(accurate)::bigint as accurate, sum(anomalies)::bigint as anomalies,
+               sum(error_abs_sum) as error_abs_sum, sum(error_sq_sum) as error_sq_sum,
+               mlmon_merge_moments(array[labelled, labelled * actual_mean, actual_m2]::float8[]) as moments
+        from ${MINUTE_TIER.table}_delta
+        where (select count(*) from ${ROLLUP_TIERS[i]!.table}_added) >= 0
+        group by 1, 2) d
+      order by 1, 2
+      ${MERGE_ON_CONFLICT}
+      returning 1)`);
+  return [minuteDeltas, minuteAdded, ...coarserAdded].join(',\n');
 }
 
 /** Applies a write's deltas (computed in the service) to every rollup tier inside its transaction. */
