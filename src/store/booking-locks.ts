@@ -1,4 +1,5 @@
 import type { TransactionSql } from 'postgres';
+import { arrayLiteral } from './array-literal.js';
 
 /*
  * A prediction and the actual of the same booking may arrive at the same moment in two
@@ -30,4 +31,4 @@ export const actualsOfLockedBookingsSql = (first: number) =>
   `mlmon_actuals_of_locked_bookings($${first}::int, $${first + 1}::int[], $${first + 2}::bigint[])`;
 
 /** The parameters of actualsOfLockedBookingsSql, in order. */
-export const actualsOfLockedBookingsParameters = (bookingIds: number[]) => [LOCK_NAMESPACE, stripesOf(bookingIds), [...new Set(bookingIds)]];
+export const actualsOfLockedBookingsParameters = (bookingIds: number[]) => [LOCK_NAMESPACE, arrayLiteral(stripesOf(bookingIds)), arrayLiteral([...new Set(bookingIds)])];
