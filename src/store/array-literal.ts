@@ -16,10 +16,10 @@ export function arrayLiteral(values: readonly unknown[]): string {
     const value = values[i];
     if (value === null || value === undefined) literal += 'NULL';
     else if (typeof value === 'number') literal += String(value);
-    else {
-      const text = typeof value === 'string' ? value : JSON.stringify(value);
-      literal += NEEDS_ESCAPE.test(text) ? `"${text.replace(/[\\"]/g, '\\$&')}"` : `"${text}"`;
-    }
+    else if (typeof value === 'string') literal += NEEDS_ESCAPE.test(value) ? `"${value.replace(/[\\"]/g, '\\$&')}"` : `"${value}"`;
+    // JSON text holds no control characters (JSON.stringify escapes them), so quoting it as a JSON
+    // string escapes exactly `\` and `"`, as an array element needs, and faster than a replace.
+    else literal += JSON.stringify(JSON.stringify(value));
   }
   return literal + '}';
 }

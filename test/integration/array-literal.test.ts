@@ -14,15 +14,19 @@ beforeAll(async () => {
 afterAll(() => db?.drop());
 
 const awkward = fc.constantFrom('', ' ', ' a ', 'NULL', 'null', '"', '\\', '\\"', '"\\', '{', '}', ',', 'a,b', '{1,2}', '{"a":"b\\"c"}', '\t\n', 'é😀');
+/** Any ASCII but NUL (which PostgreSQL text cannot hold): control characters included. */
+const asciiWithControls = fc.string({ unit: fc.integer({ min: 1, max: 0x7f }).map((code) => String.fromCharCode(code)) });
 const element = fc.oneof(
   awkward,
   fc.string(),
+  asciiWithControls,
   fc.string({ unit: 'grapheme' }),
   fc.integer(),
   fc.double({ noNaN: true, noDefaultInfinity: true }),
   fc.boolean(),
   fc.constant(null),
-  fc.dictionary(fc.string(), fc.oneof(fc.string(), fc.double({ noNaN: true, noDefaultInfinity: true }))),
+  // JSON values may hold anything, NUL and lone surrogates included: JSON.stringify escapes them.
+  fc.dictionary(fc.string(), fc.oneof(fc.string({ unit: 'binary' }), asciiWithControls, fc.double({ noNaN: true, noDefaultInfinity: true }))),
 );
 
 /** What PostgreSQL should hold for a value: strings as they are, numbers as JS prints them, the rest as JSON. */

@@ -110,10 +110,18 @@ export class Exporter {
   }
 
   predictionsStored(stored: { model_version: string; prediction_time_ms: number | null }[]): void {
+    // Labels are resolved once per version, not per row: a batch holds thousands of rows and few versions.
+    const byVersion = new Map<string, { stored: number; latency: Histogram.Internal<'model_version'> }>();
     for (const p of stored) {
-      this.ingested.inc({ model_version: p.model_version });
-      if (p.prediction_time_ms !== null) this.latencyHistogram.observe({ model_version: p.model_version }, p.prediction_time_ms / 1000);
+      let version = byVersion.get(p.model_version);
+      if (version === undefined) {
+        version = { stored: 0, latency: this.latencyHistogram.labels({ model_version: p.model_version }) };
+        byVersion.set(p.model_version, version);
+      }
+      version.stored += 1;
+      if (p.prediction_time_ms !== null) version.latency.observe(p.prediction_time_ms / 1000);
     }
+    for (const [model_version, { stored: count }] of byVersion) this.ingested.inc({ model_version }, count);
     this.requests.inc({ outcome: 'success' }, stored.length);
   }
 
