@@ -66,6 +66,7 @@ export function rollupAdditionsSql(inserted: string, { tolerance, anomaly }: { t
       select * from ${MINUTE_TIER.table}_delta order by 1, 2
       ${MERGE_ON_CONFLICT}
       returning 1)`;
+  // COARSER_TIERS[i] follows ROLLUP_TIERS[i]: it waits until that finer tier has added its rows.
   const coarserAdded = COARSER_TIERS.map((tier, i) => `${tier.table}_added as (
       insert into ${tier.table} as r (${COLUMNS})
       select bucket, model_version, predictions, confidence_sum, latency_count, latency_sum_ms, labelled, accurate, anomalies,

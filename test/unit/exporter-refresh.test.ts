@@ -82,6 +82,23 @@ describe('exporter gauge refresh', () => {
     }
   });
 
+  it('keeps one background loop when several scrapes arrive at once', async () => {
+    jest.useFakeTimers({ doNotFake: ['nextTick', 'setImmediate', 'queueMicrotask'] });
+    const { sql, state } = countingDatabase();
+    const exporter = exporterOn(sql, 5);
+    try {
+      await Promise.all([exporter.render(), exporter.render(), exporter.render()]);
+      expect(state.reads).toBe(1); // the three share the first read
+      await jest.advanceTimersByTimeAsync(50_000);
+      // one read every 5 s: about 10 more, not 30
+      expect(state.reads).toBeGreaterThanOrEqual(10);
+      expect(state.reads).toBeLessThanOrEqual(12);
+    } finally {
+      exporter.close();
+      jest.useRealTimers();
+    }
+  });
+
   it('stops reading when closed', async () => {
     const { sql, state } = countingDatabase();
     const exporter = exporterOn(sql, 0.05);

@@ -80,7 +80,8 @@ export class Exporter {
   private snapshotAtMs: number | null = null;
   private refreshing: Promise<void> | null = null;
   private lastScrapeAtMs = 0;
-  /** Set while gauges are kept fresh in the background (between scrapes, and during a refresh). */
+  /** Whether gauges are being kept fresh in the background (between scrapes, and during a refresh). */
+  private keepingFresh = false;
   private nextRefresh: NodeJS.Timeout | undefined;
   private closed = false;
 
@@ -144,24 +145,31 @@ export class Exporter {
    */
   async render(): Promise<string> {
     this.lastScrapeAtMs = Date.now();
-    if (this.nextRefresh === undefined) {
+    if (!this.keepingFresh) {
       const stale = this.snapshotAtMs === null || Date.now() - this.snapshotAtMs >= this.options.cacheSeconds * 1000;
       if (stale) await this.refreshWithin(REFRESH_TIMEOUT_MS);
-      this.keepFresh();
+      this.startKeepingFresh();
     }
     this.snapshotAge.set(this.snapshotAtMs === null ? 0 : (Date.now() - this.snapshotAtMs) / 1000);
     return this.registry.metrics();
   }
 
-  /** Refreshes every `cacheSeconds` until nobody has scraped for SCRAPED_LATELY_MS. */
-  private keepFresh(): void {
-    if (this.closed || this.options.cacheSeconds === 0) return;
+  /** Refreshes every `cacheSeconds` until nobody has scraped for SCRAPED_LATELY_MS (one loop, however many scrapes start it). */
+  private startKeepingFresh(): void {
+    if (this.keepingFresh || this.closed || this.options.cacheSeconds === 0) return;
+    this.keepingFresh = true;
+    this.scheduleRefresh();
+  }
+
+  private scheduleRefresh(): void {
     this.nextRefresh = setTimeout(() => {
       if (Date.now() - this.lastScrapeAtMs > SCRAPED_LATELY_MS) {
-        this.nextRefresh = undefined;
+        this.keepingFresh = false;
         return;
       }
-      void this.refreshWithin(REFRESH_TIMEOUT_MS).then(() => this.keepFresh());
+      void this.refreshWithin(REFRESH_TIMEOUT_MS).then(() => {
+        if (!this.closed) this.scheduleRefresh();
+      });
     }, this.options.cacheSeconds * 1000);
     this.nextRefresh.unref();
   }
