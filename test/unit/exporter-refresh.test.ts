@@ -22,8 +22,24 @@ function countingDatabase() {
   return { sql, state };
 }
 
-function exporterOn(sql: Sql, cacheSeconds: number): Exporter {
-  return new Exporter({ sql, rules: { accuracyToleranceMinutes: 3, anomalyThresholdMinutes: 5 }, cacheSeconds });
+/**
+ * Runs `body` with an exporter on a counting database and closes it after; on jest's fake clock
+ * if asked (promises stay real, so the refreshes still run between the advanced timers).
+ */
+async function withExporter(
+  cacheSeconds: number,
+  body: (exporter: Exporter, state: { reads: number }) => Promise<void>,
+  clock: 'real' | 'fake' = 'real',
+): Promise<void> {
+  if (clock === 'fake') jest.useFakeTimers({ doNotFake: ['nextTick', 'setImmediate', 'queueMicrotask'] });
+  const { sql, state } = countingDatabase();
+  const exporter = new Exporter({ sql, rules: { accuracyToleranceMinutes: 3, anomalyThresholdMinutes: 5 }, cacheSeconds });
+  try {
+    await body(exporter, state);
+  } finally {
+    exporter.close();
+    if (clock === 'fake') jest.useRealTimers();
+  }
 }
 
 /** The number of the read a scrape served (its traffic percentage). */
@@ -33,10 +49,8 @@ async function servedRead(exporter: Exporter): Promise<number | undefined> {
 }
 
 describe('exporter gauge refresh', () => {
-  it('reads ahead of the scrapes, so that a scrape serves the latest read without reading', async () => {
-    const { sql, state } = countingDatabase();
-    const exporter = exporterOn(sql, 0.05);
-    try {
+  it('reads ahead of the scrapes, so that a scrape serves the latest read without reading', () =>
+    withExporter(0.05, async (exporter, state) => {
       expect(await servedRead(exporter)).toBe(1); // the first scrape has nothing to serve: it reads
       await tick(400);
       const readsBefore = state.reads;
@@ -44,67 +58,52 @@ describe('exporter gauge refresh', () => {
       const served = await servedRead(exporter);
       expect(state.reads).toBe(readsBefore);
       expect(served).toBe(readsBefore);
-    } finally {
-      exporter.close();
-    }
-  });
+    }));
 
-  it('reads during every scrape and never between them with cacheSeconds 0', async () => {
-    const { sql, state } = countingDatabase();
-    const exporter = exporterOn(sql, 0);
-    try {
+  it('reads during every scrape and never between them with cacheSeconds 0', () =>
+    withExporter(0, async (exporter, state) => {
       expect(await servedRead(exporter)).toBe(1);
       expect(await servedRead(exporter)).toBe(2);
       await tick(200);
       expect(state.reads).toBe(2);
-    } finally {
-      exporter.close();
-    }
-  });
+    }));
 
-  it('stops reading once nobody has scraped for 5 minutes, and the next scrape reads first', async () => {
-    jest.useFakeTimers({ doNotFake: ['nextTick', 'setImmediate', 'queueMicrotask'] });
-    const { sql, state } = countingDatabase();
-    const exporter = exporterOn(sql, 5);
-    try {
+  it('stops reading once nobody has scraped for 5 minutes, and the next scrape reads first', () =>
+    withExporter(
+      5,
+      async (exporter, state) => {
+        await servedRead(exporter);
+        await jest.advanceTimersByTimeAsync(6 * 60_000);
+        const readsWhileScraped = state.reads;
+        expect(readsWhileScraped).toBeGreaterThanOrEqual(55); // every 5 s for the 5 minutes
+        await jest.advanceTimersByTimeAsync(30 * 60_000);
+        expect(state.reads).toBe(readsWhileScraped);
+        expect(await servedRead(exporter)).toBe(readsWhileScraped + 1);
+        await jest.advanceTimersByTimeAsync(10_000);
+        expect(state.reads).toBeGreaterThan(readsWhileScraped + 1); // refreshing again
+      },
+      'fake',
+    ));
+
+  it('keeps one background loop when several scrapes arrive at once', () =>
+    withExporter(
+      5,
+      async (exporter, state) => {
+        await Promise.all([exporter.render(), exporter.render(), exporter.render()]);
+        expect(state.reads).toBe(1); // the three share the first read
+        await jest.advanceTimersByTimeAsync(50_000);
+        // one read every 5 s: about 10 more, not 30
+        expect(state.reads).toBeGreaterThanOrEqual(10);
+        expect(state.reads).toBeLessThanOrEqual(12);
+      },
+      'fake',
+    ));
+
+  it('stops reading when closed', () =>
+    withExporter(0.05, async (exporter, state) => {
       await servedRead(exporter);
-      await jest.advanceTimersByTimeAsync(6 * 60_000);
-      const readsWhileScraped = state.reads;
-      expect(readsWhileScraped).toBeGreaterThanOrEqual(55); // every 5 s for the 5 minutes
-      await jest.advanceTimersByTimeAsync(30 * 60_000);
-      expect(state.reads).toBe(readsWhileScraped);
-      expect(await servedRead(exporter)).toBe(readsWhileScraped + 1);
-      await jest.advanceTimersByTimeAsync(10_000);
-      expect(state.reads).toBeGreaterThan(readsWhileScraped + 1); // refreshing again
-    } finally {
       exporter.close();
-      jest.useRealTimers();
-    }
-  });
-
-  it('keeps one background loop when several scrapes arrive at once', async () => {
-    jest.useFakeTimers({ doNotFake: ['nextTick', 'setImmediate', 'queueMicrotask'] });
-    const { sql, state } = countingDatabase();
-    const exporter = exporterOn(sql, 5);
-    try {
-      await Promise.all([exporter.render(), exporter.render(), exporter.render()]);
-      expect(state.reads).toBe(1); // the three share the first read
-      await jest.advanceTimersByTimeAsync(50_000);
-      // one read every 5 s: about 10 more, not 30
-      expect(state.reads).toBeGreaterThanOrEqual(10);
-      expect(state.reads).toBeLessThanOrEqual(12);
-    } finally {
-      exporter.close();
-      jest.useRealTimers();
-    }
-  });
-
-  it('stops reading when closed', async () => {
-    const { sql, state } = countingDatabase();
-    const exporter = exporterOn(sql, 0.05);
-    await servedRead(exporter);
-    exporter.close();
-    await tick(300);
-    expect(state.reads).toBe(1);
-  });
+      await tick(300);
+      expect(state.reads).toBe(1);
+    }));
 });
