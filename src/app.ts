@@ -57,7 +57,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     sql: options.sql,
     rules: options.rules,
     cacheSeconds: options.metricsCacheSeconds,
-    onRefreshError: (error) => app.log.warn({ err: error }, 'could not refresh the quality gauges; serving the last values'),
+    onRefreshError: (error) => app.log.warn({ err: error }, 'could not refresh the quality gauges; serving the last values (while this lasts, logged once a minute)'),
+    onRefreshRecovered: (failedForMs) => app.log.info({ failedForMs }, 'quality gauges refreshed again'),
   });
 
   // An API behind Grafana's proxy: strict security headers; the docs page sets its own CSP.

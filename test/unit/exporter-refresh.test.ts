@@ -13,9 +13,10 @@ import { parsePrometheus, samplesOf } from '../support/reference.js';
 const tick = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 function countingDatabase() {
-  const state = { reads: 0 };
+  const state = { reads: 0, down: false };
   const flags = () => {
     state.reads += 1;
+    if (state.down) return Promise.reject(new Error('connect ECONNREFUSED'));
     return Promise.resolve([{ ml_enabled: true, ml_traffic_percentage: state.reads, updated_at: new Date() }]);
   };
   const sql = Object.assign(flags, { unsafe: () => Promise.resolve([]) }) as unknown as Sql;
@@ -26,14 +27,29 @@ function countingDatabase() {
  * Runs `body` with an exporter on a counting database and closes it after; on jest's fake clock
  * if asked (promises stay real, so the refreshes still run between the advanced timers).
  */
+interface Observed {
+  reads: number;
+  /** Set to make every read fail. */
+  down: boolean;
+  failuresReported: number;
+  recoveries: number[];
+}
+
 async function withExporter(
   cacheSeconds: number,
-  body: (exporter: Exporter, state: { reads: number }) => Promise<void>,
+  body: (exporter: Exporter, state: Observed) => Promise<void>,
   clock: 'real' | 'fake' = 'real',
 ): Promise<void> {
   if (clock === 'fake') jest.useFakeTimers({ doNotFake: ['nextTick', 'setImmediate', 'queueMicrotask'] });
-  const { sql, state } = countingDatabase();
-  const exporter = new Exporter({ sql, rules: { accuracyToleranceMinutes: 3, anomalyThresholdMinutes: 5 }, cacheSeconds });
+  const { sql, state: database } = countingDatabase();
+  const state: Observed = Object.assign(database, { failuresReported: 0, recoveries: [] as number[] });
+  const exporter = new Exporter({
+    sql,
+    rules: { accuracyToleranceMinutes: 3, anomalyThresholdMinutes: 5 },
+    cacheSeconds,
+    onRefreshError: () => (state.failuresReported += 1),
+    onRefreshRecovered: (failedForMs) => state.recoveries.push(failedForMs),
+  });
   try {
     await body(exporter, state);
   } finally {
@@ -95,6 +111,27 @@ describe('exporter gauge refresh', () => {
         // one read every 5 s: about 10 more, not 30
         expect(state.reads).toBeGreaterThanOrEqual(10);
         expect(state.reads).toBeLessThanOrEqual(12);
+      },
+      'fake',
+    ));
+
+  it('reports a run of failed background reads once a minute, and the recovery once', () =>
+    withExporter(
+      5,
+      async (exporter, state) => {
+        await servedRead(exporter);
+        state.down = true;
+        await jest.advanceTimersByTimeAsync(150_000); // about 30 failed reads while scraped
+        await servedRead(exporter);
+        expect(state.reads).toBeGreaterThanOrEqual(30);
+        expect(state.failuresReported).toBe(3); // at the first failure, then 60 s and 120 s later
+        state.down = false;
+        await jest.advanceTimersByTimeAsync(5_000);
+        expect(state.recoveries).toHaveLength(1);
+        expect(state.recoveries[0]).toBeGreaterThanOrEqual(145_000);
+        state.down = true;
+        await jest.advanceTimersByTimeAsync(5_000);
+        expect(state.failuresReported).toBe(4); // a new run of failures is reported at once
       },
       'fake',
     ));

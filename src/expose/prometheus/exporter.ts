@@ -20,6 +20,9 @@ const REFRESH_TIMEOUT_MS = 2000;
  */
 const SCRAPED_LATELY_MS = 5 * 60_000;
 
+/** While refreshes keep failing (every few seconds in the background), one is reported per minute. */
+const FAILURE_REPORT_INTERVAL_MS = 60_000;
+
 export type RejectReason = 'invalid' | 'unauthorized' | 'too_large' | 'unsupported_media_type' | 'database_unavailable' | 'other';
 
 export interface ExporterOptions {
@@ -31,7 +34,10 @@ export interface ExporterOptions {
    * 0 reads them during every scrape.
    */
   cacheSeconds: number;
+  /** A failed refresh: the first of a run of failures, then at most one per minute. */
   onRefreshError?: (error: unknown) => void;
+  /** The first successful refresh after failures, with how long they lasted. */
+  onRefreshRecovered?: (failedForMs: number) => void;
 }
 
 /**
@@ -84,6 +90,8 @@ export class Exporter {
   private keepingFresh = false;
   private nextRefresh: NodeJS.Timeout | undefined;
   private closed = false;
+  private failingSinceMs: number | null = null;
+  private failureReportedAtMs = 0;
 
   constructor(private readonly options: ExporterOptions) {
     // prom-client's event-loop collector cannot be left out: it is removed below and replaced
@@ -200,9 +208,17 @@ export class Exporter {
       this.flagTraffic.set(flags.ml_traffic_percentage / 100);
       this.databaseUp.set(1);
       this.snapshotAtMs = Date.now();
+      if (this.failingSinceMs !== null) this.options.onRefreshRecovered?.(Date.now() - this.failingSinceMs);
+      this.failingSinceMs = null;
     } catch (error) {
       this.databaseUp.set(0);
-      this.options.onRefreshError?.(error);
+      const now = Date.now();
+      const firstFailure = this.failingSinceMs === null;
+      this.failingSinceMs ??= now;
+      if (firstFailure || now - this.failureReportedAtMs >= FAILURE_REPORT_INTERVAL_MS) {
+        this.failureReportedAtMs = now;
+        this.options.onRefreshError?.(error);
+      }
     }
   }
 
