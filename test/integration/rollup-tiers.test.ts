@@ -22,7 +22,10 @@ describe('rollup tiers agree', () => {
   afterAll(() => t.close());
 
   it('after predictions over several hours, actuals in any order and corrections', async () => {
-    const now = Date.now();
+    // At most 3 h after UTC midnight, so that the rows (up to ~6.6 h before it) cross a day
+    // boundary whatever the time of day: the day tier then has several buckets per version.
+    const startOfDay = Math.floor(Date.now() / 86_400_000) * 86_400_000;
+    const now = Math.min(Date.now(), startOfDay + 3 * 3_600_000);
     const predictions = Array.from({ length: 300 }, (_, i) => ({
       booking_id: 50_000 + i,
       predicted_delay_minutes: 5 + (i % 13) / 3,
