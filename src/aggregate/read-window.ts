@@ -48,8 +48,8 @@ const TIERS = [...ROLLUP_TIERS].sort((a, b) => b.stepUs - a.stepUs);
 
 /**
  * The read is the SQL function mlmon_window_pieces (migration 00007: why it plans without
- * sequential scans, and how it merges the parts). Its `sources` number what reads each range: raw
- * rows 0, then these tables in this order.
+ * sequential scans; migration 00008: how it merges the parts). Its `sources` number what reads
+ * each range: raw rows 0, then these tables in this order.
  */
 const SOURCE_TABLES = ['ml_rollup_day', 'ml_rollup_hour', 'ml_rollup_10min', 'ml_rollup_minute'];
 if (TIERS.map((tier) => tier.table).join() !== SOURCE_TABLES.join()) {
