@@ -17,7 +17,11 @@ interface Waiting {
 export interface GroupCommitOptions {
   /** A group never grows past this many rows (one request larger than this goes alone). */
   maxRows?: number;
-  /** Transactions in flight at once. */
+  /**
+   * Transactions in flight at most. Only the first starts for any amount of waiting rows: a
+   * further one starts only while a full group (maxRows) is waiting, because small groups cost
+   * the database per statement and would only contend for the same hot rollup rows.
+   */
   concurrency?: number;
   /**
    * Whether a failed group is worth retrying request by request (a bad row in one request);
@@ -31,10 +35,13 @@ export interface GroupCommitOptions {
  * written together in the next one, so N concurrent single-prediction POSTs cost a few
  * transactions instead of N (each touching the same hot rollup row). A request is never split:
  * it is stored whole or not at all, and each is answered only after its transaction committed.
- * At low load nothing waits: the first request starts a transaction at once.
+ * At low load nothing waits: the first request starts a transaction at once. Large batches may
+ * be written side by side (see concurrency); small requests are merged into one transaction at
+ * a time, which makes the groups larger and the database's work per row smaller.
  */
 export class GroupCommit {
   private readonly queue: Waiting[] = [];
+  private queuedRows = 0;
   private inFlight = 0;
   private readonly maxRows: number;
   private readonly concurrency: number;
@@ -52,8 +59,15 @@ export class GroupCommit {
   submit(predictions: PredictionInput[]): Promise<IngestOutcome> {
     return new Promise((resolve, reject) => {
       this.queue.push({ predictions, resolve, reject });
-      if (this.inFlight < this.concurrency) void this.drain();
+      this.queuedRows += predictions.length;
+      if (this.mayStartAnother()) void this.drain();
     });
+  }
+
+  /** With one transaction in flight, the waiting requests join the next group instead. */
+  private mayStartAnother(): boolean {
+    if (this.inFlight === 0) return true;
+    return this.inFlight < this.concurrency && this.queuedRows >= this.maxRows;
   }
 
   private takeGroup(): Waiting[] {
@@ -65,18 +79,24 @@ export class GroupCommit {
       group.push(this.queue.shift()!);
       rows += next.predictions.length;
     }
+    this.queuedRows -= rows;
     return group;
   }
 
   private async drain(): Promise<void> {
     this.inFlight++;
     try {
-      for (let group = this.takeGroup(); group.length > 0; group = this.takeGroup()) {
+      for (let group = this.takeGroup(); group.length > 0; group = this.keepsDraining() ? this.takeGroup() : []) {
         await this.commit(group);
       }
     } finally {
       this.inFlight--;
     }
+  }
+
+  /** After a commit: the only writer takes whatever waits, a side-by-side one only a full group. */
+  private keepsDraining(): boolean {
+    return this.inFlight === 1 || this.queuedRows >= this.maxRows;
   }
 
   private async commit(group: Waiting[]): Promise<void> {

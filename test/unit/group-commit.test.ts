@@ -80,6 +80,38 @@ describe('GroupCommit', () => {
     expect(writer.calls.map((c) => c.length)).toEqual([1, 3, 3, 7, 1]);
   });
 
+  it('merges small requests into one transaction at a time, even when more may be in flight', async () => {
+    const writer = fakeWriter();
+    const commit = new GroupCommit((p) => writer.write(p), { concurrency: 2, maxRows: 100 });
+    writer.hold();
+    const first = commit.submit([prediction(1)]);
+    const rest = Array.from({ length: 30 }, (_, i) => commit.submit([prediction(10 + i)]));
+    await Promise.resolve();
+    expect(writer.calls.map((c) => c.length)).toEqual([1]);
+    writer.release();
+    await Promise.all([first, ...rest]);
+    expect(writer.calls.map((c) => c.length)).toEqual([1, 30]);
+  });
+
+  it('writes a full group side by side, and the last writer left takes what waits', async () => {
+    const writer = fakeWriter();
+    const commit = new GroupCommit((p) => writer.write(p), { concurrency: 2, maxRows: 10 });
+    writer.hold();
+    const batch = (from: number, n: number) => Array.from({ length: n }, (_, i) => prediction(from + i));
+    const pending = [commit.submit(batch(0, 4)), commit.submit(batch(100, 6))];
+    await Promise.resolve();
+    // 6 rows wait: not a full group, so they wait for the first writer.
+    expect(writer.calls.map((c) => c.length)).toEqual([4]);
+    pending.push(commit.submit(batch(200, 4)));
+    // 10 rows wait: a second writer takes them.
+    expect(writer.calls.map((c) => c.length)).toEqual([4, 10]);
+    pending.push(commit.submit(batch(300, 3)));
+    pending.push(commit.submit(batch(400, 2)));
+    writer.release();
+    await Promise.all(pending);
+    expect(writer.calls.map((c) => c.length)).toEqual([4, 10, 5]);
+  });
+
   it('fails every request of a failed transaction and keeps serving later ones', async () => {
     let fail = true;
     const commit = new GroupCommit(async (predictions) => {
