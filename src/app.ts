@@ -1,7 +1,6 @@
 import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import helmet from '@fastify/helmet';
 import cors from '@fastify/cors';
 import type { Sql } from './db/connect.js';
 import type { ErrorRules } from './store/contribution.js';
@@ -9,6 +8,7 @@ import { accessGuards } from './server/auth.js';
 import { installErrorHandler } from './server/errors.js';
 import { installJsonBodyParser } from './server/json-body.js';
 import { installValidators } from './server/validation.js';
+import { installSecurityHeaders } from './server/security-headers.js';
 import { healthRoutes } from './server/health.js';
 import type { Tokens } from './server/tokens.js';
 import { monitoringApi } from './expose/api/index.js';
@@ -61,8 +61,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     onRefreshRecovered: (failedForMs) => app.log.info({ failedForMs }, 'quality gauges refreshed again'),
   });
 
-  // An API behind Grafana's proxy: strict security headers; the docs page sets its own CSP.
-  await app.register(helmet, { contentSecurityPolicy: false });
+  installSecurityHeaders(app);
   if (options.corsOrigins?.length) {
     await app.register(cors, { origin: options.corsOrigins, methods: ['GET', 'POST', 'PUT'], allowedHeaders: ['authorization', 'content-type'] });
   }

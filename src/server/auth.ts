@@ -1,11 +1,11 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { hash, timingSafeEqual } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Tokens } from './tokens.js';
 import { RequestProblem } from './errors.js';
 
 export type Access = 'read' | 'ingest' | 'metrics';
 
-const digest = (value: string) => createHash('sha256').update(value).digest();
+const digest = (value: string) => hash('sha256', value, 'buffer');
 
 /** Constant time whatever the lengths: compare fixed-size digests. */
 function sameSecret(presented: Buffer, expected: Buffer): boolean {
