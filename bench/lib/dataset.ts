@@ -40,7 +40,11 @@ export interface LoadTimings {
 const CHUNK = 500_000;
 /** Chunks inserted at once, on as many connections (the database does the work: use its cores). */
 const PARALLEL = 2;
-/** Contributing factors as clients send them; a fixed set, so that generating them costs nothing. */
+/**
+ * Contributing factors as clients send them; a fixed set, so that generating them costs nothing.
+ * They travel as text[] and are cast per row: as jsonb[], postgres.js would send each as a JSON
+ * string, and /anomalies could not answer with rows that no client can store.
+ */
 const FACTORS = Array.from({ length: 16 }, (_, k) =>
   JSON.stringify({ distance_x_weather: Math.round(((k * 37) % 100) * 10) / 1000, traffic_density: Math.round(((k * 53) % 100) * 10) / 1000 }),
 );
@@ -98,7 +102,7 @@ export async function loadDataset(sql: Sql, options: DatasetOptions): Promise<Lo
                 created_at, updated_at)
               select 1000000000 + i, i % 5000, 'load-' || i, pred, conf,
                      case when pred >= 8 then 'high' when pred >= 4 then 'medium' else 'low' end,
-                     (${FACTORS}::jsonb[])[1 + (i % ${FACTORS.length})],
+                     ((${FACTORS}::text[])[1 + (i % ${FACTORS.length})])::jsonb,
                      case when r5 < 0.6 then 'v3' when r5 < 0.9 then 'v2' else 'v1' end,
                      case when r6 < 0.95 then 50 + 150 * r6 end,
                      true, 25,

@@ -109,6 +109,10 @@ export async function reads(ctx: Context): Promise<ReadsResult> {
       try {
         const consistency = await checkConsistency(db.sql, clients.deployed.get);
         if (!consistency.ok) ctx.log(`  CONSISTENCY MISMATCH: ${consistency.mismatches.join('; ')}`);
+        // Not timed: the rows must be ones clients could have stored, which /anomalies lists as
+        // stored (the getter throws on an error status).
+        const listed = JSON.parse(await clients.deployed.get('/api/ml-monitoring/anomalies?hours=720&limit=100')) as unknown[];
+        if (listed.length === 0) throw new Error('the dataset has no anomalies to list');
         const endpoints = {} as SizeResult['endpoints'];
         for (const endpoint of READ_ENDPOINTS) {
           const path = ENDPOINT_PATHS[endpoint];
