@@ -1,5 +1,5 @@
 import type { Sql } from '../db/connect.js';
-import { isoMicros, type Range } from '../aggregate/window.js';
+import { HOUR_US, isoMicros, type Range } from '../aggregate/window.js';
 import { FLEET } from '../validate/limits.js';
 
 export interface StoredPrediction {
@@ -96,10 +96,20 @@ export async function anomalies(
   return pageOf(rows, limit).predictions;
 }
 
-/** Versions with predictions in the window, from the rollup (cheap), sorted. */
+/**
+ * Versions with predictions since a whole minute, sorted: whole hours from the hour tier, the
+ * minutes before the first of them from the minute tier. A week is ~170 rows per version instead
+ * of ~10,000 minutes (Grafana asks on every dashboard load). A bucket counts predictions only up,
+ * so an hour has some exactly when one of its minutes has.
+ */
 export async function modelVersionsSince(sql: Sql, sinceUs: number): Promise<string[]> {
+  const firstHourUs = Math.ceil(sinceUs / HOUR_US) * HOUR_US;
   const rows = await sql<{ model_version: string }[]>`
-    select distinct model_version from ml_rollup_minute
-    where bucket >= ${isoMicros(sinceUs)}::text::timestamptz and predictions > 0 order by model_version`;
+    select model_version from ml_rollup_hour
+    where bucket >= ${isoMicros(firstHourUs)}::text::timestamptz and predictions > 0
+    union
+    select model_version from ml_rollup_minute
+    where bucket >= ${isoMicros(sinceUs)}::text::timestamptz and bucket < ${isoMicros(firstHourUs)}::text::timestamptz and predictions > 0
+    order by model_version`;
   return rows.map((r) => r.model_version);
 }
