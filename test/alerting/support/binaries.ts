@@ -1,5 +1,6 @@
 import { access, constants } from 'node:fs/promises';
 import path from 'node:path';
+import { describeWhenInstalled } from '../../support/required-tools.js';
 
 /** The real Prometheus tools the alerting tests run. */
 export interface AlertingBinaries {
@@ -54,31 +55,11 @@ export async function locateBinaries(): Promise<BinaryLookup> {
   return { binaries, missing };
 }
 
-const isCi = (): boolean => process.env.CI === 'true' || process.env.CI === '1';
-
-/**
- * `describe` for suites that need the real binaries. When one is missing: in CI the suite fails
- * (a check must never pass by not running); elsewhere it is skipped with a loud warning.
- */
+/** `describe` for suites that need the real binaries (see describeWhenInstalled). */
 export function describeWithBinaries(
   title: string,
   lookup: BinaryLookup,
   body: (binaries: AlertingBinaries) => void,
 ): void {
-  if (lookup.missing.length === 0) {
-    describe(title, () => body(lookup.binaries as AlertingBinaries));
-    return;
-  }
-  const message = `Missing ${lookup.missing.join(', ')}. ${INSTALL_HINT}`;
-  if (isCi()) {
-    describe(title, () => {
-      it('has the Prometheus and Alertmanager binaries installed (required when CI=true)', () => {
-        throw new Error(message);
-      });
-    });
-    return;
-  }
-  const banner = '!'.repeat(100);
-  console.warn(`\n${banner}\n  SKIPPING "${title}": ${message}\n${banner}\n`);
-  describe.skip(title, () => body(lookup.binaries as AlertingBinaries));
+  describeWhenInstalled(title, lookup.missing, INSTALL_HINT, () => body(lookup.binaries as AlertingBinaries));
 }
