@@ -6,8 +6,6 @@
  * compile: the read must not, while a plain query on the same session must (the control).
  */
 import postgres from 'postgres';
-import { connect, type Sql } from '../../src/db/connect.js';
-import { migrate } from '../../src/db/migrate.js';
 import { trailingWindows } from '../../src/aggregate/reports.js';
 import { DAY_US, HOUR_US, MINUTE_US } from '../../src/aggregate/window.js';
 import { storePredictions } from '../../src/store/predictions.js';
@@ -16,6 +14,7 @@ import {
   findPackagedPostgres, PACKAGED_POSTGRES_HINT, PACKAGED_POSTGRES_WANTED, startPackagedPostgres, type RunningPackagedPostgres,
 } from '../support/packaged-postgres.js';
 import { describeWhenInstalled } from '../support/required-tools.js';
+import { createTestDatabase, type TestDatabase } from '../support/database.js';
 
 const packaged = await findPackagedPostgres();
 const rules = { accuracyToleranceMinutes: 3, anomalyThresholdMinutes: 5 };
@@ -23,18 +22,12 @@ const STORED = 120;
 
 describeWhenInstalled('on a packaged PostgreSQL with JIT', packaged ? [] : [PACKAGED_POSTGRES_WANTED], PACKAGED_POSTGRES_HINT, () => {
   let server: RunningPackagedPostgres;
-  let url: string;
-  let sql: Sql;
+  let db: TestDatabase;
   const nowUs = Date.now() * 1000;
 
   beforeAll(async () => {
     server = await startPackagedPostgres(packaged!);
-    const admin = postgres(server.url, { max: 1, onnotice: () => {} });
-    await admin`create database mlmon`;
-    await admin.end();
-    url = server.url.replace(/\/postgres$/, '/mlmon');
-    await migrate(url);
-    sql = connect(url);
+    db = await createTestDatabase(server.url);
     // Nine days back, off the minute: the read touches raw edge rows and every rollup tier.
     const predictions = Array.from({ length: STORED }, (_, i) => ({
       booking_id: 5_000 + i,
@@ -44,16 +37,16 @@ describeWhenInstalled('on a packaged PostgreSQL with JIT', packaged ? [] : [PACK
       model_version: i % 2 ? 'a' : 'b',
       created_at: new Date((nowUs - 2 * MINUTE_US - i * 1_733 * 3_700_000) / 1000).toISOString(),
     }));
-    await storePredictions(sql, predictions, rules);
+    await storePredictions(db.sql, predictions, rules);
   }, 60_000);
   afterAll(async () => {
-    await sql?.end({ timeout: 5 });
+    await db?.drop();
     await server?.stop();
   });
 
   it('applies the migrations, stores, and reads windows that count every stored row', async () => {
-    const [week] = await trailingWindows(sql, rules, nowUs, [7 * DAY_US]);
-    const [{ count } = { count: -1 }] = await sql<{ count: number }[]>`
+    const [week] = await trailingWindows(db.sql, rules, nowUs, [7 * DAY_US]);
+    const [{ count } = { count: -1 }] = await db.sql<{ count: number }[]>`
       select count(*)::int as count from ml_prediction where created_at > now() - interval '7 days'`;
     expect(week!.get(FLEET)!.predictions).toBe(count);
     expect(count).toBeGreaterThan(0);
@@ -62,7 +55,7 @@ describeWhenInstalled('on a packaged PostgreSQL with JIT', packaged ? [] : [PACK
 
   it('never JIT-compiles a windowed read, even with JIT forced on for every query', async () => {
     const notices: string[] = [];
-    const session = postgres(url, { max: 1, onnotice: (notice) => notices.push(String(notice.message)), connection: { TimeZone: 'UTC' } });
+    const session = postgres(db.url, { max: 1, onnotice: (notice) => notices.push(String(notice.message)), connection: { TimeZone: 'UTC' } });
     try {
       const [{ available } = { available: false }] = await session<{ available: boolean }[]>`select pg_jit_available() as available`;
       expect(available).toBe(true);

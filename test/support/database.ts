@@ -16,12 +16,15 @@ function adminUrl(): string {
   return url;
 }
 
-/** Creates a fresh database for one suite on the test cluster and applies the migrations. */
-export async function createTestDatabase(): Promise<TestDatabase> {
+/**
+ * Creates a fresh database for one suite and applies the migrations: on the test cluster, or on
+ * the server of the superuser URL given.
+ */
+export async function createTestDatabase(serverUrl = adminUrl()): Promise<TestDatabase> {
   const name = `mlmon_test_${randomBytes(6).toString('hex')}`;
-  const admin = postgres(adminUrl(), { max: 1, onnotice: () => {} });
+  const admin = postgres(serverUrl, { max: 1, onnotice: () => {} });
   await admin.unsafe(`create database ${name}`);
-  const url = new URL(adminUrl());
+  const url = new URL(serverUrl);
   url.pathname = `/${name}`;
   await migrate(url.toString());
   const sql = connect(url.toString());
