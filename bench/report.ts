@@ -6,7 +6,7 @@ import { round, spread } from './lib/stats.js';
 import type { IngestResult } from './phases/ingest.js';
 import type { BatchResult } from './phases/batch.js';
 import type { ReadsResult } from './phases/reads.js';
-import { ENDPOINT_LABELS, GOAL_ENDPOINTS, READ_ENDPOINTS } from './phases/reads.js';
+import { AGGREGATE_ENDPOINTS, ENDPOINT_LABELS, GOAL_ENDPOINTS, READ_ENDPOINTS } from './phases/reads.js';
 import type { FlaskResult } from './phases/flask.js';
 import type { MemoryResult } from './phases/memory.js';
 import type { ProfileSummary } from './lib/profile.js';
@@ -78,8 +78,8 @@ export function goals(r: BenchResults): GoalLine[] {
     const sizes = r.reads.sizes;
     const largest = sizes[sizes.length - 1]!;
     const worstP99 = Math.max(...sizes.flatMap((s) => GOAL_ENDPOINTS.map((e) => s.endpoints[e].mlmon.p99)));
-    const worstGrowth = Math.max(...READ_ENDPOINTS.map((e) => r.reads!.growth[e].p50));
-    const minSpeedup = Math.min(...READ_ENDPOINTS.map((e) => largest.endpoints[e].speedupP50));
+    const worstGrowth = Math.max(...AGGREGATE_ENDPOINTS.map((e) => r.reads!.growth[e].p50));
+    const minSpeedup = Math.min(...AGGREGATE_ENDPOINTS.map((e) => largest.endpoints[e].speedupP50));
     const span = `${int(sizes[0]!.rows)} → ${int(largest.rows)}`;
     const reached10M = largest.rows >= 10_000_000;
     lines.push({

@@ -74,3 +74,14 @@ export async function rawScrape(sql: Sql, threshold = 5): Promise<unknown> {
     ),
   ]);
 }
+
+/**
+ * GET /anomalies?hours=24&limit=1000, the dashboard's anomaly table. The threshold is written into
+ * the statement, as a DBA would, so it reads the anomaly index (migration 00010) like the service.
+ */
+export async function rawAnomalies24h(sql: Sql, threshold = 5): Promise<unknown> {
+  return sql.unsafe(`
+    select * from ml_prediction
+    where created_at > now() - interval '24 hours' and prediction_error > ${Number(threshold)}
+    order by created_at desc, id desc limit 1000`);
+}

@@ -151,7 +151,7 @@ describe('benchmark (smoke run)', () => {
     expect(size!.consistency.mismatches).toEqual([]);
     expect(size!.consistency.ok).toBe(true);
     expect(size!.consistency.service.predictions).toBeGreaterThan(0);
-    expect(Object.keys(size!.endpoints).sort()).toEqual(['daily_30d', 'metrics_24h', 'scrape', 'scrape_uncached', 'summary']);
+    expect(Object.keys(size!.endpoints).sort()).toEqual(['anomalies_24h', 'daily_30d', 'metrics_24h', 'scrape', 'scrape_uncached', 'summary']);
     for (const endpoint of Object.values(size!.endpoints)) {
       expect(endpoint.mlmon.n).toBeGreaterThan(0);
       expect(endpoint.raw.n).toBeGreaterThan(0);
