@@ -67,13 +67,20 @@ function pageOf(rows: Row[], limit: number): Page {
   };
 }
 
-/** Newest first, keyset-paged on (created_at, id) so deep pages cost the same as the first. */
-export async function recentPredictions(sql: Sql, options: { limit: number; after?: Position; modelVersion?: string }): Promise<Page> {
-  const { limit, after, modelVersion } = options;
+/**
+ * Newest first, keyset-paged on (created_at, id) so deep pages cost the same as the first;
+ * optionally only those created in `range`.
+ */
+export async function recentPredictions(
+  sql: Sql,
+  options: { limit: number; after?: Position; range?: Range; modelVersion?: string },
+): Promise<Page> {
+  const { limit, after, range, modelVersion } = options;
   const rows = await sql<Row[]>`
     select ${sql.unsafe(COLUMNS)} from ml_prediction
     where true
       ${after ? sql`and (created_at, id) < (${isoMicros(after.createdUs)}::text::timestamptz, ${after.id})` : sql``}
+      ${range ? sql`and created_at >= ${isoMicros(range.start)}::text::timestamptz and created_at < ${isoMicros(range.end)}::text::timestamptz` : sql``}
       ${versionFilter(sql, modelVersion)}
     order by created_at desc, id desc
     limit ${limit + 1}`;

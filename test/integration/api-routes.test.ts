@@ -286,6 +286,34 @@ describe('reads', () => {
     for (const bad of ['0', '1001', 'x']) expect((await t.get(`${API}/predictions?limit=${bad}`)).statusCode).toBe(400);
   });
 
+  it('GET /predictions?from&to: only those created in (from, to], paged with the range kept', async () => {
+    // A past hour no other test writes into, so the expected rows are exactly these.
+    const at = (minute: number) => new Date(Date.UTC(2025, 2, 3, 10, minute)).toISOString();
+    await t.post(`${API}/predictions`, [0, 10, 20, 30, 40, 50, 60].map((minute) => ({
+      booking_id: 4000 + minute,
+      predicted_delay_minutes: 1,
+      confidence: 0.5,
+      risk_level: 'low',
+      created_at: at(minute),
+    })));
+    const from = at(10);
+    const to = at(50);
+    const inRange = [50, 40, 30, 20].map((minute) => 4000 + minute); // (from, to]: 10 out, 50 in
+    const all = await t.get(`${API}/predictions?from=${from}&to=${to}`);
+    expect(all.statusCode).toBe(200);
+    expect(all.json().map((p: { booking_id: number }) => p.booking_id)).toEqual(inRange);
+    expect(all.headers['x-next-cursor']).toBeUndefined();
+
+    const first = await t.get(`${API}/predictions?from=${from}&to=${to}&limit=3`);
+    expect(first.json().map((p: { booking_id: number }) => p.booking_id)).toEqual(inRange.slice(0, 3));
+    const next = String(first.headers.link).replace(/^<([^>]+)>.*$/, '$1');
+    expect(new URLSearchParams(next.split('?')[1]).get('from')).toBe(from);
+    expect(new URLSearchParams(next.split('?')[1]).get('to')).toBe(to);
+    const second = await t.get(next);
+    expect(second.json().map((p: { booking_id: number }) => p.booking_id)).toEqual(inRange.slice(3));
+    expect(second.headers['x-next-cursor']).toBeUndefined();
+  });
+
   it('GET /anomalies: predictions with error > threshold, newest first', async () => {
     await t.post(`${API}/predictions`, [
       { booking_id: 3001, predicted_delay_minutes: 0, confidence: 0.5, risk_level: 'high', created_at: new Date(Date.now() - 120_000).toISOString() },

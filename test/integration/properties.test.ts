@@ -200,7 +200,7 @@ describe('property: query parameters of every read endpoint', () => {
     metrics: ['hours', 'from', 'to', 'model_version'],
     daily: ['days', 'model_version'],
     timeseries: ['from', 'to', 'step', 'model_version'],
-    predictions: ['limit', 'cursor', 'model_version'],
+    predictions: ['limit', 'cursor', 'from', 'to', 'model_version'],
     anomalies: ['threshold', 'limit', 'hours', 'from', 'to', 'model_version'],
     'feature-flags/decision': ['booking_id'],
     'model-versions': ['hours'],

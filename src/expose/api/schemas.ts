@@ -58,10 +58,15 @@ export const FlagsSchema = Type.Object({
 export const ModelVersionQuery = { model_version: Type.Optional(ModelVersion()) };
 
 /** `hours` or an explicit `from`/`to`; see parseWindow. */
-export const WindowQuery = {
-  hours: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 8784, description: 'window (now - hours, now]' })),
+/** An exact range (from, to]: both or neither. */
+export const RangeQuery = {
   from: Type.Optional(Timestamp()),
   to: Type.Optional(Timestamp()),
+};
+
+export const WindowQuery = {
+  hours: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 8784, description: 'window (now - hours, now]' })),
+  ...RangeQuery,
 };
 
 export const ErrorSchema = Type.Object({

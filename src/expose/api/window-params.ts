@@ -15,8 +15,22 @@ export interface RequestedWindow {
 const usOf = (iso: string) => Date.parse(iso) * MICROS_PER_MS;
 
 /**
- * (now - hours, now] by default; `from` and `to` (both, ISO) select an exact range instead, e.g.
- * a Grafana panel's time range. Mixing them is ambiguous and refused.
+ * `from` and `to` (both, ISO) as the exact range (from, to], e.g. a Grafana panel's time range;
+ * undefined when neither is given.
+ */
+export function parseRange(params: Pick<WindowParams, 'from' | 'to'>): RequestedWindow | undefined {
+  const { from, to } = params;
+  if (from === undefined && to === undefined) return undefined;
+  if (from === undefined) throw invalidField('query', 'from', 'is required with to');
+  if (to === undefined) throw invalidField('query', 'to', 'is required with from');
+  const range = { fromUs: usOf(from), toUs: usOf(to) };
+  if (!(range.toUs > range.fromUs)) throw invalidField('query', 'to', 'must be after from');
+  return range;
+}
+
+/**
+ * (now - hours, now] by default; `from` and `to` select an exact range instead (parseRange).
+ * Mixing them is ambiguous and refused. A window spans at most 366 days.
  */
 export function parseWindow(params: WindowParams, nowUs: number, defaultHours: number): RequestedWindow {
   const { hours, from, to } = params;
@@ -25,10 +39,7 @@ export function parseWindow(params: WindowParams, nowUs: number, defaultHours: n
     return { fromUs: nowUs - Math.round((hours ?? defaultHours) * HOUR_US), toUs: nowUs };
   }
   if (hours !== undefined) throw invalidField('query', 'hours', 'cannot be combined with from/to');
-  if (from === undefined) throw invalidField('query', 'from', 'is required with to');
-  if (to === undefined) throw invalidField('query', 'to', 'is required with from');
-  const window = { fromUs: usOf(from), toUs: usOf(to) };
-  if (!(window.toUs > window.fromUs)) throw invalidField('query', 'to', 'must be after from');
+  const window = parseRange(params)!;
   if (window.toUs - window.fromUs > 8784 * HOUR_US) throw invalidField('query', 'from', 'must be at most 366 days before to');
   return window;
 }

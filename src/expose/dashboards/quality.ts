@@ -210,7 +210,7 @@ export function qualityDashboard(): Dashboard {
       new table.PanelBuilder()
         .id(41)
         .title('Recent predictions')
-        .description('The newest 100 stored predictions with their actuals and errors.')
+        .description('The newest 100 predictions of the dashboard\'s time range, with their actuals and errors.')
         .datasource(MLMON_API)
         .withTarget(mlmonQuery({ refId: 'A', queryType: 'predictions', limit: 100, modelVersion: '$model_version' }))
         .height(10)

@@ -85,7 +85,7 @@ describe('query', () => {
     expect(sentRequests().map((config) => [config.url, config.params])).toEqual([
       [`${API}/timeseries`, { ...RANGE, step: 300, model_version: 'v1,v2' }],
       [`${API}/summary`, {}],
-      [`${API}/predictions`, { limit: 5 }],
+      [`${API}/predictions`, { ...RANGE, limit: 5 }],
     ]);
   });
 

@@ -102,12 +102,12 @@ describe('buildRequests', () => {
     expect(buildRequests(query({ queryType: QueryType.Daily, days: 5000 }), context)[0]?.params.days).toBe(366);
   });
 
-  it('predictions: the limit, defaulted and clamped to what the service accepts', () => {
+  it('predictions: the panel range, and the limit defaulted and clamped to what the service accepts', () => {
     expect(buildRequests(query({ queryType: QueryType.Predictions }), context)).toEqual([
-      { path: '/predictions', params: { limit: 100 } },
+      { path: '/predictions', params: { ...range, limit: 100 } },
     ]);
     expect(buildRequests(query({ queryType: QueryType.Predictions, limit: 50_000, modelVersion: 'v1' }), context)).toEqual([
-      { path: '/predictions', params: { limit: 1000, model_version: 'v1' }, modelVersion: 'v1' },
+      { path: '/predictions', params: { ...range, limit: 1000, model_version: 'v1' }, modelVersion: 'v1' },
     ]);
   });
 

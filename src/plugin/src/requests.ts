@@ -118,7 +118,7 @@ export function buildRequests(query: MlmonQuery, context: QueryContext): ApiRequ
     }
     case QueryType.Predictions: {
       const limit = clamp(query.limit ?? DEFAULT_PREDICTIONS_LIMIT, 1, MAX_PREDICTIONS_LIMIT);
-      return perModelVersion('/predictions', { limit }, versions);
+      return perModelVersion('/predictions', { ...isoRange(context), limit }, versions);
     }
     case QueryType.Anomalies: {
       const params: ApiRequest['params'] = {

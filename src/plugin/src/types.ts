@@ -16,7 +16,7 @@ export enum QueryType {
   Window = 'window',
   /** One row of metrics per UTC day (`GET /daily`). */
   Daily = 'daily',
-  /** The newest stored predictions (`GET /predictions`). */
+  /** The newest predictions within the panel's time range (`GET /predictions`). */
   Predictions = 'predictions',
   /** Predictions whose error exceeds a threshold within the panel's time range (`GET /anomalies`). */
   Anomalies = 'anomalies',

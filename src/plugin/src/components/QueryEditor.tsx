@@ -17,7 +17,7 @@ const QUERY_TYPE_OPTIONS: Array<SelectableValue<QueryType>> = [
   { value: QueryType.Timeseries, label: 'Time series', description: 'Metrics per interval over the panel range' },
   { value: QueryType.Window, label: 'Window', description: 'Metrics over the whole panel range, one row (stat panels)' },
   { value: QueryType.Daily, label: 'Daily', description: 'Metrics per UTC day' },
-  { value: QueryType.Predictions, label: 'Predictions', description: 'The most recent predictions (table)' },
+  { value: QueryType.Predictions, label: 'Predictions', description: 'The newest predictions in the time range (table)' },
   { value: QueryType.Anomalies, label: 'Anomalies', description: 'Predictions with an error above the threshold (table)' },
   { value: QueryType.Summary, label: 'Summary', description: 'Totals, 24 h and 7 d metrics, feature flag' },
 ];

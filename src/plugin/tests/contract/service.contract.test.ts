@@ -260,6 +260,13 @@ describe('recent predictions', () => {
     expect(values(frame, 'actual_delay_minutes')[0]).toBeNull();
   });
 
+  it('keep to the panel range (from, to]', async () => {
+    const newestFirst = [...seeds].sort((a, b) => b.createdMs - a.createdMs);
+    const range = { from: new Date(newestFirst[8]!.createdMs).toISOString(), to: new Date(newestFirst[2]!.createdMs).toISOString() };
+    const [frame] = await run({ queryType: QueryType.Predictions }, { range });
+    expect(values(frame, 'booking_id')).toEqual(newestFirst.slice(2, 8).map((seed) => seed.booking_id));
+  });
+
   it('filter on the model version', async () => {
     const [frame] = await run({ queryType: QueryType.Predictions, modelVersion: 'v1' });
     expect(values(frame, 'model_version')).toEqual(Array(6).fill('v1'));
