@@ -13,7 +13,9 @@ import {
   type DataSourceRef,
   type Threshold,
 } from '@grafana/grafana-foundation-sdk/dashboard';
+import { BigValueColorMode, BigValueGraphMode, ReduceDataOptionsBuilder } from '@grafana/grafana-foundation-sdk/common';
 import { DataqueryBuilder } from '@grafana/grafana-foundation-sdk/prometheus';
+import * as stat from '@grafana/grafana-foundation-sdk/stat';
 
 export const PROMETHEUS: DataSourceRef = { type: 'prometheus', uid: 'mlmon-prometheus' };
 export const MLMON_API: DataSourceRef = { type: 'mlmon-predictions-datasource', uid: 'mlmon-api' };
@@ -40,6 +42,21 @@ export function promRange(refId: string, expr: string, legend = '__auto'): Dataq
 /** A Prometheus instant query (for stat panels: the current value). */
 export function promInstant(refId: string, expr: string, legend = '__auto'): DataqueryBuilder {
   return new DataqueryBuilder().datasource(PROMETHEUS).refId(refId).expr(expr).instant().legendFormat(legend);
+}
+
+/** A stat panel of a Prometheus query's current value on its threshold colour (4 high, a quarter wide). */
+export function promStat(id: number, title: string, description: string, expr: string): stat.PanelBuilder {
+  return new stat.PanelBuilder()
+    .id(id)
+    .title(title)
+    .description(description)
+    .datasource(PROMETHEUS)
+    .withTarget(promInstant('A', expr))
+    .reduceOptions(new ReduceDataOptionsBuilder().calcs(['lastNotNull']).values(false))
+    .colorMode(BigValueColorMode.Background)
+    .graphMode(BigValueGraphMode.None)
+    .height(4)
+    .span(6);
 }
 
 /**

@@ -1,26 +1,10 @@
 /** "mlmon service health": ingest, rejections, HTTP latency, database, process. */
 import { MappingType, RowBuilder, type Dashboard } from '@grafana/grafana-foundation-sdk/dashboard';
-import { BigValueColorMode, BigValueGraphMode, ReduceDataOptionsBuilder } from '@grafana/grafana-foundation-sdk/common';
-import * as stat from '@grafana/grafana-foundation-sdk/stat';
 import * as timeseries from '@grafana/grafana-foundation-sdk/timeseries';
-import { BAD, GOOD, HEALTH_UID, PROMETHEUS, QUALITY_UID, WARN, mlmonDashboard, promInstant, promRange, thresholds } from './common.js';
+import { BAD, GOOD, HEALTH_UID, PROMETHEUS, QUALITY_UID, WARN, mlmonDashboard, promRange, promStat, thresholds } from './common.js';
 
 function graph(id: number, title: string, description: string, unit: string, span = 12): timeseries.PanelBuilder {
   return new timeseries.PanelBuilder().id(id).title(title).description(description).datasource(PROMETHEUS).unit(unit).height(8).span(span);
-}
-
-function single(id: number, title: string, description: string, expr: string): stat.PanelBuilder {
-  return new stat.PanelBuilder()
-    .id(id)
-    .title(title)
-    .description(description)
-    .datasource(PROMETHEUS)
-    .withTarget(promInstant('A', expr))
-    .reduceOptions(new ReduceDataOptionsBuilder().calcs(['lastNotNull']).values(false))
-    .colorMode(BigValueColorMode.Background)
-    .graphMode(BigValueGraphMode.None)
-    .height(4)
-    .span(6);
 }
 
 const upDown = (down: string, up: string) => [
@@ -50,15 +34,15 @@ export function healthDashboard(): Dashboard {
     link: { title: 'ML prediction quality', uid: QUALITY_UID },
   })
     .withRow(new RowBuilder('Status').id(100))
-    .withPanel(single(1, 'Service scraped', 'Prometheus reaches /metrics (up{job="mlmon"}).', 'up{job="mlmon"}').unit('none').mappings(upDown('DOWN', 'UP')).thresholds(thresholds(BAD, [1, GOOD])))
-    .withPanel(single(2, 'Database', 'Whether the last read of PostgreSQL succeeded (mlmon_database_up).', 'mlmon_database_up').unit('none').mappings(upDown('DOWN', 'UP')).thresholds(thresholds(BAD, [1, GOOD])))
+    .withPanel(promStat(1, 'Service scraped', 'Prometheus reaches /metrics (up{job="mlmon"}).', 'up{job="mlmon"}').unit('none').mappings(upDown('DOWN', 'UP')).thresholds(thresholds(BAD, [1, GOOD])))
+    .withPanel(promStat(2, 'Database', 'Whether the last read of PostgreSQL succeeded (mlmon_database_up).', 'mlmon_database_up').unit('none').mappings(upDown('DOWN', 'UP')).thresholds(thresholds(BAD, [1, GOOD])))
     .withPanel(
-      single(3, 'Quality gauges age', 'Age of the quality gauge values served; grows while the database is unreachable.', 'mlmon_metrics_snapshot_age_seconds')
+      promStat(3, 'Quality gauges age', 'Age of the quality gauge values served; grows while the database is unreachable.', 'mlmon_metrics_snapshot_age_seconds')
         .unit('s')
         .thresholds(thresholds(GOOD, [60, WARN], [300, BAD])),
     )
     .withPanel(
-      single(4, 'Rejected writes (1 h)', 'Write requests refused in the last hour, all reasons.', 'sum(increase(ml_ingest_rejected_total[1h]))')
+      promStat(4, 'Rejected writes (1 h)', 'Write requests refused in the last hour, all reasons.', 'sum(increase(ml_ingest_rejected_total[1h]))')
         .unit('short')
         .noValue('0')
         .thresholds(thresholds(GOOD, [1, WARN])),
