@@ -5,6 +5,7 @@ import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig, type Config } from '../config.js';
 import { startEmbeddedPostgres } from '../db/embedded.js';
 import { migrate } from '../db/migrate.js';
+import { importFlask, MAX_CHUNK_ROWS } from './import-flask.js';
 
 const USAGE = `usage: mlmon <command> [options]
 
@@ -16,6 +17,12 @@ commands:
       --percentage N           share of bookings (0..100) served by the model
       --url URL                service URL (default http://localhost:$PORT)
       --token TOKEN            ingest token (default MLMON_INGEST_TOKEN, else <data dir>/tokens.json)
+  import-flask                 copy the history of the Flask monitor into mlmon through the running
+                               service (predictions, then their actuals; safe to re-run)
+      --from URL               the Flask monitor's PostgreSQL database (required)
+      --table NAME             its predictions table (default ml_prediction)
+      --chunk N                rows per request, 1..${MAX_CHUNK_ROWS} (default ${MAX_CHUNK_ROWS})
+      --url URL, --token TOKEN as for activate-ml
   help                         this text
 
 The seed's "activate_ml --enable --percentage 25" is "mlmon activate-ml --enable --percentage 25".`;
@@ -68,6 +75,37 @@ async function activateMl(args: string[], config: Config): Promise<void> {
   process.stdout.write(`ML ${body.ml_enabled ? 'enabled' : 'disabled'} for ${String(body.ml_traffic_percentage)} % of bookings\n`);
 }
 
+async function importFromFlask(args: string[], config: Config): Promise<void> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      from: { type: 'string' },
+      table: { type: 'string', default: 'ml_prediction' },
+      chunk: { type: 'string', default: String(MAX_CHUNK_ROWS) },
+      url: { type: 'string' },
+      token: { type: 'string' },
+    },
+    strict: true,
+  });
+  if (!values.from) throw new UsageError('--from is required: the URL of the Flask monitor\'s PostgreSQL database');
+  const chunkRows = Number(values.chunk);
+  if (!Number.isInteger(chunkRows) || chunkRows < 1 || chunkRows > MAX_CHUNK_ROWS) throw new UsageError(`--chunk must be a whole number from 1 to ${MAX_CHUNK_ROWS}`);
+  const report = await importFlask({
+    fromUrl: values.from,
+    table: values.table,
+    serviceUrl: values.url ?? `http://localhost:${config.port}`,
+    ingestToken: await ingestToken(config, values.token),
+    chunkRows,
+    log: (line) => process.stdout.write(`${line}\n`),
+  });
+  for (const { id, field, message } of report.rejected) process.stdout.write(`refused: row id ${id}: ${field} ${message}\n`);
+  process.stdout.write(
+    `imported ${report.read} rows: ${report.accepted} stored, ${report.duplicates} already stored, ${report.rejected.length} refused; ` +
+      `${report.labelled} predictions labelled, ${report.pendingActuals} actuals kept for predictions not stored\n`,
+  );
+  if (report.rejected.length > 0) process.exitCode = 1;
+}
+
 async function runMigrations(config: Config): Promise<void> {
   const log = (message: string) => process.stdout.write(`${message}\n`);
   if (config.databaseUrl) {
@@ -92,6 +130,8 @@ async function main(argv: string[]): Promise<void> {
     case 'activate-ml':
     case 'activate_ml':
       return activateMl(args, config);
+    case 'import-flask':
+      return importFromFlask(args, config);
     case undefined:
     case 'help':
     case '--help':
@@ -104,7 +144,7 @@ async function main(argv: string[]): Promise<void> {
 }
 
 main(process.argv.slice(2)).then(
-  () => process.exit(0),
+  () => process.exit(), // with process.exitCode, which a command may have set
   (error: unknown) => {
     if (error instanceof UsageError || (error as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
       process.stderr.write(`mlmon: ${(error as Error).message}\n\n${USAGE}\n`);

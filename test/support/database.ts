@@ -4,7 +4,7 @@ import { connect, type Sql } from '../../src/db/connect.js';
 import { migrate } from '../../src/db/migrate.js';
 
 export interface TestDatabase {
-  /** URL of this suite's own, migrated database. */
+  /** URL of this suite's own database. */
   url: string;
   sql: Sql;
   drop(): Promise<void>;
@@ -17,16 +17,17 @@ function adminUrl(): string {
 }
 
 /**
- * Creates a fresh database for one suite and applies the migrations: on the test cluster, or on
- * the server of the superuser URL given.
+ * Creates a fresh database for one suite and applies the migrations (unless `migrated` is false,
+ * for a database of some other system): on the test cluster, or on the server of the superuser
+ * URL given.
  */
-export async function createTestDatabase(serverUrl = adminUrl()): Promise<TestDatabase> {
+export async function createTestDatabase(serverUrl = adminUrl(), { migrated = true } = {}): Promise<TestDatabase> {
   const name = `mlmon_test_${randomBytes(6).toString('hex')}`;
   const admin = postgres(serverUrl, { max: 1, onnotice: () => {} });
   await admin.unsafe(`create database ${name}`);
   const url = new URL(serverUrl);
   url.pathname = `/${name}`;
-  await migrate(url.toString());
+  if (migrated) await migrate(url.toString());
   const sql = connect(url.toString());
   return {
     url: url.toString(),

@@ -1,0 +1,168 @@
+/**
+ * `mlmon import-flask`: carries the history of the Flask monitor mlmon replaces (its `ml_prediction`
+ * table, ../shared/seed-summary.md) over to mlmon. The rows go through the running service's API,
+ * predictions as NDJSON and then their actuals, so that they are validated, rolled up and
+ * deduplicated exactly like live traffic: every metric of mlmon then covers the old history too.
+ *
+ * Re-running is safe: a row keeps its request_id, or gets `flask-<id>` when it had none, so a row
+ * already imported counts as a duplicate; a repeated actual replaces itself.
+ */
+import postgres from 'postgres';
+
+/** A row of the Flask table, its timestamps as UTC ISO text (the Flask app wrote naive UTC). */
+export interface FlaskRow {
+  id: number;
+  booking_id: number;
+  driver_id: number | null;
+  request_id: string | null;
+  predicted_delay_minutes: number;
+  confidence: number;
+  risk_level: string;
+  /** JSON text, e.g. {"distance_x_weather": 0.42}. */
+  contributing_factors: string | null;
+  model_version: string | null;
+  prediction_time_ms: number | null;
+  feature_flag_enabled: boolean | null;
+  traffic_percentage: number | null;
+  actual_delay_minutes: number | null;
+  actual_pickup_at: string | null;
+  actual_dropoff_at: string | null;
+  created_at: string;
+}
+
+/** Fields mlmon leaves out rather than store as null. */
+const OPTIONAL_FIELDS = ['driver_id', 'model_version', 'prediction_time_ms', 'feature_flag_enabled', 'traffic_percentage'] as const;
+
+/**
+ * The prediction to send for a Flask row. Factors that are not JSON are sent as the text they are,
+ * so that the service rejects that one row and names the field, rather than the import dropping
+ * them silently.
+ */
+export function predictionOf(row: FlaskRow): Record<string, unknown> {
+  const prediction: Record<string, unknown> = {
+    booking_id: row.booking_id,
+    request_id: row.request_id ?? `flask-${row.id}`,
+    predicted_delay_minutes: row.predicted_delay_minutes,
+    confidence: row.confidence,
+    risk_level: row.risk_level,
+    created_at: row.created_at,
+  };
+  for (const field of OPTIONAL_FIELDS) if (row[field] !== null) prediction[field] = row[field];
+  if (row.contributing_factors !== null && row.contributing_factors.trim() !== '') {
+    try {
+      prediction.contributing_factors = JSON.parse(row.contributing_factors) as unknown;
+    } catch {
+      prediction.contributing_factors = row.contributing_factors;
+    }
+  }
+  return prediction;
+}
+
+/** The actual a labelled Flask row carries; none for a row the ride never labelled. */
+export function actualOf(row: FlaskRow): Record<string, unknown> | undefined {
+  if (row.actual_delay_minutes === null) return undefined;
+  return {
+    booking_id: row.booking_id,
+    actual_delay_minutes: row.actual_delay_minutes,
+    ...(row.actual_pickup_at === null ? {} : { actual_pickup_at: row.actual_pickup_at }),
+    ...(row.actual_dropoff_at === null ? {} : { actual_dropoff_at: row.actual_dropoff_at }),
+  };
+}
+
+export interface ImportOptions {
+  /** The Flask monitor's database. */
+  fromUrl: string;
+  /** Its predictions table, optionally schema-qualified. */
+  table: string;
+  serviceUrl: string;
+  ingestToken: string;
+  /** Rows per request, 1 to MAX_CHUNK_ROWS. */
+  chunkRows: number;
+  log: (line: string) => void;
+}
+
+export interface ImportReport {
+  read: number;
+  accepted: number;
+  duplicates: number;
+  /** Flask ids of the rows the service refused, with why. */
+  rejected: { id: number; field: string; message: string }[];
+  labelled: number;
+  /** Actuals whose prediction is not stored (its row was rejected): kept by mlmon until it is. */
+  pendingActuals: number;
+}
+
+interface BulkResult {
+  accepted: number;
+  duplicates: number;
+  rejected: number;
+  errors: { line: number; field: string; message: string }[];
+}
+
+/** The service lists up to 1,000 errors per bulk request: with as many rows, every refused row is named. */
+export const MAX_CHUNK_ROWS = 1000;
+
+async function send<T>(options: ImportOptions, path: string, contentType: string, body: string): Promise<T> {
+  const url = `${options.serviceUrl}/api/ml-monitoring${path}`;
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${options.ingestToken}`, 'content-type': contentType },
+    body,
+  }).catch((error: unknown) => {
+    throw new Error(`cannot reach the service at ${options.serviceUrl} (${error instanceof Error ? error.message : String(error)}); is it running? use --url`);
+  });
+  const answer = (await response.json()) as T & { message?: string };
+  if (!response.ok) throw new Error(`POST ${path} was refused: ${response.status} ${answer.message ?? ''}`);
+  return answer;
+}
+
+/** The next rows of the Flask table after id `afterId`, oldest first, timestamps as UTC ISO text. */
+async function readChunk(source: postgres.Sql, table: string, afterId: number | null, limit: number): Promise<FlaskRow[]> {
+  const utc = (column: string) => source.unsafe(`to_char(${column}, 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`);
+  try {
+    return await source<FlaskRow[]>`
+      select id, booking_id, driver_id, request_id, predicted_delay_minutes, confidence, risk_level,
+             contributing_factors::text as contributing_factors, model_version, prediction_time_ms,
+             feature_flag_enabled, traffic_percentage, actual_delay_minutes,
+             ${utc('actual_pickup_at')} as actual_pickup_at, ${utc('actual_dropoff_at')} as actual_dropoff_at,
+             ${utc('created_at')} as created_at
+      from ${source(table)}
+      ${afterId === null ? source`` : source`where id > ${afterId}`}
+      order by id
+      limit ${limit}`;
+  } catch (error) {
+    throw new Error(`cannot read the Flask table ${table}: ${error instanceof Error ? error.message : String(error)}`);
+  }
+}
+
+/** Copies every row of the Flask table, oldest id first, a chunk per request. */
+export async function importFlask(options: ImportOptions): Promise<ImportReport> {
+  const report: ImportReport = { read: 0, accepted: 0, duplicates: 0, rejected: [], labelled: 0, pendingActuals: 0 };
+  // The session in UTC: to_char renders a timestamptz column in UTC, a naive one as written.
+  const source = postgres(options.fromUrl, { max: 1, onnotice: () => {}, connection: { TimeZone: 'UTC', application_name: 'mlmon import-flask' } });
+  try {
+    let lastId: number | null = null;
+    for (;;) {
+      const rows = await readChunk(source, options.table, lastId, options.chunkRows);
+      if (rows.length === 0) break;
+      lastId = rows[rows.length - 1]!.id;
+      report.read += rows.length;
+
+      const stored = await send<BulkResult>(options, '/predictions/bulk', 'application/x-ndjson', rows.map((row) => JSON.stringify(predictionOf(row))).join('\n'));
+      report.accepted += stored.accepted;
+      report.duplicates += stored.duplicates;
+      for (const { line, field, message } of stored.errors) report.rejected.push({ id: rows[line - 1]!.id, field, message });
+
+      const actuals = rows.map(actualOf).filter((actual) => actual !== undefined);
+      if (actuals.length > 0) {
+        const labelled = await send<{ updated: number; pending: number }>(options, '/actuals', 'application/json', JSON.stringify(actuals));
+        report.labelled += labelled.updated;
+        report.pendingActuals += labelled.pending;
+      }
+      options.log(`${report.read} rows read: ${report.accepted} stored, ${report.duplicates} already there, ${report.rejected.length} refused`);
+    }
+  } finally {
+    await source.end({ timeout: 5 });
+  }
+  return report;
+}

@@ -1,0 +1,173 @@
+/**
+ * `mlmon import-flask` from a database shaped like the Flask monitor's (its SQLAlchemy model in
+ * ../shared/peers/seed-flask/app.py: naive UTC timestamps, factors as JSON text) into the real
+ * service over HTTP: every valid row stored once with its actual, the refused ones named by id,
+ * and the metrics over the imported history those of the rows.
+ */
+import { importFlask, type ImportReport } from '../../src/cli/import-flask.js';
+import { API, startTestApp, tableCounts, type TestApp } from '../support/app-harness.js';
+import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import { twoPass, type RawPrediction } from '../support/reference.js';
+
+const FLASK_TABLE = `
+  create table ml_prediction (
+    id serial primary key,
+    booking_id integer not null,
+    driver_id integer,
+    request_id varchar(100),
+    predicted_delay_minutes double precision not null,
+    confidence double precision not null,
+    risk_level varchar(20) not null,
+    contributing_factors text,
+    model_version varchar(50),
+    prediction_time_ms double precision,
+    feature_flag_enabled boolean,
+    traffic_percentage integer,
+    actual_delay_minutes double precision,
+    actual_pickup_at timestamp,
+    actual_dropoff_at timestamp,
+    prediction_error double precision,
+    is_accurate boolean,
+    created_at timestamp not null,
+    updated_at timestamp not null
+  )`;
+
+const ROWS = 2_345; // three chunks of 1,000, the last one partial
+const HOUR_MS = 3_600_000;
+const NOW_MS = Math.floor(Date.now() / HOUR_MS) * HOUR_MS;
+/** Naive UTC, as the Flask app's datetime.utcnow() wrote it. */
+const naiveUtc = (ms: number) => new Date(ms).toISOString().replace('T', ' ').replace('Z', '');
+
+interface FlaskSeed extends RawPrediction {
+  requestId: string | null;
+  factors: string | null;
+  riskLevel: string;
+}
+
+function flaskSeeds(): FlaskSeed[] {
+  return Array.from({ length: ROWS }, (_, i) => {
+    const predicted = (i * 7) % 23;
+    return {
+      bookingId: 90_000 + i,
+      // the last ten days, oldest first, a few rows per hour
+      createdUs: (NOW_MS - 240 * HOUR_MS + Math.floor((i * 240 * HOUR_MS) / ROWS) + 1_234) * 1000,
+      modelVersion: i % 3 === 0 ? 'v1' : 'v2',
+      predicted,
+      confidence: 0.5 + (i % 50) / 100,
+      latencyMs: i % 10 === 0 ? null : 40 + (i % 90),
+      actual: i % 4 === 0 ? null : predicted + ((i * 13) % 17) - 8,
+      requestId: i % 5 === 0 ? null : `req-${i}`,
+      factors: i % 2 === 0 ? JSON.stringify({ distance_x_weather: (i % 100) / 100, rush_hour: -0.1 }) : null,
+      riskLevel: ['low', 'medium', 'high'][i % 3]!,
+    };
+  });
+}
+
+/** Rows the service must refuse, by the field it names. */
+const REFUSED = { contributing_factors: 17, confidence: 1_500 } as const;
+
+let t: TestApp;
+let flask: TestDatabase;
+let seeds: FlaskSeed[];
+let first: ImportReport;
+
+const run = () =>
+  importFlask({ fromUrl: flask.url, table: 'ml_prediction', serviceUrl: t.baseUrl, ingestToken: t.tokens.ingest, chunkRows: 1_000, log: () => {} });
+
+beforeAll(async () => {
+  t = await startTestApp();
+  flask = await createTestDatabase(undefined, { migrated: false });
+  await flask.sql.unsafe(FLASK_TABLE);
+  seeds = flaskSeeds();
+  const rows = seeds.map((seed, i) => ({
+    booking_id: seed.bookingId,
+    driver_id: i % 7 === 0 ? null : 300 + (i % 40),
+    request_id: seed.requestId,
+    predicted_delay_minutes: seed.predicted,
+    confidence: i === REFUSED.confidence ? 1.5 : seed.confidence,
+    risk_level: seed.riskLevel,
+    contributing_factors: i === REFUSED.contributing_factors ? 'distance, weather' : seed.factors,
+    model_version: seed.modelVersion,
+    prediction_time_ms: seed.latencyMs,
+    feature_flag_enabled: true,
+    traffic_percentage: 25,
+    actual_delay_minutes: seed.actual,
+    actual_pickup_at: seed.actual === null ? null : naiveUtc(seed.createdUs / 1000 + 20 * 60_000),
+    prediction_error: seed.actual === null ? null : Math.abs(seed.predicted - seed.actual),
+    is_accurate: seed.actual === null ? null : Math.abs(seed.predicted - seed.actual) < 3,
+    created_at: naiveUtc(seed.createdUs / 1000),
+    updated_at: naiveUtc(NOW_MS),
+  }));
+  for (let i = 0; i < rows.length; i += 500) await flask.sql`insert into ml_prediction ${flask.sql(rows.slice(i, i + 500))}`;
+  first = await run();
+}, 120_000);
+
+afterAll(async () => {
+  await t?.close();
+  await flask?.drop();
+});
+
+const refusedIndexes = new Set<number>(Object.values(REFUSED));
+const stored = () => seeds.filter((_, i) => !refusedIndexes.has(i));
+
+describe('import-flask', () => {
+  it('stores every valid row once and names the refused ones by their Flask id', () => {
+    expect(first.read).toBe(ROWS);
+    expect(first.accepted).toBe(ROWS - refusedIndexes.size);
+    expect(first.duplicates).toBe(0);
+    // Flask ids are serial from 1, in insertion order
+    expect(first.rejected.map(({ id, field }) => [id, field]).sort()).toEqual(
+      Object.entries(REFUSED).map(([field, i]) => [i + 1, field]).sort(),
+    );
+    expect(first.labelled).toBe(stored().filter((seed) => seed.actual !== null).length);
+    const refusedLabelled = [...refusedIndexes].filter((i) => seeds[i]!.actual !== null).length;
+    expect(first.pendingActuals).toBe(refusedLabelled);
+  });
+
+  it('gives the metrics of the imported history, exactly', async () => {
+    const from = new Date(NOW_MS - 241 * HOUR_MS).toISOString();
+    const to = new Date(NOW_MS + HOUR_MS).toISOString();
+    const metrics = (await t.get(`${API}/metrics?from=${from}&to=${to}`)).json();
+    const expected = twoPass(stored(), t.rules);
+    for (const [field, value] of Object.entries(expected)) {
+      if (value === null) expect(metrics[field]).toBeNull();
+      else expect(metrics[field]).toBeCloseTo(value, 9);
+    }
+  });
+
+  it('keeps each row\'s fields: creation time (naive UTC), request_id or flask-<id>, factors, actual', async () => {
+    for (const i of [0, 1, 2, 5, ROWS - 1]) {
+      const seed = seeds[i]!;
+      const createdMs = seed.createdUs / 1000;
+      const range = `from=${new Date(createdMs - 1).toISOString()}&to=${new Date(createdMs).toISOString()}`;
+      const listed = (await t.get(`${API}/predictions?${range}`)).json() as Record<string, unknown>[];
+      expect(listed.map((p) => p.booking_id)).toEqual([seed.bookingId]);
+      const row = listed[0];
+      expect(row!.request_id).toBe(seed.requestId ?? `flask-${i + 1}`);
+      expect(row!.contributing_factors).toEqual(seed.factors === null ? null : JSON.parse(seed.factors));
+      expect(row!.actual_delay_minutes).toBe(seed.actual);
+      expect(row!.model_version).toBe(seed.modelVersion);
+    }
+  });
+
+  it('can run again: nothing is stored twice and the metrics do not move', async () => {
+    const before = await tableCounts(t.db);
+    const metricsBefore = (await t.get(`${API}/metrics?hours=300`)).json();
+    const again = await run();
+    expect(again.accepted).toBe(0);
+    expect(again.duplicates).toBe(ROWS - refusedIndexes.size);
+    expect(await tableCounts(t.db)).toEqual(before);
+    const metricsAfter = (await t.get(`${API}/metrics?hours=300`)).json();
+    // The same actuals again replace themselves: the rollups' moments are taken out and put back,
+    // which may move the last bit of a float.
+    for (const field of ['predictions', 'count', 'anomalies']) expect(metricsAfter[field]).toBe(metricsBefore[field]);
+    for (const field of ['mae', 'rmse', 'r2', 'accuracy_rate', 'avg_confidence', 'avg_prediction_time_ms']) {
+      expect(metricsAfter[field]).toBeCloseTo(metricsBefore[field], 12);
+    }
+  });
+
+  it('says which table it could not read', async () => {
+    await expect(importFlask({ fromUrl: flask.url, table: 'no_such_table', serviceUrl: t.baseUrl, ingestToken: t.tokens.ingest, chunkRows: 10, log: () => {} }))
+      .rejects.toThrow(/cannot read the Flask table no_such_table: .*does not exist/);
+  });
+});
