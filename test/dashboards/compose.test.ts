@@ -21,6 +21,18 @@ describe('docker-compose.yml', () => {
     expect(services.mlmon.build).toBe('.');
   });
 
+  test('the services built from this repository run node itself, so that docker stop\'s SIGTERM reaches their handlers', () => {
+    const dockerfileCmd = /^CMD (\[.*\])$/m.exec(readFileSync(path.join(ROOT, 'Dockerfile'), 'utf8'));
+    const ours = Object.entries(services).filter(([, s]) => s.build === '.');
+    expect(ours.map(([name]) => name).sort()).toEqual(['demo', 'mlmon']);
+    for (const [name, s] of ours) {
+      const command: string[] = s.command ?? JSON.parse(dockerfileCmd![1]!);
+      expect([name, command[0]]).toEqual([name, 'node']);
+      // the script is the build output of a source in src/
+      expect([name, existsSync(path.join(ROOT, command[1]!.replace(/^dist\//, 'src/').replace(/\.js$/, '.ts')))]).toEqual([name, true]);
+    }
+  });
+
   test('Grafana matches the plugin grafanaDependency and loads it unsigned', () => {
     const plugin = JSON.parse(readFileSync(path.join(ROOT, 'src/plugin/src/plugin.json'), 'utf8'));
     const min = /^>=(\d+)\.(\d+)\.(\d+)$/.exec(plugin.dependencies.grafanaDependency);
