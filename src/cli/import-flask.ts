@@ -8,6 +8,7 @@
  * already imported counts as a duplicate; a repeated actual replaces itself.
  */
 import postgres from 'postgres';
+import { callService, type ServiceTarget } from './service-client.js';
 
 /** A row of the Flask table, its timestamps as UTC ISO text (the Flask app wrote naive UTC). */
 export interface FlaskRow {
@@ -74,8 +75,7 @@ export interface ImportOptions {
   fromUrl: string;
   /** Its predictions table, optionally schema-qualified. */
   table: string;
-  serviceUrl: string;
-  ingestToken: string;
+  service: ServiceTarget;
   /** Rows per request, 1 to MAX_CHUNK_ROWS. */
   chunkRows: number;
   log: (line: string) => void;
@@ -101,20 +101,6 @@ interface BulkResult {
 
 /** The service lists up to 1,000 errors per bulk request: with as many rows, every refused row is named. */
 export const MAX_CHUNK_ROWS = 1000;
-
-async function send<T>(options: ImportOptions, path: string, contentType: string, body: string): Promise<T> {
-  const url = `${options.serviceUrl}/api/ml-monitoring${path}`;
-  const response = await fetch(url, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${options.ingestToken}`, 'content-type': contentType },
-    body,
-  }).catch((error: unknown) => {
-    throw new Error(`cannot reach the service at ${options.serviceUrl} (${error instanceof Error ? error.message : String(error)}); is it running? use --url`);
-  });
-  const answer = (await response.json()) as T & { message?: string };
-  if (!response.ok) throw new Error(`POST ${path} was refused: ${response.status} ${answer.message ?? ''}`);
-  return answer;
-}
 
 /** The next rows of the Flask table after id `afterId`, oldest first, timestamps as UTC ISO text. */
 async function readChunk(source: postgres.Sql, table: string, afterId: number | null, limit: number): Promise<FlaskRow[]> {
@@ -148,14 +134,15 @@ export async function importFlask(options: ImportOptions): Promise<ImportReport>
       lastId = rows[rows.length - 1]!.id;
       report.read += rows.length;
 
-      const stored = await send<BulkResult>(options, '/predictions/bulk', 'application/x-ndjson', rows.map((row) => JSON.stringify(predictionOf(row))).join('\n'));
+      const ndjson = rows.map((row) => JSON.stringify(predictionOf(row))).join('\n');
+      const stored = await callService<BulkResult>(options.service, 'POST', '/predictions/bulk', ndjson, 'application/x-ndjson');
       report.accepted += stored.accepted;
       report.duplicates += stored.duplicates;
       for (const { line, field, message } of stored.errors) report.rejected.push({ id: rows[line - 1]!.id, field, message });
 
       const actuals = rows.map(actualOf).filter((actual) => actual !== undefined);
       if (actuals.length > 0) {
-        const labelled = await send<{ updated: number; pending: number }>(options, '/actuals', 'application/json', JSON.stringify(actuals));
+        const labelled = await callService<{ updated: number; pending: number }>(options.service, 'POST', '/actuals', JSON.stringify(actuals));
         report.labelled += labelled.updated;
         report.pendingActuals += labelled.pending;
       }

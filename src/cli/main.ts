@@ -6,6 +6,7 @@ import { ConfigError, loadConfig, type Config } from '../config.js';
 import { startEmbeddedPostgres } from '../db/embedded.js';
 import { migrate } from '../db/migrate.js';
 import { importFlask, MAX_CHUNK_ROWS } from './import-flask.js';
+import { callService, type ServiceTarget } from './service-client.js';
 
 const USAGE = `usage: mlmon <command> [options]
 
@@ -40,6 +41,11 @@ async function ingestToken(config: Config, explicit: string | undefined): Promis
   }
 }
 
+/** The service and token of --url and --token, by default this machine's service on PORT. */
+async function serviceTarget(config: Config, options: { url?: string; token?: string }): Promise<ServiceTarget> {
+  return { url: options.url ?? `http://localhost:${config.port}`, ingestToken: await ingestToken(config, options.token) };
+}
+
 async function activateMl(args: string[], config: Config): Promise<void> {
   const { values } = parseArgs({
     args,
@@ -62,17 +68,13 @@ async function activateMl(args: string[], config: Config): Promise<void> {
     change.ml_traffic_percentage = percentage;
   }
   if (Object.keys(change).length === 0) throw new UsageError('say what to change: --enable, --disable and/or --percentage N');
-  const url = values.url ?? `http://localhost:${config.port}`;
-  const response = await fetch(`${url}/api/ml-monitoring/feature-flags`, {
-    method: 'PUT',
-    headers: { authorization: `Bearer ${await ingestToken(config, values.token)}`, 'content-type': 'application/json' },
-    body: JSON.stringify(change),
-  }).catch((error: unknown) => {
-    throw new Error(`cannot reach the service at ${url} (${error instanceof Error ? error.message : String(error)}); is it running? use --url`);
-  });
-  const body = (await response.json()) as Record<string, unknown>;
-  if (!response.ok) throw new Error(`the service refused: ${response.status} ${String(body.message ?? '')}`);
-  process.stdout.write(`ML ${body.ml_enabled ? 'enabled' : 'disabled'} for ${String(body.ml_traffic_percentage)} % of bookings\n`);
+  const body = await callService<{ ml_enabled: boolean; ml_traffic_percentage: number }>(
+    await serviceTarget(config, values),
+    'PUT',
+    '/feature-flags',
+    JSON.stringify(change),
+  );
+  process.stdout.write(`ML ${body.ml_enabled ? 'enabled' : 'disabled'} for ${body.ml_traffic_percentage} % of bookings\n`);
 }
 
 async function importFromFlask(args: string[], config: Config): Promise<void> {
@@ -93,8 +95,7 @@ async function importFromFlask(args: string[], config: Config): Promise<void> {
   const report = await importFlask({
     fromUrl: values.from,
     table: values.table,
-    serviceUrl: values.url ?? `http://localhost:${config.port}`,
-    ingestToken: await ingestToken(config, values.token),
+    service: await serviceTarget(config, values),
     chunkRows,
     log: (line) => process.stdout.write(`${line}\n`),
   });

@@ -72,7 +72,7 @@ let seeds: FlaskSeed[];
 let first: ImportReport;
 
 const run = () =>
-  importFlask({ fromUrl: flask.url, table: 'ml_prediction', serviceUrl: t.baseUrl, ingestToken: t.tokens.ingest, chunkRows: 1_000, log: () => {} });
+  importFlask({ fromUrl: flask.url, table: 'ml_prediction', service: { url: t.baseUrl, ingestToken: t.tokens.ingest }, chunkRows: 1_000, log: () => {} });
 
 beforeAll(async () => {
   t = await startTestApp();
@@ -167,7 +167,7 @@ describe('import-flask', () => {
   });
 
   it('says which table it could not read', async () => {
-    await expect(importFlask({ fromUrl: flask.url, table: 'no_such_table', serviceUrl: t.baseUrl, ingestToken: t.tokens.ingest, chunkRows: 10, log: () => {} }))
+    await expect(importFlask({ fromUrl: flask.url, table: 'no_such_table', service: { url: t.baseUrl, ingestToken: t.tokens.ingest }, chunkRows: 10, log: () => {} }))
       .rejects.toThrow(/cannot read the Flask table no_such_table: .*does not exist/);
   });
 });

@@ -57,13 +57,13 @@ export const FlagsSchema = Type.Object({
 
 export const ModelVersionQuery = { model_version: Type.Optional(ModelVersion()) };
 
-/** `hours` or an explicit `from`/`to`; see parseWindow. */
-/** An exact range (from, to]: both or neither. */
+/** An exact range (from, to]: both or neither; see parseRange. */
 export const RangeQuery = {
   from: Type.Optional(Timestamp()),
   to: Type.Optional(Timestamp()),
 };
 
+/** `hours` or an explicit `from`/`to`; see parseWindow. */
 export const WindowQuery = {
   hours: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 8784, description: 'window (now - hours, now]' })),
   ...RangeQuery,

@@ -1,0 +1,30 @@
+/** How the CLI's commands reach the running service: its URL and the ingest token they act with. */
+export interface ServiceTarget {
+  url: string;
+  ingestToken: string;
+}
+
+function messageOf(answer: string): string {
+  try {
+    return String((JSON.parse(answer) as { message?: unknown }).message ?? answer);
+  } catch {
+    return answer.slice(0, 300); // not JSON: a proxy's error page, say
+  }
+}
+
+/**
+ * One request to the service's API (under /api/ml-monitoring); its JSON answer. An unreachable
+ * service and a refusal are errors that say which, with the service's own message.
+ */
+export async function callService<T>(target: ServiceTarget, method: 'POST' | 'PUT', path: string, body: string, contentType = 'application/json'): Promise<T> {
+  const response = await fetch(`${target.url}/api/ml-monitoring${path}`, {
+    method,
+    headers: { authorization: `Bearer ${target.ingestToken}`, 'content-type': contentType },
+    body,
+  }).catch((error: unknown) => {
+    throw new Error(`cannot reach the service at ${target.url} (${error instanceof Error ? error.message : String(error)}); is it running? use --url`);
+  });
+  const answer = await response.text();
+  if (!response.ok) throw new Error(`the service refused ${method} ${path}: ${response.status} ${messageOf(answer)}`);
+  return JSON.parse(answer) as T;
+}

@@ -1,0 +1,102 @@
+/**
+ * The `mlmon` command (`node dist/cli/main.js`, as `npm run mlmon --` runs it) against a service
+ * on real HTTP: the seed's activate_ml, its usage errors (exit 2) and failures (exit 1), and the
+ * exit status of import-flask when the service refuses rows.
+ */
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { API, startTestApp, type TestApp } from '../support/app-harness.js';
+import { createTestDatabase, type TestDatabase } from '../support/database.js';
+
+const CLI = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+function mlmon(args: string[], env: Record<string, string> = {}): Promise<Run> {
+  return new Promise((resolve) => {
+    // PORT and the token come from the arguments only, never from the test process's environment.
+    const { PORT: _port, MLMON_INGEST_TOKEN: _token, ...inherited } = process.env;
+    execFile(process.execPath, [CLI, ...args], { env: { ...inherited, MLMON_DATA_DIR: '/nonexistent-mlmon-cli-test', ...env } }, (error, stdout, stderr) => {
+      resolve({ code: error ? Number(error.code) : 0, stdout, stderr });
+    });
+  });
+}
+
+let t: TestApp;
+beforeAll(async () => {
+  t = await startTestApp();
+});
+afterAll(() => t.close());
+
+const target = () => ['--url', t.baseUrl, '--token', t.tokens.ingest];
+
+describe('mlmon activate-ml', () => {
+  it('turns ML on for a share of bookings, as the seed\'s activate_ml --enable --percentage 25', async () => {
+    const run = await mlmon(['activate-ml', '--enable', '--percentage', '25', ...target()]);
+    expect(run).toMatchObject({ code: 0, stdout: 'ML enabled for 25 % of bookings\n' });
+    expect((await t.get(`${API}/feature-flags`)).json()).toMatchObject({ ml_enabled: true, ml_traffic_percentage: 25 });
+    expect(await mlmon(['activate_ml', '--disable', ...target()])).toMatchObject({ code: 0, stdout: 'ML disabled for 25 % of bookings\n' });
+    expect((await t.get(`${API}/feature-flags`)).json()).toMatchObject({ ml_enabled: false, ml_traffic_percentage: 25 });
+  });
+
+  it('takes the token from MLMON_INGEST_TOKEN', async () => {
+    const run = await mlmon(['activate-ml', '--percentage', '40', '--url', t.baseUrl], { MLMON_INGEST_TOKEN: t.tokens.ingest });
+    expect(run.code).toBe(0);
+    expect((await t.get(`${API}/feature-flags`)).json()).toMatchObject({ ml_traffic_percentage: 40 });
+  });
+
+  it('refuses unclear requests with exit 2 and the usage, changing nothing', async () => {
+    for (const args of [['--enable', '--disable'], ['--percentage', '101'], ['--percentage', '2.5'], [], ['--percent', '5']]) {
+      const run = await mlmon(['activate-ml', ...args, ...target()]);
+      expect([args, run.code]).toEqual([args, 2]);
+      expect(run.stderr).toContain('usage: mlmon');
+    }
+    expect((await t.get(`${API}/feature-flags`)).json()).toMatchObject({ ml_traffic_percentage: 40 });
+  });
+
+  it('says why it failed: a wrong token or no service (exit 1), no token at all (exit 2)', async () => {
+    const wrongToken = await mlmon(['activate-ml', '--enable', '--url', t.baseUrl, '--token', 'not-the-ingest-token-at-all']);
+    expect(wrongToken.code).toBe(1);
+    expect(wrongToken.stderr).toMatch(/^mlmon: the service refused PUT \/feature-flags: 401 /);
+    const noService = await mlmon(['activate-ml', '--enable', '--url', 'http://127.0.0.1:1', '--token', t.tokens.ingest]);
+    expect(noService).toMatchObject({ code: 1, stderr: expect.stringContaining('cannot reach the service at http://127.0.0.1:1') });
+    const noToken = await mlmon(['activate-ml', '--enable', '--url', t.baseUrl]);
+    expect(noToken).toMatchObject({ code: 2, stderr: expect.stringContaining('no ingest token') });
+  });
+});
+
+describe('mlmon import-flask', () => {
+  let flask: TestDatabase;
+  beforeAll(async () => {
+    flask = await createTestDatabase(undefined, { migrated: false });
+    await flask.sql`
+      create table ml_prediction (id serial primary key, booking_id integer not null, driver_id integer, request_id varchar(100),
+        predicted_delay_minutes double precision not null, confidence double precision not null, risk_level varchar(20) not null,
+        contributing_factors text, model_version varchar(50), prediction_time_ms double precision, feature_flag_enabled boolean,
+        traffic_percentage integer, actual_delay_minutes double precision, actual_pickup_at timestamp, actual_dropoff_at timestamp,
+        created_at timestamp not null)`;
+    await flask.sql`
+      insert into ml_prediction (booking_id, predicted_delay_minutes, confidence, risk_level, actual_delay_minutes, created_at)
+      values (77001, 8.5, 0.9, 'medium', 9.2, now() at time zone 'utc' - interval '1 hour'),
+             (77002, 4, 1.7, 'low', null, now() at time zone 'utc' - interval '1 hour')`;
+  });
+  afterAll(() => flask.drop());
+
+  it('exits 1 and names the refused row by its Flask id; the others are stored', async () => {
+    const run = await mlmon(['import-flask', '--from', flask.url, ...target()]);
+    expect(run.code).toBe(1);
+    expect(run.stdout).toContain('refused: row id 2: confidence must be <= 1');
+    expect(run.stdout).toContain('imported 2 rows: 1 stored, 0 already stored, 1 refused; 1 predictions labelled');
+    const again = await mlmon(['import-flask', '--from', flask.url, '--chunk', '1', ...target()]);
+    expect(again.stdout).toContain('imported 2 rows: 0 stored, 1 already stored, 1 refused');
+  });
+
+  it('needs --from, and a chunk it can use', async () => {
+    expect(await mlmon(['import-flask', ...target()])).toMatchObject({ code: 2, stderr: expect.stringContaining('--from is required') });
+    expect(await mlmon(['import-flask', '--from', flask.url, '--chunk', '1001', ...target()])).toMatchObject({ code: 2, stderr: expect.stringContaining('--chunk must be') });
+  });
+});
