@@ -7,6 +7,7 @@ import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { API, startTestApp, type TestApp } from '../support/app-harness.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import { FLASK_TABLE } from '../support/flask.js';
 
 const CLI = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
 
@@ -73,16 +74,11 @@ describe('mlmon import-flask', () => {
   let flask: TestDatabase;
   beforeAll(async () => {
     flask = await createTestDatabase(undefined, { migrated: false });
+    await flask.sql.unsafe(FLASK_TABLE);
     await flask.sql`
-      create table ml_prediction (id serial primary key, booking_id integer not null, driver_id integer, request_id varchar(100),
-        predicted_delay_minutes double precision not null, confidence double precision not null, risk_level varchar(20) not null,
-        contributing_factors text, model_version varchar(50), prediction_time_ms double precision, feature_flag_enabled boolean,
-        traffic_percentage integer, actual_delay_minutes double precision, actual_pickup_at timestamp, actual_dropoff_at timestamp,
-        created_at timestamp not null)`;
-    await flask.sql`
-      insert into ml_prediction (booking_id, predicted_delay_minutes, confidence, risk_level, actual_delay_minutes, created_at)
-      values (77001, 8.5, 0.9, 'medium', 9.2, now() at time zone 'utc' - interval '1 hour'),
-             (77002, 4, 1.7, 'low', null, now() at time zone 'utc' - interval '1 hour')`;
+      insert into ml_prediction (booking_id, predicted_delay_minutes, confidence, risk_level, actual_delay_minutes, created_at, updated_at)
+      values (77001, 8.5, 0.9, 'medium', 9.2, now() at time zone 'utc' - interval '1 hour', now() at time zone 'utc'),
+             (77002, 4, 1.7, 'low', null, now() at time zone 'utc' - interval '1 hour', now() at time zone 'utc')`;
   });
   afterAll(() => flask.drop());
 

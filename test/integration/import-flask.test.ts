@@ -7,30 +7,8 @@
 import { importFlask, type ImportReport } from '../../src/cli/import-flask.js';
 import { API, startTestApp, tableCounts, type TestApp } from '../support/app-harness.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import { FLASK_TABLE } from '../support/flask.js';
 import { twoPass, type RawPrediction } from '../support/reference.js';
-
-const FLASK_TABLE = `
-  create table ml_prediction (
-    id serial primary key,
-    booking_id integer not null,
-    driver_id integer,
-    request_id varchar(100),
-    predicted_delay_minutes double precision not null,
-    confidence double precision not null,
-    risk_level varchar(20) not null,
-    contributing_factors text,
-    model_version varchar(50),
-    prediction_time_ms double precision,
-    feature_flag_enabled boolean,
-    traffic_percentage integer,
-    actual_delay_minutes double precision,
-    actual_pickup_at timestamp,
-    actual_dropoff_at timestamp,
-    prediction_error double precision,
-    is_accurate boolean,
-    created_at timestamp not null,
-    updated_at timestamp not null
-  )`;
 
 const ROWS = 2_345; // three chunks of 1,000, the last one partial
 const HOUR_MS = 3_600_000;
