@@ -102,7 +102,7 @@ async function importFromFlask(args: string[], config: Config): Promise<void> {
   for (const { id, field, message } of report.rejected) process.stdout.write(`refused: row id ${id}: ${field} ${message}\n`);
   process.stdout.write(
     `imported ${report.read} rows: ${report.accepted} stored, ${report.duplicates} already stored, ${report.rejected.length} refused; ` +
-      `${report.labelled} predictions labelled, ${report.pendingActuals} actuals kept for predictions not stored\n`,
+      `${report.actuals} actuals recorded\n`,
   );
   if (report.rejected.length > 0) process.exitCode = 1;
 }

@@ -86,7 +86,7 @@ describe('mlmon import-flask', () => {
     const run = await mlmon(['import-flask', '--from', flask.url, ...target()]);
     expect(run.code).toBe(1);
     expect(run.stdout).toContain('refused: row id 2: confidence must be <= 1');
-    expect(run.stdout).toContain('imported 2 rows: 1 stored, 0 already stored, 1 refused; 1 predictions labelled');
+    expect(run.stdout).toContain('imported 2 rows: 1 stored, 0 already stored, 1 refused; 1 actuals recorded');
     const again = await mlmon(['import-flask', '--from', flask.url, '--chunk', '1', ...target()]);
     expect(again.stdout).toContain('imported 2 rows: 0 stored, 1 already stored, 1 refused');
   });
