@@ -71,6 +71,11 @@ export function contributionOf(p: PredictionFacts, rules: ErrorRules): Aggregate
   };
 }
 
+/** What labelling adds to a prediction's contribution: its counts, sums and moments less the unlabelled ones. */
+function labelPartOf(p: PredictionFacts, rules: ErrorRules): Aggregate {
+  return { ...contributionOf(p, rules), predictions: 0, confidenceSum: 0, latencyCount: 0, latencySumMs: 0 };
+}
+
 export interface BucketDelta {
   bucketUs: number;
   modelVersion: string;
@@ -106,9 +111,18 @@ export class RollupDeltas {
     RollupDeltas.collect(this.added, p, contributionOf(p, rules));
   }
 
-  /** An actual set or replaced: the new contribution replaces the old one, never adds to it. */
+  /**
+   * An actual set or replaced: the new contribution replaces the old one, never adds to it. A
+   * first actual only adds the label's part (an unlabelled contribution has no moments to take
+   * out), so the rollups take one pass instead of an addition and a removal.
+   */
   addRelabel(p: PredictionFacts, newActual: number, rules: ErrorRules): void {
-    RollupDeltas.collect(this.added, { ...p, actualDelayMinutes: newActual }, contributionOf({ ...p, actualDelayMinutes: newActual }, rules));
+    const labelled = { ...p, actualDelayMinutes: newActual };
+    if (p.actualDelayMinutes === null) {
+      RollupDeltas.collect(this.added, labelled, labelPartOf(labelled, rules));
+      return;
+    }
+    RollupDeltas.collect(this.added, labelled, contributionOf(labelled, rules));
     RollupDeltas.collect(this.removed, p, contributionOf(p, rules));
   }
 

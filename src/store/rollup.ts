@@ -87,52 +87,71 @@ export function rollupAdditionsSql(inserted: string, { tolerance, anomaly }: { t
   return [minuteDeltas, minuteAdded, ...coarserAdded].join(',\n');
 }
 
-/** Applies a write's deltas (computed in the service) to every rollup tier inside its transaction. */
-export async function applyRollupDeltas(tx: TransactionSql, deltas: RollupDeltas): Promise<void> {
-  for (const tier of ROLLUP_TIERS) await applyToTier(tx, tier, deltas.sorted(tier.stepUs));
-}
+/** A tier's delta rows as jsonb_to_recordset reads them. */
+const DELTA_RECORD = `d(bucket timestamptz, model_version text, predictions bigint, confidence_sum float8,
+  latency_count bigint, latency_sum_ms float8, labelled bigint, accurate bigint, anomalies bigint,
+  error_abs_sum float8, error_sq_sum float8, actual_mean float8, actual_m2 float8)`;
 
 /**
- * Applies deltas, in order, to one tier. One upsert cannot touch a row twice, so a bucket that
- * comes again (a correction's removal after its addition) starts the next pass.
+ * One pass of deltas over every tier in one statement (built once): parameter $k is the JSON of
+ * ROLLUP_TIERS[k - 1]'s rows. Each tier's upsert waits for the finer tier's, so rows are locked in
+ * the same order as every other writer.
  */
-async function applyToTier(tx: TransactionSql, tier: RollupTier, deltas: BucketDelta[]): Promise<void> {
-  let pass: BucketDelta[] = [];
-  const keys = new Set<string>();
+const UPSERT_PASS = `with ${ROLLUP_TIERS.map((tier, i) => `${tier.table}_upserted as (
+    insert into ${tier.table} as r (${COLUMNS})
+    select * from jsonb_to_recordset($${i + 1}::text::jsonb) as ${DELTA_RECORD}
+    ${i === 0 ? '' : `where (select count(*) from ${ROLLUP_TIERS[i - 1]!.table}_upserted) >= 0`}
+    ${MERGE_ON_CONFLICT}
+    returning 1)`).join(',\n  ')}
+  select count(*) from ${ROLLUP_TIERS[ROLLUP_TIERS.length - 1]!.table}_upserted`;
+
+/**
+ * Splits one tier's deltas, in order, into passes: one upsert cannot touch a row twice, so a
+ * bucket that comes again (a correction's removal after its addition) starts the next pass.
+ */
+function passesOf(deltas: BucketDelta[]): BucketDelta[][] {
+  const passes: BucketDelta[][] = [];
+  let keys = new Set<string>();
   for (const delta of deltas) {
     const key = `${delta.bucketUs}\u0000${delta.modelVersion}`;
-    if (keys.has(key)) {
-      await upsert(tx, tier, pass);
-      pass = [];
-      keys.clear();
+    if (passes.length === 0 || keys.has(key)) {
+      passes.push([]);
+      keys = new Set();
     }
     keys.add(key);
-    pass.push(delta);
+    passes[passes.length - 1]!.push(delta);
   }
-  if (pass.length > 0) await upsert(tx, tier, pass);
+  return passes;
 }
 
-async function upsert(tx: TransactionSql, tier: RollupTier, deltas: BucketDelta[]): Promise<void> {
-  const rows = deltas.map(({ bucketUs, modelVersion, delta: d }) => ({
-    bucket: isoMicros(bucketUs),
-    model_version: modelVersion,
-    predictions: d.predictions,
-    confidence_sum: d.confidenceSum,
-    latency_count: d.latencyCount,
-    latency_sum_ms: d.latencySumMs,
-    labelled: d.labelled,
-    accurate: d.accurate,
-    anomalies: d.anomalies,
-    error_abs_sum: d.errorAbsSum,
-    error_sq_sum: d.errorSqSum,
-    actual_mean: d.actualMean,
-    actual_m2: d.actualM2,
-  }));
-  await tx`
-    insert into ${tx(tier.table)} as r (${tx.unsafe(COLUMNS)})
-    select * from jsonb_to_recordset(${JSON.stringify(rows)}::text::jsonb) as d(
-      bucket timestamptz, model_version text, predictions bigint, confidence_sum float8,
-      latency_count bigint, latency_sum_ms float8, labelled bigint, accurate bigint, anomalies bigint,
-      error_abs_sum float8, error_sq_sum float8, actual_mean float8, actual_m2 float8)
-    ${tx.unsafe(MERGE_ON_CONFLICT)}`;
+const recordsOf = (deltas: BucketDelta[] = []) =>
+  JSON.stringify(
+    deltas.map(({ bucketUs, modelVersion, delta: d }) => ({
+      bucket: isoMicros(bucketUs),
+      model_version: modelVersion,
+      predictions: d.predictions,
+      confidence_sum: d.confidenceSum,
+      latency_count: d.latencyCount,
+      latency_sum_ms: d.latencySumMs,
+      labelled: d.labelled,
+      accurate: d.accurate,
+      anomalies: d.anomalies,
+      error_abs_sum: d.errorAbsSum,
+      error_sq_sum: d.errorSqSum,
+      actual_mean: d.actualMean,
+      actual_m2: d.actualM2,
+    })),
+  );
+
+/**
+ * Applies a write's deltas (computed in the service) to every rollup tier inside its transaction:
+ * a statement per pass, one for first labels, two for corrections. A correction's second pass
+ * only touches rows its first pass already locked (the same prediction's buckets).
+ */
+export async function applyRollupDeltas(tx: TransactionSql, deltas: RollupDeltas): Promise<void> {
+  const passesByTier = ROLLUP_TIERS.map((tier) => passesOf(deltas.sorted(tier.stepUs)));
+  const count = Math.max(...passesByTier.map((passes) => passes.length));
+  for (let k = 0; k < count; k++) {
+    await tx.unsafe(UPSERT_PASS, passesByTier.map((passes) => recordsOf(passes[k])), { prepare: true });
+  }
 }

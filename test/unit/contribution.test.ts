@@ -102,9 +102,11 @@ describe('RollupDeltas (src/store/contribution.ts)', () => {
     applyTo(buckets, insert.sorted());
     const label = new RollupDeltas();
     label.addRelabel(p, 14, rules);
+    // one delta per bucket (no removal to apply after it), and it leaves the counts of predictions alone
+    expect(label.sorted()).toEqual([expect.objectContaining({ delta: expect.objectContaining({ predictions: 0, confidenceSum: 0, labelled: 1 }) })]);
     applyTo(buckets, label.sorted());
     const bucket = [...buckets.values()][0]!;
-    expect(bucket).toMatchObject({ predictions: 1, labelled: 1, accurate: 0, errorAbsSum: 4, errorSqSum: 16, actualMean: 14, actualM2: 0 });
+    expect(bucket).toMatchObject({ predictions: 1, confidenceSum: p.confidence, labelled: 1, accurate: 0, errorAbsSum: 4, errorSqSum: 16, actualMean: 14, actualM2: 0 });
   });
 
   it('corrections replace the old contribution in the error sums and counts, never add to it', () => {
