@@ -4,7 +4,7 @@
  *   npm run build && node bench/build.mjs && node bench/.build/main.js [flags]
  *
  * Flags:
- *   --phases ingest,batch,reads,flask,memory   which parts to run (default: all)
+ *   --phases ingest,batch,reads,flask,memory,actuals   which parts to run (default: all)
  *   --huge                 add 10,000,000 predictions to the read sizes (loading takes minutes)
  *   --sizes 10000,1000000  read sizes (overrides the defaults)
  *   --rounds N             rounds of each side-by-side comparison (default 5)
@@ -26,6 +26,7 @@ import { PHASES, type BenchOptions, type Context, type PhaseName } from './lib/c
 import { environment } from './lib/environment.js';
 import { stopAllServers } from './lib/processes.js';
 import { REPO_ROOT, serviceModules } from './lib/service.js';
+import { actuals } from './phases/actuals.js';
 import { batchIngest } from './phases/batch.js';
 import { flask } from './phases/flask.js';
 import { singleIngest } from './phases/ingest.js';
@@ -96,6 +97,8 @@ function parseArgs(argv: string[]): Cli {
       flask: smoke ? { maxSamples: 5, maxSeconds: 2, minSamples: 2 } : { maxSamples: 50, maxSeconds: 15, minSamples: 5 },
     },
     memory: { seconds, connections: smoke ? 8 : 64 },
+    // Enough stored predictions that every actual of the phase is a first one.
+    actuals: smoke ? { connections: 4, seconds: 1, predictions: 50_000 } : { connections: 16, seconds: 5, predictions: 600_000 },
   };
   return { options, databaseUrl: text('database-url'), outDir: path.resolve(text('out') ?? path.join(REPO_ROOT, 'bench', 'results')) };
 }
@@ -158,6 +161,7 @@ async function main(): Promise<number> {
     results.reads = await phase('reads', '3. reads at growing sizes vs SQL over raw rows', reads);
     results.flask = await phase('flask', '4. old Flask design vs mlmon', flask);
     results.memory = await phase('memory', '5. RSS under sustained ingest', memory);
+    results.actuals = await phase('actuals', 'not a goal: single actuals vs the same labelling by SQL', actuals);
     results.seconds = (Date.now() - started) / 1000;
     results.loadAverageAtEnd = loadavg().map((l) => Math.round(l * 100) / 100);
 

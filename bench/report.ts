@@ -9,6 +9,7 @@ import type { ReadsResult } from './phases/reads.js';
 import { AGGREGATE_ENDPOINTS, ENDPOINT_LABELS, GOAL_ENDPOINTS, READ_ENDPOINTS } from './phases/reads.js';
 import type { FlaskResult } from './phases/flask.js';
 import type { MemoryResult } from './phases/memory.js';
+import type { ActualsResult } from './phases/actuals.js';
 import type { ProfileSummary } from './lib/profile.js';
 import type { WaitProfile } from './lib/waits.js';
 
@@ -24,6 +25,7 @@ export interface BenchResults {
   reads?: ReadsResult;
   flask?: FlaskResult;
   memory?: MemoryResult;
+  actuals?: ActualsResult;
   errors: { phase: string; message: string }[];
 }
 
@@ -253,6 +255,24 @@ export function renderMarkdown(r: BenchResults): string {
       '',
       'V8 heap used / external (MB) at each scrape, from the service\'s own /metrics: ' +
         m.heap.map((h) => `${Math.round(h.t)}s ${Math.round(h.heapUsedMb)}/${Math.round(h.externalMb)}`).join(', ') + '.',
+      '',
+    );
+  }
+  if (r.actuals) {
+    const a = r.actuals;
+    out.push(`### Not a goal: single actuals, concurrency ${a.connections}, ${a.secondsPerRun} s per run, ${a.rounds.length} rounds`, '');
+    out.push(
+      `Each actual is the first of a prediction stored before the phase (${int(a.predictions)} stored). The baseline labels other ` +
+        'predictions by SQL at the same concurrency: one update per actual, no rollups, no stored actual, no HTTP.',
+      '',
+      '| target | actuals/s median (min–max) | p50 ms | p99 ms | ratio to SQL |',
+      '|---|---|---|---|---|',
+      `| SQL update of the prediction (postgres.js) | ${sp(a.sqlPerSecond, 4)} | | | 1 |`,
+      `| mlmon \`POST /actuals\` | ${sp(a.mlmonPerSecond, 4)} | ${n(a.p50Ms.median)} | ${n(a.p99Ms.median)} | ${sp(a.ratio)} |`,
+      '',
+      `Every acknowledged actual had labelled its prediction when its run ended: ${a.ackAfterCommit ? 'yes' : '**NO**'}.`,
+      '',
+      ...renderWaits(a.waits, 'the first mlmon run'),
       '',
     );
   }

@@ -14,10 +14,11 @@ export interface BenchOptions {
   reads: { sizes: number[]; spanDays: number; mlmon: Bounds; raw: Bounds };
   flask: { rows: number; seed: string; mlmon: Bounds; flask: Bounds };
   memory: { seconds: number; connections: number };
+  actuals: { connections: number; seconds: number; predictions: number };
 }
 
-export type PhaseName = 'ingest' | 'batch' | 'reads' | 'flask' | 'memory';
-export const PHASES: PhaseName[] = ['ingest', 'batch', 'reads', 'flask', 'memory'];
+export type PhaseName = 'ingest' | 'batch' | 'reads' | 'flask' | 'memory' | 'actuals';
+export const PHASES: PhaseName[] = ['ingest', 'batch', 'reads', 'flask', 'memory', 'actuals'];
 
 export interface Context {
   options: BenchOptions;
