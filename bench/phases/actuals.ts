@@ -13,7 +13,7 @@ import { cannon, msSince, nowNs, type CannonResult } from '../lib/load.js';
 import type { Server } from '../lib/processes.js';
 import { spread, type Spread } from '../lib/stats.js';
 import { sampleWaits, type WaitProfile } from '../lib/waits.js';
-import type postgres from 'postgres';
+import postgres from 'postgres';
 
 const PATH = '/api/ml-monitoring/actuals';
 
@@ -53,14 +53,19 @@ function bookingQueue(ids: number[]): () => number {
 }
 
 const actualOf = (n: number) => 2 + (n % 17);
+/** The service's default accuracy tolerance, so that both sides label alike. */
+const ACCURACY_TOLERANCE_MINUTES = 3;
 
 async function labelledCount(sql: postgres.Sql): Promise<number> {
   const [row] = await sql<{ n: number }[]>`select count(actual_delay_minutes)::int as n from ml_prediction`;
   return row!.n;
 }
 
-/** The baseline: `connections` workers updating one booking's prediction per statement until the deadline. */
-async function labelBySql(sql: postgres.Sql, next: () => number, connections: number, seconds: number, tolerance: number): Promise<number> {
+/**
+ * The baseline: `connections` workers updating one booking's prediction per statement until the
+ * deadline, over a pool of as many connections.
+ */
+async function labelBySql(sql: postgres.Sql, next: () => number, connections: number, seconds: number): Promise<number> {
   const started = nowNs();
   const deadline = Date.now() + seconds * 1000;
   let done = 0;
@@ -70,7 +75,7 @@ async function labelBySql(sql: postgres.Sql, next: () => number, connections: nu
       const actual = actualOf(booking);
       await sql`
         update ml_prediction set actual_delay_minutes = ${actual}, prediction_error = abs(predicted_delay_minutes - ${actual}),
-               is_accurate = abs(predicted_delay_minutes - ${actual}) < ${tolerance}, updated_at = now()
+               is_accurate = abs(predicted_delay_minutes - ${actual}) < ${ACCURACY_TOLERANCE_MINUTES}, updated_at = now()
         where booking_id = ${booking}`;
       done++;
     }
@@ -83,6 +88,8 @@ export async function actuals(ctx: Context): Promise<ActualsResult> {
   const { connections, seconds, predictions } = ctx.options.actuals;
   const db = await ctx.cluster.createDatabase('actuals');
   const servers: Server[] = [];
+  // The bench database's own pool holds 10 connections: the baseline gets as many as mlmon's clients.
+  const baseline = postgres(db.url, { max: connections, onnotice: () => {} });
   try {
     await loadDataset(db.sql, { rows: predictions, spanDays: 7, labelledShare: 0, log: ctx.log });
     const ids = (await db.sql<{ booking_id: string }[]>`select booking_id::text from ml_prediction order by random()`).map((r) => Number(r.booking_id));
@@ -103,7 +110,7 @@ export async function actuals(ctx: Context): Promise<ActualsResult> {
         },
       });
     await runMlmon(1);
-    await labelBySql(sql, next, connections, 1, 3);
+    await labelBySql(baseline, next, connections, 1);
 
     const rounds: ActualsRound[] = [];
     let waits: WaitProfile | undefined;
@@ -120,7 +127,7 @@ export async function actuals(ctx: Context): Promise<ActualsResult> {
         labelled = (await labelledCount(sql)) - before;
       };
       const timeSql = async () => {
-        sqlPerSecond = await labelBySql(sql, next, connections, seconds, 3);
+        sqlPerSecond = await labelBySql(baseline, next, connections, seconds);
       };
       for (const part of round % 2 === 1 ? [timeMlmon, timeSql] : [timeSql, timeMlmon]) await part();
       const r = mlmonResult!;
@@ -141,6 +148,7 @@ export async function actuals(ctx: Context): Promise<ActualsResult> {
       waits: waits!,
     };
   } finally {
+    await baseline.end({ timeout: 5 });
     for (const server of servers) await server.stop();
     await ctx.cluster.dropDatabase(db);
   }

@@ -1,7 +1,7 @@
 /**
  * `mlmon import-flask`: carries the history of the Flask monitor mlmon replaces (its `ml_prediction`
  * table, ../shared/seed-summary.md) over to mlmon. The rows go through the running service's API,
- * predictions as NDJSON and then their actuals, so that they are validated, rolled up and
+ * a chunk's actuals and then its predictions as NDJSON, so that they are validated, rolled up and
  * deduplicated exactly like live traffic: every metric of mlmon then covers the old history too.
  *
  * Re-running is safe: a row keeps its request_id, or gets `flask-<id>` when it had none, so a row
@@ -126,7 +126,8 @@ async function readChunk(source: postgres.Sql, table: string, afterId: number | 
 /**
  * Sends one chunk: its actuals first, then its predictions, so that each prediction is stored
  * already labelled, in the same write as its rollups (an actual that arrives first waits for its
- * prediction). Labelling stored predictions afterwards cost twice the whole import's time.
+ * prediction). Labelling stored predictions afterwards made the import twice as slow
+ * (BENCHMARKS.md).
  */
 async function sendChunk(service: ServiceTarget, rows: FlaskRow[], report: ImportReport): Promise<void> {
   const actuals = rows.map(actualOf).filter((actual) => actual !== undefined);

@@ -19,7 +19,7 @@ commands:
       --url URL                service URL (default http://localhost:$PORT)
       --token TOKEN            ingest token (default MLMON_INGEST_TOKEN, else <data dir>/tokens.json)
   import-flask                 copy the history of the Flask monitor into mlmon through the running
-                               service (predictions, then their actuals; safe to re-run)
+                               service (each chunk's actuals, then its predictions; safe to re-run)
       --from URL               the Flask monitor's PostgreSQL database (required)
       --table NAME             its predictions table (default ml_prediction)
       --chunk N                rows per request, 1..${MAX_CHUNK_ROWS} (default ${MAX_CHUNK_ROWS})
