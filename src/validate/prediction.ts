@@ -33,6 +33,16 @@ export const PredictionInputSchema = Type.Object(
 export type PredictionInput = Static<typeof PredictionInputSchema> & { contributing_factors?: Record<string, number> };
 
 /**
+ * A prediction whose created_at is older than this on arrival is history (a backfill, an import of
+ * the Flask monitor's table), not live traffic: it is stored and rolled up like any other, but the
+ * request and latency series, which alerts read as rates of what is happening now, leave it out.
+ */
+export const LIVE_AGE_MS = 5 * 60_000;
+
+export const isLive = (p: PredictionInput, nowMs: number): boolean =>
+  p.created_at === undefined || Date.parse(p.created_at) >= nowMs - LIVE_AGE_MS;
+
+/**
  * One object or an array of up to 10,000. if/then/else (not anyOf) so that a bad row is reported
  * against the shape it was meant to have, with its index.
  */

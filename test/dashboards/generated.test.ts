@@ -65,7 +65,10 @@ describe('dashboards as code', () => {
     expect(mae.fieldConfig.defaults.unit).toBe('s');
     expect(steps(mae)).toEqual([[null, 'green'], [180, 'orange'], [300, 'red']]);
     expect(mae.targets[0].expr).toBe('ml_prediction_mae_seconds{window="24h", model_version="$model_version"}');
-    expect(steps(byTitle(q, 'R² (24 h)'))).toEqual([[null, 'red'], [0.5, 'orange'], [0.6, 'green'], [0.7, 'dark-green']]);
+    // 2.5 min must not be rounded to "3 min" (Grafana shows seconds >= 60 in minutes at these decimals)
+    expect(mae.fieldConfig.defaults.decimals).toBeGreaterThanOrEqual(1);
+    // green from the seed's card target, where the R² ticket fires
+    expect(steps(byTitle(q, 'R² (24 h)'))).toEqual([[null, 'red'], [0.5, 'orange'], [0.65, 'green'], [0.7, 'dark-green']]);
     const accuracy = byTitle(q, 'Accuracy (24 h)');
     expect(accuracy.fieldConfig.defaults.unit).toBe('percentunit');
     expect(steps(accuracy)).toEqual([[null, 'red'], [0.7, 'orange'], [0.8, 'green']]);

@@ -21,6 +21,7 @@ import {
   closeTo,
   type RawPrediction,
 } from '../support/reference.js';
+import { LIVE_AGE_MS } from '../../src/validate/prediction.js';
 import { bodyOf, DAY_US, expectStatus, HOUR_US, inParallel, MINUTE_US, randomChunks, shuffle } from '../support/generate.js';
 
 const VERSIONS = ['v1.0', 'v2.0', 'v3-canary'];
@@ -46,7 +47,9 @@ function generate(random: () => number): void {
   // Windows that end "now" at request time (the gauges' 1h/24h/7d, /anomalies?hours=168|200):
   // keep data 4 minutes clear of their starts.
   const gaugeEdges = [HOUR_US, DAY_US, 7 * DAY_US, 200 * HOUR_US].map((w) => nowUs - w);
-  const clear = (us: number) => gaugeEdges.every((e) => Math.abs(us - e) > 4 * MINUTE_US) && us < nowUs - 2 * MINUTE_US;
+  // ...and a minute clear of the age at which a prediction stops counting as live traffic
+  const clear = (us: number) =>
+    gaugeEdges.every((e) => Math.abs(us - e) > 4 * MINUTE_US) && us < nowUs - 2 * MINUTE_US && Math.abs(us - liveSinceUs()) > MINUTE_US;
   let booking = 10_000;
   const make = (createdUs: number, modelVersion: string, labelled = random() < 0.8): RawPrediction => {
     const predicted = Math.round(random() * 2500) / 100;
@@ -78,6 +81,8 @@ function generate(random: () => number): void {
   for (let i = 0; i < 20; i++) rows.push(make(nowUs - 7 * DAY_US - 10 * MINUTE_US - Math.floor(random() * 1.5 * DAY_US), RETIRED));
   // A version only in the last hour.
   for (let i = 0; i < 12; i++) rows.push(make(nowUs - 10 * MINUTE_US - Math.floor(random() * 40 * MINUTE_US), 'v4-hotfix'));
+  // Live traffic (everything else is history): created a few minutes before it is sent.
+  for (let i = 0; i < 15; i++) rows.push(make(nowUs - 3 * MINUTE_US - Math.floor(random() * MINUTE_US), VERSIONS[i % VERSIONS.length]!));
 
   // Explicit ranges with points on their edges (ms-precise edges; points at µs).
   const unaligned = { name: 'unaligned 25 h', fromMs: nowMs - 30 * 3600_000 - 12_345, toMs: nowMs - 5 * 3600_000 + 7_891 };
@@ -113,6 +118,10 @@ function generate(random: () => number): void {
     if (!clear(createdUs)) continue;
     rows.push({ ...make(createdUs, VERSIONS[(VERSIONS.indexOf(first.modelVersion) + 1) % 3] ?? 'v1.0'), bookingId: first.bookingId, actual: first.actual });
   }
+}
+
+function liveSinceUs(): number {
+  return nowUs - LIVE_AGE_MS * 1000;
 }
 
 function actualOf(bookingId: number): number | null {
@@ -392,18 +401,22 @@ describe('metrics vs an independent two-pass computation', () => {
     expect(problems).toEqual([]);
   });
 
-  it('GET /metrics (Prometheus): ingest counters and the latency histogram match what was sent', async () => {
+  it('GET /metrics (Prometheus): ingest counters count every row, requests and latencies only the live ones', async () => {
     const samples = parsePrometheus((await t.get('/metrics', null)).body);
+    const live = rows.filter((p) => p.createdUs >= liveSinceUs());
+    expect(live.length).toBeGreaterThan(0);
     for (const version of [...VERSIONS, RETIRED, 'v4-hotfix']) {
       const mine = rows.filter((p) => p.modelVersion === version);
       expect(samplesOf(samples, 'ml_predictions_ingested_total', { model_version: version })[0]?.value).toBe(mine.length);
-      const latencies = mine.filter((p) => p.latencyMs !== null).map((p) => p.latencyMs! / 1000);
-      expect(samplesOf(samples, 'ml_prediction_latency_seconds_count', { model_version: version })[0]?.value).toBe(latencies.length);
-      expect(samplesOf(samples, 'ml_prediction_latency_seconds_sum', { model_version: version })[0]?.value).toBeCloseTo(latencies.reduce((a, b) => a + b, 0), 6);
-      const le150 = samplesOf(samples, 'ml_prediction_latency_seconds_bucket', { model_version: version, le: '0.15' })[0]?.value;
-      expect(le150).toBe(latencies.filter((l) => l <= 0.15).length);
+      const latencies = live.filter((p) => p.modelVersion === version && p.latencyMs !== null).map((p) => p.latencyMs! / 1000);
+      // a version without live rows has no latency series
+      const latency = (suffix: string, le?: string) =>
+        samplesOf(samples, `ml_prediction_latency_seconds_${suffix}`, { model_version: version, ...(le ? { le } : {}) })[0]?.value ?? 0;
+      expect(latency('count')).toBe(latencies.length);
+      expect(latency('sum')).toBeCloseTo(latencies.reduce((a, b) => a + b, 0), 6);
+      expect(latency('bucket', '0.15')).toBe(latencies.filter((l) => l <= 0.15).length);
     }
     expect(samplesOf(samples, 'ml_actuals_ingested_total')[0]?.value).toBe(actualsSent);
-    expect(samplesOf(samples, 'ml_requests_total', { outcome: 'success' })[0]?.value).toBe(rows.length);
+    expect(samplesOf(samples, 'ml_requests_total', { outcome: 'success' })[0]?.value).toBe(live.length);
   });
 });

@@ -27,7 +27,8 @@ describe('promtool check metrics', () => {
       { booking_id: 2, predicted_delay_minutes: 9, confidence: 0.6, risk_level: 'high', model_version: 'v1', prediction_time_ms: 180 },
       // label values that need escaping in the exposition format
       { booking_id: 3, predicted_delay_minutes: 2, confidence: 0.5, risk_level: 'low', model_version: 'we"ird\\ver\nsion', prediction_time_ms: 90 },
-      { booking_id: 4, predicted_delay_minutes: 2, confidence: 0.5, risk_level: 'low', model_version: 'ünïcødé 😀', created_at: new Date(now - 3 * 86_400_000).toISOString() },
+      // history (a backfill): stored and rolled up, but not a live request nor a live latency
+      { booking_id: 4, predicted_delay_minutes: 2, confidence: 0.5, risk_level: 'low', model_version: 'ünïcødé 😀', prediction_time_ms: 2000, created_at: new Date(now - 3 * 86_400_000).toISOString() },
     ]);
     await t.post(`${API}/actuals`, [
       { booking_id: 1, actual_delay_minutes: 5 },
@@ -48,6 +49,10 @@ describe('promtool check metrics', () => {
     expect(samplesOf(samples, 'ml_prediction_window_predictions', { window: '7d', model_version: 'ünïcødé 😀' })[0]?.value).toBe(1);
     expect(samplesOf(samples, 'ml_ingest_rejected_total', { reason: 'invalid' })[0]?.value).toBe(1);
     expect(samplesOf(samples, 'ml_requests_total', { outcome: 'failure' })[0]?.value).toBe(2);
+    expect(samplesOf(samples, 'ml_requests_total', { outcome: 'success' })[0]?.value).toBe(3);
+    expect(samplesOf(samples, 'ml_predictions_ingested_total', { model_version: 'ünïcødé 😀' })[0]?.value).toBe(1);
+    expect(samplesOf(samples, 'ml_prediction_latency_seconds_count', { model_version: 'ünïcødé 😀' })[0]?.value ?? 0).toBe(0);
+    expect(samplesOf(samples, 'ml_prediction_latency_seconds_count', { model_version: 'v1' })[0]?.value).toBe(2);
     expect(samplesOf(samples, 'ml_feature_flag_enabled')[0]?.value).toBe(0);
     expect(samplesOf(samples, 'mlmon_database_up')[0]?.value).toBe(1);
     expect(samplesOf(samples, 'http_request_duration_seconds_count', { route: '/api/ml-monitoring/predictions', method: 'POST' }).length).toBeGreaterThan(0);

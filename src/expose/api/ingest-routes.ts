@@ -10,12 +10,15 @@ import { invalidField, isDatabaseUnavailable, RequestProblem } from '../../serve
 import { compileBodyValidator, fieldProblems } from '../../server/validation.js';
 import { ndjsonLines } from '../../validate/ndjson.js';
 import { MAX_FUTURE_SKEW_MS, StoredModelVersion, Text } from '../../validate/limits.js';
-import { IngestResultSchema, PredictionBodySchema, PredictionInputSchema, type PredictionInput } from '../../validate/prediction.js';
+import { IngestResultSchema, isLive, PredictionBodySchema, PredictionInputSchema, type PredictionInput } from '../../validate/prediction.js';
 import { ActualBodySchema, ActualResultSchema } from '../../validate/actual.js';
 import { errorResponses } from './schemas.js';
 import type { ApiOptions } from './options.js';
 
-const latencyFacts = (p: PredictionInput) => ({ model_version: p.model_version ?? 'unknown', prediction_time_ms: p.prediction_time_ms ?? null });
+const ingestFacts = (stored: PredictionInput[]) => {
+  const now = Date.now();
+  return stored.map((p) => ({ model_version: p.model_version ?? 'unknown', prediction_time_ms: p.prediction_time_ms ?? null, live: isLive(p, now) }));
+};
 
 const asList = <T>(body: T | T[]): T[] => (Array.isArray(body) ? body : [body]);
 
@@ -68,7 +71,7 @@ export async function ingestRoutes(app: FastifyInstance, { sql, rules, guards, e
       const predictions = asList(request.body);
       assertNotInFuture(predictions, Array.isArray(request.body));
       const { accepted, duplicates, stored } = await predictionWriter.submit(predictions);
-      exporter.predictionsStored(stored.map(latencyFacts));
+      exporter.predictionsStored(ingestFacts(stored));
       return reply.status(201).send({ accepted, duplicates });
     },
   );
@@ -111,7 +114,7 @@ export async function ingestRoutes(app: FastifyInstance, { sql, rules, guards, e
       const writes: Promise<void>[] = [];
       const flush = async () => {
         const write = predictionWriter.submit(chunk).then((outcome) => {
-          exporter.predictionsStored(outcome.stored.map(latencyFacts));
+          exporter.predictionsStored(ingestFacts(outcome.stored));
           result.accepted += outcome.accepted;
           result.duplicates += outcome.duplicates;
         });

@@ -13,6 +13,7 @@ import {
 import { BigValueColorMode } from '@grafana/grafana-foundation-sdk/common';
 import * as table from '@grafana/grafana-foundation-sdk/table';
 import * as timeseries from '@grafana/grafana-foundation-sdk/timeseries';
+import { thresholds as alertThresholds } from '../alerting/definitions.js';
 import { BAD, GOOD, HEALTH_UID, MLMON_API, PROMETHEUS, QUALITY_UID, WARN, mlmonDashboard, mlmonQuery, promRange, promStat, thresholds } from './common.js';
 
 /** The selected version; `all` is the exporter's fleet-wide series (and the default). */
@@ -20,6 +21,17 @@ const V = 'model_version="$model_version"';
 
 /** Panel ids that links point at. */
 export const ANOMALIES_TABLE_ID = 40;
+
+/**
+ * Card colours from the alert thresholds (the seed's targets), so that "all green" on the cards
+ * means no quality alert is open: orange where a ticket fires, red where a page does. R² keeps
+ * the seed's "excellent" from 0.70 in dark green.
+ */
+const { maeMinutes, accuracyRatio, r2, latencySeconds } = alertThresholds;
+const MAE_STEPS = thresholds(GOOD, [maeMinutes.ticket * 60, WARN], [maeMinutes.page * 60, BAD]);
+const ACCURACY_STEPS = thresholds(BAD, [accuracyRatio.page, WARN], [accuracyRatio.ticket, GOOD]);
+const R2_STEPS = thresholds(BAD, [r2.page, WARN], [r2.ticket, GOOD], [0.7, 'dark-green']);
+const LATENCY_STEPS = thresholds(GOOD, [latencySeconds.target, BAD]);
 
 /** The quality dashboard's cards stand a row taller than promStat's default. */
 const card = (...args: Parameters<typeof promStat>) => promStat(...args).height(5);
@@ -70,14 +82,15 @@ export function qualityDashboard(): Dashboard {
     .withPanel(
       card(1, 'MAE (24 h)', 'Mean absolute error of labelled predictions. Target < 3 min; 3–5 min investigate; > 5 min retrain.', `ml_prediction_mae_seconds{window="24h", ${V}}`)
         .unit('s')
-        .decimals(0)
-        .thresholds(thresholds(GOOD, [180, WARN], [300, BAD])),
+        // Grafana shows 60 s and more in minutes, rounded to these decimals: 2.5 min must not read "3 min".
+        .decimals(1)
+        .thresholds(MAE_STEPS),
     )
     .withPanel(
-      card(2, 'R² (24 h)', 'Coefficient of determination. > 0.70 excellent, 0.60–0.70 good, 0.50–0.60 fair, < 0.50 bad.', `ml_prediction_r2{window="24h", ${V}}`)
+      card(2, 'R² (24 h)', 'Coefficient of determination. Target > 0.65 (a ticket fires below it); > 0.70 excellent, < 0.50 bad.', `ml_prediction_r2{window="24h", ${V}}`)
         .unit('none')
         .decimals(2)
-        .thresholds(thresholds(BAD, [0.5, WARN], [0.6, GOOD], [0.7, 'dark-green'])),
+        .thresholds(R2_STEPS),
     )
     .withPanel(
       card(3, 'Accuracy (24 h)', 'Share of labelled predictions with error under 3 min. Target > 80 %; below 70 % investigate.', `ml_prediction_accuracy_ratio{window="24h", ${V}}`)
@@ -85,12 +98,12 @@ export function qualityDashboard(): Dashboard {
         .decimals(1)
         .min(0)
         .max(1)
-        .thresholds(thresholds(BAD, [0.7, WARN], [0.8, GOOD])),
+        .thresholds(ACCURACY_STEPS),
     )
     .withPanel(
       card(4, 'Avg prediction time (24 h)', 'Average model latency reported with the predictions. Target < 150 ms.', `ml_prediction_latency_avg_seconds{window="24h", ${V}}`)
         .unit('s')
-        .thresholds(thresholds(GOOD, [0.15, BAD])),
+        .thresholds(LATENCY_STEPS),
     )
     .withRow(new RowBuilder('Feature flag and anomalies').id(101))
     .withPanel(
@@ -154,15 +167,15 @@ export function qualityDashboard(): Dashboard {
     )
     .withRow(new RowBuilder('Trends by model version (1 h windows)').id(102))
     .withPanel(
-      trend(20, 'MAE by model version', 'Rolling 1 h MAE; the seed target is < 3 min (180 s).', 'ml_prediction_mae_seconds{window="1h"}', 's').thresholds(thresholds(GOOD, [180, WARN], [300, BAD])),
+      trend(20, 'MAE by model version', 'Rolling 1 h MAE; the seed target is < 3 min (180 s).', 'ml_prediction_mae_seconds{window="1h"}', 's').thresholds(MAE_STEPS),
     )
     .withPanel(
       trend(21, 'Accuracy by model version', 'Rolling 1 h share of predictions with error < 3 min; target > 80 %.', 'ml_prediction_accuracy_ratio{window="1h"}', 'percentunit')
         .min(0)
         .max(1)
-        .thresholds(thresholds(BAD, [0.7, WARN], [0.8, GOOD])),
+        .thresholds(ACCURACY_STEPS),
     )
-    .withPanel(trend(22, 'R² by model version', 'Rolling 1 h R²; > 0.70 excellent, < 0.50 bad.', 'ml_prediction_r2{window="1h"}', 'none').thresholds(thresholds(BAD, [0.5, WARN], [0.6, GOOD], [0.7, 'dark-green'])))
+    .withPanel(trend(22, 'R² by model version', 'Rolling 1 h R²; target > 0.65, > 0.70 excellent, < 0.50 bad.', 'ml_prediction_r2{window="1h"}', 'none').thresholds(R2_STEPS))
     .withPanel(
       trend(
         23,
@@ -170,7 +183,7 @@ export function qualityDashboard(): Dashboard {
         'From the ml_prediction_latency_seconds histogram; target < 150 ms.',
         'histogram_quantile(0.95, sum by (le, model_version) (rate(ml_prediction_latency_seconds_bucket[$__rate_interval])))',
         's',
-      ).thresholds(thresholds(GOOD, [0.15, BAD])),
+      ).thresholds(LATENCY_STEPS),
     )
     .withRow(new RowBuilder('From the mlmon API (plugin)').id(103))
     .withPanel(

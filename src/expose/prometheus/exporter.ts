@@ -65,7 +65,7 @@ export class Exporter {
   private readonly snapshotAge = new Gauge({ name: 'mlmon_metrics_snapshot_age_seconds', help: 'Age of the quality gauge values served (grows while the database is unreachable)', registers: [this.registry] });
   private readonly latencyHistogram = new Histogram({
     name: 'ml_prediction_latency_seconds',
-    help: 'Prediction latency reported at ingest (prediction_time_ms)',
+    help: 'Prediction latency reported with live predictions (prediction_time_ms; history is left out)',
     labelNames: ['model_version'],
     buckets: [0.025, 0.05, 0.075, 0.1, 0.125, 0.15, 0.2, 0.3, 0.5, 1, 2.5],
     registers: [this.registry],
@@ -73,7 +73,7 @@ export class Exporter {
   private readonly ingested = new Counter({ name: 'ml_predictions_ingested_total', help: 'Predictions stored (retried duplicates not counted)', labelNames: ['model_version'], registers: [this.registry] });
   private readonly actualsIngested = new Counter({ name: 'ml_actuals_ingested_total', help: 'Actuals received', registers: [this.registry] });
   private readonly rejected = new Counter({ name: 'ml_ingest_rejected_total', help: 'Write requests refused, by reason', labelNames: ['reason'], registers: [this.registry] });
-  private readonly requests = new Counter({ name: 'ml_requests_total', help: 'ML requests by outcome: success per prediction logged, failure per reported failure', labelNames: ['outcome'], registers: [this.registry] });
+  private readonly requests = new Counter({ name: 'ml_requests_total', help: 'ML requests by outcome: success per live prediction logged (history is left out), failure per reported failure', labelNames: ['outcome'], registers: [this.registry] });
   readonly httpDuration = new Histogram({
     name: 'http_request_duration_seconds',
     help: 'HTTP request duration by route',
@@ -118,9 +118,11 @@ export class Exporter {
     this.stopEventLoopDelay();
   }
 
-  predictionsStored(stored: { model_version: string; prediction_time_ms: number | null }[]): void {
+  /** Stored predictions: all count as ingested; only live ones (not history) as requests and latencies. */
+  predictionsStored(stored: { model_version: string; prediction_time_ms: number | null; live: boolean }[]): void {
     // Labels are resolved once per version, not per row: a batch holds thousands of rows and few versions.
     const byVersion = new Map<string, { stored: number; latency: Histogram.Internal<'model_version'> }>();
+    let live = 0;
     for (const p of stored) {
       let version = byVersion.get(p.model_version);
       if (version === undefined) {
@@ -128,10 +130,12 @@ export class Exporter {
         byVersion.set(p.model_version, version);
       }
       version.stored += 1;
+      if (!p.live) continue;
+      live += 1;
       if (p.prediction_time_ms !== null) version.latency.observe(p.prediction_time_ms / 1000);
     }
     for (const [model_version, { stored: count }] of byVersion) this.ingested.inc({ model_version }, count);
-    this.requests.inc({ outcome: 'success' }, stored.length);
+    this.requests.inc({ outcome: 'success' }, live);
   }
 
   actualsStored(count: number): void {
