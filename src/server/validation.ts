@@ -9,6 +9,10 @@ const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
 function ajvWith(options: ConstructorParameters<typeof Ajv>[0]): Ajv {
   const ajv = new Ajv({ strict: false, useDefaults: true, removeAdditional: false, ...options });
   addFormats(ajv);
+  // RFC 3339 allows a leap second (23:59:60), and ajv-formats accepts it, but a JavaScript Date
+  // cannot hold one: such a timestamp would travel on as NaN. Only instants Date can read pass.
+  const dateTime = ajv.formats['date-time'] as { validate: (value: string) => boolean; compare: (a: string, b: string) => number | undefined };
+  ajv.addFormat('date-time', { ...dateTime, validate: (value: string) => dateTime.validate(value) && !Number.isNaN(Date.parse(value)) });
   ajv.addKeyword({
     keyword: 'minMagnitude',
     type: 'number',

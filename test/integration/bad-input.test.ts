@@ -62,6 +62,9 @@ const writeCases: Case[] = [
   { name: 'created_at without a timezone', request: postPrediction({ ...good, created_at: '2024-01-01T00:00:00' }), status: 400, field: 'created_at' },
   { name: 'created_at 30 February', request: postPrediction({ ...good, created_at: '2024-02-30T00:00:00Z' }), status: 400, field: 'created_at' },
   { name: 'created_at NaN-like text', request: postPrediction({ ...good, created_at: 'NaN' }), status: 400, field: 'created_at' },
+  // RFC 3339 has leap seconds; a JavaScript Date does not
+  { name: 'created_at on a leap second', request: postPrediction({ ...good, created_at: '2016-12-31T23:59:60Z' }), status: 400, field: 'created_at' },
+  { name: 'created_at on a leap second, in a batch', request: postPrediction([good, { ...good, created_at: '2016-12-31T23:59:60Z' }]), status: 400, field: 'created_at' },
   { name: 'predicted_delay_minutes as "NaN"', request: postPrediction({ ...good, predicted_delay_minutes: 'NaN' }), status: 400, field: 'predicted_delay_minutes' },
   { name: 'predicted_delay_minutes as "Infinity"', request: postPrediction({ ...good, predicted_delay_minutes: 'Infinity' }), status: 400, field: 'predicted_delay_minutes' },
   { name: 'predicted_delay_minutes null', request: postPrediction({ ...good, predicted_delay_minutes: null }), status: 400, field: 'predicted_delay_minutes' },
@@ -109,6 +112,8 @@ const writeCases: Case[] = [
   { name: 'form-encoded body', request: { method: 'POST', path: `${API}/predictions`, body: 'booking_id=1', headers: { 'content-type': 'application/x-www-form-urlencoded' } }, status: 415 },
   { name: 'XML body', request: { method: 'POST', path: `${API}/predictions`, body: '<p/>', headers: { 'content-type': 'application/xml' } }, status: 415 },
   { name: 'no content type', request: { method: 'POST', path: `${API}/predictions`, body: goodJson, headers: {} }, status: 415 },
+  // NDJSON is read by /predictions/bulk only
+  { name: 'an NDJSON body on the JSON route', request: { method: 'POST', path: `${API}/predictions`, body: goodJson, headers: { 'content-type': 'application/x-ndjson' } }, status: 415 },
   { name: 'a 33 MB body on a write route', request: postPrediction(JSON.stringify({ ...good, risk_level: 'x'.repeat(33 * 1024 * 1024) })), status: 413 },
   // actuals
   { name: 'actual: malformed JSON', request: postActual('[{'), status: 400 },
@@ -117,7 +122,9 @@ const writeCases: Case[] = [
   { name: 'actual: booking_id as string', request: postActual({ booking_id: '1', actual_delay_minutes: 1 }), status: 400, field: 'booking_id' },
   { name: 'actual: unknown field', request: postActual({ booking_id: 1, actual_delay_minutes: 1, note: 'x' }), status: 400, field: 'note' },
   { name: 'actual: bad actual_pickup_at', request: postActual({ booking_id: 1, actual_delay_minutes: 1, actual_pickup_at: 'soon' }), status: 400, field: 'actual_pickup_at' },
+  { name: 'actual: actual_dropoff_at on a leap second', request: postActual({ booking_id: 1, actual_delay_minutes: 1, actual_dropoff_at: '2016-12-31T23:59:60Z' }), status: 400, field: 'actual_dropoff_at' },
   { name: 'actual: actual_pickup_at in year 0000', request: postActual({ booking_id: 1, actual_delay_minutes: 1, actual_pickup_at: '0000-01-01T00:00:00Z' }), status: 400, field: 'actual_pickup_at' },
+  { name: 'actual: an NDJSON body', request: { method: 'POST', path: `${API}/actuals`, body: '{"booking_id":1,"actual_delay_minutes":1}', headers: { 'content-type': 'application/x-ndjson' } }, status: 415 },
   { name: 'actual: text/plain', request: { method: 'POST', path: `${API}/actuals`, body: '{}', headers: { 'content-type': 'text/plain' } }, status: 415 },
   // flags and failures
   { name: 'flags: empty object', request: json('PUT', `${API}/feature-flags`, '{}'), status: 400 },
@@ -145,6 +152,9 @@ const readCases: Case[] = [
   { name: 'metrics: from without to', request: get(`${API}/metrics?from=${from}`), status: 400, field: 'to' },
   { name: 'metrics: to before from', request: get(`${API}/metrics?from=${to}&to=${from}`), status: 400, field: 'to' },
   { name: 'metrics: from garbage', request: get(`${API}/metrics?from=yesterday&to=${to}`), status: 400, field: 'from' },
+  { name: 'metrics: from on a leap second', request: get(`${API}/metrics?from=2016-12-31T23:59:60Z&to=2017-01-01T01:00:00Z`), status: 400, field: 'from' },
+  { name: 'timeseries: to on a leap second', request: get(`${API}/timeseries?from=2016-12-31T22:00:00Z&to=2016-12-31T23:59:60Z`), status: 400, field: 'to' },
+  { name: 'predictions: to on a leap second', request: get(`${API}/predictions?from=2016-12-31T22:00:00Z&to=2016-12-31T23:59:60Z`), status: 400, field: 'to' },
   { name: 'metrics: hours with from/to', request: get(`${API}/metrics?hours=1&from=${from}&to=${to}`), status: 400, field: 'hours' },
   { name: 'metrics: a range over 366 days', request: get(`${API}/metrics?from=2020-01-01T00:00:00Z&to=2022-01-01T00:00:00Z`), status: 400, field: 'from' },
   { name: 'metrics: unknown parameter', request: get(`${API}/metrics?window=24h`), status: 400, field: 'window' },

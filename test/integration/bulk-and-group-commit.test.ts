@@ -28,6 +28,7 @@ describe('NDJSON bulk load and group commit', () => {
     const lines = Array.from({ length: 6000 }, (_, i) => JSON.stringify(prediction(10_000 + i, { request_id: `bulk-${i}` })));
     lines[2] = '{"booking_id": 1,';
     lines[4] = JSON.stringify(prediction(5, { confidence: 7, extra_field: 1 }));
+    lines[6] = JSON.stringify(prediction(6, { created_at: '2016-12-31T23:59:60Z' })); // a leap second: no JavaScript Date holds it
     const body = lines.join('\n') + '\n';
     const before = await tableCounts(t.db);
 
@@ -36,21 +37,22 @@ describe('NDJSON bulk load and group commit', () => {
     const report = first.json();
     const byLineAndField = (a: { line: number; field: string }, b: { line: number; field: string }) => a.line - b.line || a.field.localeCompare(b.field);
     expect({ ...report, errors: [...report.errors].sort(byLineAndField) }).toEqual({
-      accepted: 5998,
+      accepted: 5997,
       duplicates: 0,
-      rejected: 2,
+      rejected: 3,
       errors: [
         { line: 3, field: '(line)', message: 'is not valid JSON' },
         { line: 5, field: 'confidence', message: 'must be <= 1' },
         { line: 5, field: 'extra_field', message: 'is not a known field' },
+        { line: 7, field: 'created_at', message: 'must match format "date-time"' },
       ],
     });
     const after = await tableCounts(t.db);
-    expect(after.predictions - before.predictions).toBe(5998);
-    expect(after.rollupPredictions - before.rollupPredictions).toBe(5998);
+    expect(after.predictions - before.predictions).toBe(5997);
+    expect(after.rollupPredictions - before.rollupPredictions).toBe(5997);
 
     const again = await bulk(body);
-    expect(again.json()).toMatchObject({ accepted: 0, duplicates: 5998, rejected: 2 });
+    expect(again.json()).toMatchObject({ accepted: 0, duplicates: 5997, rejected: 3 });
     expect((await tableCounts(t.db)).rollupPredictions).toBe(after.rollupPredictions);
   });
 

@@ -76,84 +76,88 @@ export async function ingestRoutes(app: FastifyInstance, { sql, rules, guards, e
     },
   );
 
-  // The stream is consumed by the handler, line by line; no body is buffered.
-  app.addContentTypeParser('application/x-ndjson', (_request, payload, done) => done(null, payload));
-  const validPrediction = compileBodyValidator(PredictionInputSchema);
+  // Only the bulk route reads NDJSON: its parser (which hands the stream to the handler, so no
+  // body is buffered) lives in a scope of its own, and the JSON routes answer 415 to NDJSON.
+  await app.register(async (bulkScope) => {
+    bulkScope.addContentTypeParser('application/x-ndjson', (_request, payload, done) => done(null, payload));
+    const bulkApi = bulkScope.withTypeProvider<TypeBoxTypeProvider>();
+    const validPrediction = compileBodyValidator(PredictionInputSchema);
 
-  api.post(
-    '/predictions/bulk',
-    {
-      onRequest: guards.ingest,
-      config: { ingest: true },
-      schema: {
-        summary: 'Bulk-load predictions from NDJSON (one prediction object per line)',
-        description:
-          'Content-Type: application/x-ndjson. Streamed with bounded memory and written in all-or-nothing writes of ' +
-          `${BULK_CHUNK_ROWS} rows. Valid lines are stored; invalid ones are skipped and reported by line number. ` +
-          'Idempotent by request_id: after fixing the reported lines, send the whole file again.',
-        tags: ['ingest'],
-        consumes: ['application/x-ndjson'],
-        response: { 200: BulkResultSchema, ...errorResponses },
+    bulkApi.post(
+      '/predictions/bulk',
+      {
+        onRequest: guards.ingest,
+        config: { ingest: true },
+        schema: {
+          summary: 'Bulk-load predictions from NDJSON (one prediction object per line)',
+          description:
+            'Content-Type: application/x-ndjson. Streamed with bounded memory and written in all-or-nothing writes of ' +
+            `${BULK_CHUNK_ROWS} rows. Valid lines are stored; invalid ones are skipped and reported by line number. ` +
+            'Idempotent by request_id: after fixing the reported lines, send the whole file again.',
+          tags: ['ingest'],
+          consumes: ['application/x-ndjson'],
+          response: { 200: BulkResultSchema, ...errorResponses },
+        },
       },
-    },
-    async (request) => {
-      if (request.headers['content-type']?.split(';')[0]?.trim() !== 'application/x-ndjson') {
-        throw new RequestProblem(415, 'send Content-Type: application/x-ndjson (one JSON prediction per line)');
-      }
-      const result = { accepted: 0, duplicates: 0, rejected: 0, errors: [] as { line: number; field: string; message: string }[] };
-      const reject = (line: number, problems: { field: string; message: string }[]) => {
-        result.rejected++;
-        for (const { field, message } of problems) {
-          if (result.errors.length < BULK_MAX_LISTED_ERRORS) result.errors.push({ line, field, message });
+      async (request) => {
+        if (request.headers['content-type']?.split(';')[0]?.trim() !== 'application/x-ndjson') {
+          throw new RequestProblem(415, 'send Content-Type: application/x-ndjson (one JSON prediction per line)');
         }
-      };
-      let chunk: PredictionInput[] = [];
-      let lines = 0;
-      // The next chunk is parsed while earlier ones are written; waiting for the oldest write
-      // keeps at most BULK_WRITES_IN_FLIGHT + 1 chunks in memory.
-      const writes: Promise<void>[] = [];
-      const flush = async () => {
-        const write = predictionWriter.submit(chunk).then((outcome) => {
-          exporter.predictionsStored(ingestFacts(outcome.stored));
-          result.accepted += outcome.accepted;
-          result.duplicates += outcome.duplicates;
-        });
-        write.catch(() => {}); // awaited below; meanwhile not an unhandled rejection
-        writes.push(write);
-        chunk = [];
-        if (writes.length >= BULK_WRITES_IN_FLIGHT) await writes.shift();
-      };
-      for await (const entry of ndjsonLines(request.body as Readable, BULK_MAX_LINE_BYTES)) {
-        lines++;
-        if ('tooLong' in entry) {
-          reject(entry.line, [{ field: '(line)', message: `is longer than ${BULK_MAX_LINE_BYTES} bytes` }]);
-          continue;
+        const result = { accepted: 0, duplicates: 0, rejected: 0, errors: [] as { line: number; field: string; message: string }[] };
+        const reject = (line: number, problems: { field: string; message: string }[]) => {
+          result.rejected++;
+          for (const { field, message } of problems) {
+            if (result.errors.length < BULK_MAX_LISTED_ERRORS) result.errors.push({ line, field, message });
+          }
+        };
+        let chunk: PredictionInput[] = [];
+        let lines = 0;
+        // The next chunk is parsed while earlier ones are written; waiting for the oldest write
+        // keeps at most BULK_WRITES_IN_FLIGHT + 1 chunks in memory.
+        const writes: Promise<void>[] = [];
+        const flush = async () => {
+          const write = predictionWriter.submit(chunk).then((outcome) => {
+            exporter.predictionsStored(ingestFacts(outcome.stored));
+            result.accepted += outcome.accepted;
+            result.duplicates += outcome.duplicates;
+          });
+          write.catch(() => {}); // awaited below; meanwhile not an unhandled rejection
+          writes.push(write);
+          chunk = [];
+          if (writes.length >= BULK_WRITES_IN_FLIGHT) await writes.shift();
+        };
+        for await (const entry of ndjsonLines(request.body as Readable, BULK_MAX_LINE_BYTES)) {
+          lines++;
+          if ('tooLong' in entry) {
+            reject(entry.line, [{ field: '(line)', message: `is longer than ${BULK_MAX_LINE_BYTES} bytes` }]);
+            continue;
+          }
+          let value: unknown;
+          try {
+            value = JSON.parse(entry.text);
+          } catch {
+            reject(entry.line, [{ field: '(line)', message: 'is not valid JSON' }]);
+            continue;
+          }
+          if (!validPrediction(value)) {
+            reject(entry.line, fieldProblems(validPrediction.errors ?? [], false));
+            continue;
+          }
+          const prediction = value as PredictionInput;
+          if (isInFuture(prediction)) {
+            reject(entry.line, [{ field: 'created_at', message: FUTURE_MESSAGE }]);
+            continue;
+          }
+          chunk.push(prediction);
+          if (chunk.length >= BULK_CHUNK_ROWS) await flush();
         }
-        let value: unknown;
-        try {
-          value = JSON.parse(entry.text);
-        } catch {
-          reject(entry.line, [{ field: '(line)', message: 'is not valid JSON' }]);
-          continue;
-        }
-        if (!validPrediction(value)) {
-          reject(entry.line, fieldProblems(validPrediction.errors ?? [], false));
-          continue;
-        }
-        const prediction = value as PredictionInput;
-        if (isInFuture(prediction)) {
-          reject(entry.line, [{ field: 'created_at', message: FUTURE_MESSAGE }]);
-          continue;
-        }
-        chunk.push(prediction);
-        if (chunk.length >= BULK_CHUNK_ROWS) await flush();
-      }
-      if (lines === 0) throw new RequestProblem(400, 'invalid body: no NDJSON lines (one prediction object per line)');
-      if (chunk.length > 0) await flush();
-      await Promise.all(writes);
-      return result;
-    },
-  );
+        if (lines === 0) throw new RequestProblem(400, 'invalid body: no NDJSON lines (one prediction object per line)');
+        if (chunk.length > 0) await flush();
+        await Promise.all(writes);
+        return result;
+      },
+    );
+  });
 
   api.post(
     '/actuals',
