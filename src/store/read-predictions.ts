@@ -88,31 +88,44 @@ export async function recentPredictions(
 }
 
 /**
- * The anomalies read, with or without a version filter. It is sent unprepared, so that PostgreSQL
- * plans it with the threshold's value: a threshold of 5 minutes or more then reads the partial
- * index of migration 00010 instead of every row of the window. A prepared statement's generic
- * plan cannot prove that the threshold lies above the index's (BENCHMARKS.md).
+ * The anomalies read, with or without a version filter and a page's starting point. It is sent
+ * unprepared, so that PostgreSQL plans it with the threshold's value: a threshold of 5 minutes or
+ * more then reads the partial index of migration 00010 instead of every row of the window. A
+ * prepared statement's generic plan cannot prove that the threshold lies above the index's
+ * (BENCHMARKS.md).
  */
-const anomaliesSql = (byVersion: boolean) => `
+function anomaliesSql(byVersion: boolean, paged: boolean): string {
+  let parameter = 4; // $1..$4: the range, the threshold, the row limit
+  const version = byVersion ? `and model_version = $${++parameter}` : '';
+  const after = paged ? `and (created_at, id) < ($${++parameter}::text::timestamptz, $${++parameter}::bigint)` : '';
+  return `
   select ${COLUMNS} from ml_prediction
   where created_at >= $1::text::timestamptz and created_at < $2::text::timestamptz
-    and prediction_error > $3::float8 ${byVersion ? 'and model_version = $5' : ''}
+    and prediction_error > $3::float8 ${version} ${after}
   order by created_at desc, id desc
   limit $4`;
-const ANOMALIES_OF_FLEET = anomaliesSql(false);
-const ANOMALIES_OF_VERSION = anomaliesSql(true);
+}
+const ANOMALIES_SQL = new Map(
+  [false, true].flatMap((byVersion) => [false, true].map((paged) => [`${byVersion}/${paged}`, anomaliesSql(byVersion, paged)] as const)),
+);
 
-/** Predictions of the window whose error exceeds the threshold, newest first. */
+/** Predictions of the window whose error exceeds the threshold, newest first, keyset-paged like recentPredictions. */
 export async function anomalies(
   sql: Sql,
-  options: { range: Range; thresholdMinutes: number; limit: number; modelVersion?: string },
-): Promise<StoredPrediction[]> {
-  const { range, thresholdMinutes, limit, modelVersion } = options;
-  const parameters = [isoMicros(range.start), isoMicros(range.end), thresholdMinutes, limit];
-  const rows = isFleet(modelVersion)
-    ? await sql.unsafe<Row[]>(ANOMALIES_OF_FLEET, parameters, { prepare: false })
-    : await sql.unsafe<Row[]>(ANOMALIES_OF_VERSION, [...parameters, modelVersion], { prepare: false });
-  return pageOf(rows, limit).predictions;
+  options: { range: Range; thresholdMinutes: number; limit: number; after?: Position; modelVersion?: string },
+): Promise<Page> {
+  const { range, thresholdMinutes, limit, after, modelVersion } = options;
+  const byVersion = !isFleet(modelVersion);
+  const parameters = [
+    isoMicros(range.start),
+    isoMicros(range.end),
+    thresholdMinutes,
+    limit + 1,
+    ...(byVersion ? [modelVersion] : []),
+    ...(after ? [isoMicros(after.createdUs), after.id] : []),
+  ];
+  const rows = await sql.unsafe<Row[]>(ANOMALIES_SQL.get(`${byVersion}/${after !== undefined}`)!, parameters, { prepare: false });
+  return pageOf(rows, limit);
 }
 
 /**

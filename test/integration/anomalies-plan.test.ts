@@ -8,7 +8,7 @@ import postgres from 'postgres';
 import { HOUR_US, MINUTE_US, openClosed } from '../../src/aggregate/window.js';
 import { storeActuals } from '../../src/store/actuals.js';
 import { storePredictions } from '../../src/store/predictions.js';
-import { anomalies } from '../../src/store/read-predictions.js';
+import { anomalies, decodeCursor } from '../../src/store/read-predictions.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 
 const rules = { accuracyToleranceMinutes: 3, anomalyThresholdMinutes: 5 };
@@ -65,12 +65,21 @@ describe('GET /anomalies reads the anomaly index', () => {
     for (const [thresholdMinutes, modelVersion] of [[5, undefined], [7.5, undefined], [5, 'a']] as const) {
       const found = await anomalies(db.sql, { range, thresholdMinutes, limit: 1000, modelVersion });
       const expected = Array.from({ length: STORED }, (_, i) => i).filter((i) => isAnomaly(i) && errorOf(i) > thresholdMinutes && (!modelVersion || (i % 2 ? 'a' : 'b') === modelVersion));
-      expect(expected.length).toBeGreaterThan(0);
-      expect(found.map((p) => p.booking_id)).toEqual(expected.map((i) => 900_000 + i));
+      expect(expected.length).toBeGreaterThan(2);
+      expect(found.predictions.map((p) => p.booking_id)).toEqual(expected.map((i) => 900_000 + i));
+      expect(found.nextCursor).toBeNull();
 
-      const plans = await plansOf((session) => anomalies(session, { range, thresholdMinutes, limit: 1000, modelVersion }));
-      expect(plans).toHaveLength(8);
-      expect(plans.filter((plan) => !usesIndex(plan))).toEqual([]);
+      // the same, in a first page of 2 and the rest after its cursor
+      const first = await anomalies(db.sql, { range, thresholdMinutes, limit: 2, modelVersion });
+      const after = decodeCursor(first.nextCursor!)!;
+      const rest = await anomalies(db.sql, { range, thresholdMinutes, limit: 1000, after, modelVersion });
+      expect([...first.predictions, ...rest.predictions].map((p) => p.booking_id)).toEqual(expected.map((i) => 900_000 + i));
+
+      for (const page of [undefined, after]) {
+        const plans = await plansOf((session) => anomalies(session, { range, thresholdMinutes, limit: 1000, after: page, modelVersion }));
+        expect(plans).toHaveLength(8);
+        expect(plans.filter((plan) => !usesIndex(plan))).toEqual([]);
+      }
     }
   });
 
@@ -78,6 +87,6 @@ describe('GET /anomalies reads the anomaly index', () => {
     // Errors are 0, 0.05, ..., 0.45 minutes, or 6 to 9 for the anomalies.
     const found = await anomalies(db.sql, { range, thresholdMinutes: 0.42, limit: 10_000 });
     const expected = Array.from({ length: STORED }, (_, i) => i).filter((i) => isAnomaly(i) || i % 10 === 9);
-    expect(found.map((p) => p.booking_id)).toEqual(expected.map((i) => 900_000 + i));
+    expect(found.predictions.map((p) => p.booking_id)).toEqual(expected.map((i) => 900_000 + i));
   });
 });

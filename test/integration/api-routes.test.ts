@@ -335,6 +335,40 @@ describe('reads', () => {
     expect((await t.get(`${API}/anomalies?hours=0.01`)).json()).toEqual([]);
   });
 
+  it('GET /anomalies pages past `limit`: X-Next-Cursor, and a Link with the window fixed as from/to', async () => {
+    const minutesAgo = (m: number) => new Date(Date.now() - m * 60_000).toISOString();
+    // 5 anomalies of version 'paged', 8 days ago: outside the windows the other tests read
+    const bookings = [0, 1, 2, 3, 4].map((i) => 3100 + i);
+    await t.post(`${API}/predictions`, bookings.map((booking_id, i) => ({
+      booking_id, predicted_delay_minutes: 0, confidence: 0.5, risk_level: 'high', model_version: 'paged', created_at: minutesAgo(8 * 1440 + 10 * i),
+    })));
+    await t.post(`${API}/actuals`, bookings.map((booking_id, i) => ({ booking_id, actual_delay_minutes: 10 + i })));
+
+    const seen: number[] = [];
+    let url: string | undefined = `${API}/anomalies?model_version=paged&hours=200&limit=2`;
+    let pages = 0;
+    while (url) {
+      const res = await t.get(url);
+      expect(res.statusCode).toBe(200);
+      seen.push(...res.json().map((p: { booking_id: number }) => p.booking_id));
+      pages++;
+      const link = res.headers.link as string | undefined;
+      if (link === undefined) {
+        expect(res.headers['x-next-cursor']).toBeUndefined();
+        break;
+      }
+      const next = new URLSearchParams(link.replace(/^<[^?]+\?([^>]+)>.*$/, '$1'));
+      expect(next.get('cursor')).toBe(res.headers['x-next-cursor']);
+      expect(next.get('model_version')).toBe('paged');
+      expect(next.get('hours')).toBeNull(); // replaced by the range it resolved to
+      expect(Date.parse(next.get('to')!) - Date.parse(next.get('from')!)).toBe(200 * 3600_000);
+      url = link.replace(/^<([^>]+)>.*$/, '$1');
+    }
+    expect(seen).toEqual(bookings); // newest first, each once
+    expect(pages).toBe(3);
+    expect((await t.get(`${API}/anomalies?cursor=not-a-cursor`)).statusCode).toBe(400);
+  });
+
   it('GET /summary: the seed\'s shape, request counts over 24 h', async () => {
     const res = await t.get(`${API}/summary`);
     expect(res.statusCode).toBe(200);

@@ -1,12 +1,30 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import { openClosed } from '../../aggregate/window.js';
+import { isoMicros, openClosed } from '../../aggregate/window.js';
 import { anomalies, decodeCursor, recentPredictions } from '../../store/read-predictions.js';
 import { invalidField } from '../../server/errors.js';
 import { ModelVersionQuery, PredictionSchema, RangeQuery, WindowQuery, errorResponses } from './schemas.js';
 import { nowMicros, parseRange, parseWindow } from './window-params.js';
 import type { ApiOptions } from './options.js';
+
+/** The keyset position a `cursor` parameter names (undefined without one), or a 400. */
+function positionAfter(cursor: string | undefined) {
+  if (cursor === undefined) return undefined;
+  const after = decodeCursor(cursor);
+  if (after === null) throw invalidField('query', 'cursor', 'is not a cursor returned by this API (X-Next-Cursor)');
+  return after;
+}
+
+/** X-Next-Cursor, and a Link to the next page that repeats the request's filters. */
+function linkNextPage(request: FastifyRequest, reply: FastifyReply, nextCursor: string | null, filters: Record<string, string | undefined>): void {
+  if (nextCursor === null) return;
+  const next = new URLSearchParams();
+  for (const [name, value] of Object.entries(filters)) if (value !== undefined) next.set(name, value);
+  next.set('cursor', nextCursor);
+  reply.header('x-next-cursor', nextCursor);
+  reply.header('link', `<${request.url.split('?')[0]}?${next}>; rel="next"`);
+}
 
 export async function predictionRoutes(app: FastifyInstance, { sql, rules, guards }: ApiOptions): Promise<void> {
   const api = app.withTypeProvider<TypeBoxTypeProvider>();
@@ -36,17 +54,10 @@ export async function predictionRoutes(app: FastifyInstance, { sql, rules, guard
     },
     async (request, reply) => {
       const { limit, cursor, from, to, model_version } = request.query;
-      const after = cursor === undefined ? undefined : decodeCursor(cursor);
-      if (after === null) throw invalidField('query', 'cursor', 'is not a cursor returned by this API (X-Next-Cursor)');
       const requested = parseRange(request.query);
       const range = requested && openClosed(requested.fromUs, requested.toUs);
-      const page = await recentPredictions(sql, { limit, after, range, modelVersion: model_version });
-      if (page.nextCursor) {
-        const filters = { ...(model_version ? { model_version } : {}), ...(from !== undefined && to !== undefined ? { from, to } : {}) };
-        const next = new URLSearchParams({ ...filters, limit: String(limit), cursor: page.nextCursor });
-        reply.header('x-next-cursor', page.nextCursor);
-        reply.header('link', `<${request.url.split('?')[0]}?${next}>; rel="next"`);
-      }
+      const page = await recentPredictions(sql, { limit, after: positionAfter(cursor), range, modelVersion: model_version });
+      linkNextPage(request, reply, page.nextCursor, { model_version, from, to, limit: String(limit) });
       return page.predictions;
     },
   );
@@ -57,11 +68,15 @@ export async function predictionRoutes(app: FastifyInstance, { sql, rules, guard
       ...read,
       schema: {
         summary: 'Predictions with error over a threshold, newest first (the seed\'s detect_anomalies)',
+        description:
+          'When the window holds more than `limit`, pass the X-Next-Cursor response header back as `cursor` for the next page; ' +
+          'the Link header carries the same filters, with `hours` replaced by the exact range it stood for, so that pages do not move with the clock.',
         tags: ['predictions'],
         querystring: Type.Object(
           {
             threshold: Type.Optional(Type.Number({ minimum: 0, maximum: 1_000_000, description: 'minutes; default MLMON_ANOMALY_THRESHOLD_MINUTES' })),
             limit: Type.Integer({ minimum: 1, maximum: 10_000, default: 1000 }),
+            cursor: Type.Optional(Type.String({ maxLength: 100 })),
             ...WindowQuery,
             ...ModelVersionQuery,
           },
@@ -70,15 +85,24 @@ export async function predictionRoutes(app: FastifyInstance, { sql, rules, guard
         response: { 200: Type.Array(PredictionSchema), ...errorResponses },
       },
     },
-    async (request) => {
-      const { threshold, limit, model_version } = request.query;
+    async (request, reply) => {
+      const { threshold, limit, cursor, model_version } = request.query;
       const { fromUs, toUs } = parseWindow(request.query, nowMicros(), 24);
-      return anomalies(sql, {
+      const page = await anomalies(sql, {
         range: openClosed(fromUs, toUs),
         thresholdMinutes: threshold ?? rules.anomalyThresholdMinutes,
         limit,
+        after: positionAfter(cursor),
         modelVersion: model_version,
       });
+      linkNextPage(request, reply, page.nextCursor, {
+        model_version,
+        from: isoMicros(fromUs),
+        to: isoMicros(toUs),
+        threshold: threshold === undefined ? undefined : String(threshold),
+        limit: String(limit),
+      });
+      return page.predictions;
     },
   );
 }

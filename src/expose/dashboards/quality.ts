@@ -10,7 +10,8 @@ import {
   VariableSort,
   type Dashboard,
 } from '@grafana/grafana-foundation-sdk/dashboard';
-import { BigValueColorMode } from '@grafana/grafana-foundation-sdk/common';
+import { BigValueColorMode, BigValueGraphMode, BigValueTextMode, ReduceDataOptionsBuilder } from '@grafana/grafana-foundation-sdk/common';
+import * as stat from '@grafana/grafana-foundation-sdk/stat';
 import * as table from '@grafana/grafana-foundation-sdk/table';
 import * as timeseries from '@grafana/grafana-foundation-sdk/timeseries';
 import { thresholds as alertThresholds } from '../alerting/definitions.js';
@@ -186,6 +187,24 @@ export function qualityDashboard(): Dashboard {
       ).thresholds(LATENCY_STEPS),
     )
     .withRow(new RowBuilder('From the mlmon API (plugin)').id(103))
+    .withPanel(
+      // The seed's third window: the gauges carry 1 h, 24 h and 7 d, the API any range.
+      new stat.PanelBuilder()
+        .id(31)
+        .title('Last 30 days')
+        .description('MAE, RMSE (minutes), R², accuracy and counts over the last 30 days, whatever the dashboard\'s range.')
+        .datasource(MLMON_API)
+        .withTarget(mlmonQuery({ refId: 'A', queryType: 'window', modelVersion: '$model_version', metrics: ['predictions', 'count', 'mae', 'rmse', 'r2', 'accuracy_rate', 'anomalies'] }))
+        .timeFrom('30d')
+        // Each field brings its unit from the plugin (minutes, percent, counts); panel defaults only fill in missing ones.
+        .unit('short')
+        .reduceOptions(new ReduceDataOptionsBuilder().calcs(['lastNotNull']).values(false))
+        .textMode(BigValueTextMode.ValueAndName)
+        .colorMode(BigValueColorMode.None)
+        .graphMode(BigValueGraphMode.None)
+        .height(4)
+        .span(24),
+    )
     .withPanel(
       new table.PanelBuilder()
         .id(30)
