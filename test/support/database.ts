@@ -16,26 +16,44 @@ function adminUrl(): string {
   return url;
 }
 
+/** A single superuser connection to the server, ended whatever `use` does. */
+async function withAdmin<T>(serverUrl: string, use: (admin: postgres.Sql) => Promise<T>): Promise<T> {
+  const admin = postgres(serverUrl, { max: 1, onnotice: () => {} });
+  try {
+    return await use(admin);
+  } finally {
+    await admin.end({ timeout: 5 });
+  }
+}
+
 /**
  * Creates a fresh database for one suite and applies the migrations (unless `migrated` is false,
  * for a database of some other system): on the test cluster, or on the server of the superuser
- * URL given.
+ * URL given. When the migrations fail, the database is dropped again before the error is thrown.
  */
 export async function createTestDatabase(serverUrl = adminUrl(), { migrated = true } = {}): Promise<TestDatabase> {
   const name = `mlmon_test_${randomBytes(6).toString('hex')}`;
-  const admin = postgres(serverUrl, { max: 1, onnotice: () => {} });
-  await admin.unsafe(`create database ${name}`);
   const url = new URL(serverUrl);
   url.pathname = `/${name}`;
-  if (migrated) await migrate(url.toString());
+  await withAdmin(serverUrl, async (admin) => {
+    await admin.unsafe(`create database ${name}`);
+    try {
+      if (migrated) await migrate(url.toString());
+    } catch (error) {
+      await admin.unsafe(`drop database if exists ${name} with (force)`).catch(() => {});
+      throw error;
+    }
+  });
   const sql = connect(url.toString());
   return {
     url: url.toString(),
     sql,
     async drop() {
-      await sql.end({ timeout: 5 });
-      await admin.unsafe(`drop database if exists ${name} with (force)`);
-      await admin.end({ timeout: 5 });
+      try {
+        await sql.end({ timeout: 5 });
+      } finally {
+        await withAdmin(serverUrl, (admin) => admin.unsafe(`drop database if exists ${name} with (force)`));
+      }
     },
   };
 }

@@ -4,7 +4,7 @@
  * the servers users point DATABASE_URL at and the Docker image of docker-compose.yml do.
  */
 import { execFile } from 'node:child_process';
-import { access, chown, mkdtemp, readdir, rm } from 'node:fs/promises';
+import { access, chown, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -43,27 +43,35 @@ export async function findPackagedPostgres(): Promise<PackagedPostgres | undefin
 
 /**
  * initdb and start in a temporary folder on a free port. PostgreSQL refuses to run as root, so
- * as root the server runs as the `postgres` user that the package created.
+ * as root the server runs as the `postgres` user that the package created. The folder is deleted
+ * by stop(), or here when the server does not come up.
  */
 export async function startPackagedPostgres({ bin }: PackagedPostgres): Promise<RunningPackagedPostgres> {
   const dir = await mkdtemp(path.join(tmpdir(), 'mlmon-packaged-pg-'));
   const asRoot = process.getuid?.() === 0;
-  if (asRoot) {
-    const id = async (flag: string) => Number((await run('id', [flag, 'postgres'])).stdout.trim());
-    await chown(dir, await id('-u'), await id('-g'));
-  }
   const pg = (tool: string, args: string[]) =>
     asRoot ? run('runuser', ['-u', 'postgres', '--', path.join(bin, tool), ...args]) : run(path.join(bin, tool), args);
   const data = path.join(dir, 'data');
-  await pg('initdb', ['-D', data, '-A', 'trust', '-U', 'postgres', '-E', 'UTF8', '--no-sync']);
-  const port = await freePort();
-  const settings = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off`;
-  await pg('pg_ctl', ['-D', data, '-l', path.join(dir, 'server.log'), '-o', settings, '-w', 'start']);
-  return {
-    url: `postgres://postgres@127.0.0.1:${port}/postgres`,
-    async stop() {
-      await pg('pg_ctl', ['-D', data, '-m', 'immediate', '-w', 'stop']).catch(() => undefined);
-      await rm(dir, { recursive: true, force: true });
-    },
+  const stop = async () => {
+    // immediate: nothing of a throwaway server is worth a checkpoint; fails harmlessly when it never started
+    await pg('pg_ctl', ['-D', data, '-m', 'immediate', '-w', 'stop']).catch(() => undefined);
+    await rm(dir, { recursive: true, force: true });
   };
+  try {
+    if (asRoot) {
+      const id = async (flag: string) => Number((await run('id', [flag, 'postgres'])).stdout.trim());
+      await chown(dir, await id('-u'), await id('-g'));
+    }
+    await pg('initdb', ['-D', data, '-A', 'trust', '-U', 'postgres', '-E', 'UTF8', '--no-sync']);
+    const port = await freePort();
+    const settings = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off`;
+    await pg('pg_ctl', ['-D', data, '-l', path.join(dir, 'server.log'), '-o', settings, '-w', 'start']);
+    return { url: `postgres://postgres@127.0.0.1:${port}/postgres`, stop };
+  } catch (error) {
+    // the server's log goes with the folder: keep its end in the error
+    const log = await readFile(path.join(dir, 'server.log'), 'utf8').catch(() => '');
+    await stop();
+    if (!log) throw error;
+    throw new Error(`${error instanceof Error ? error.message : String(error)}\nserver.log (end):\n${log.slice(-4000)}`, { cause: error });
+  }
 }
