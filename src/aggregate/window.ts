@@ -1,7 +1,8 @@
 /**
  * Time windows in epoch microseconds (PostgreSQL's timestamp resolution), half-open [start, end).
- * A window is read as whole minute buckets from the rollup plus the partial minutes at its edges
- * from raw rows, so results are exact for the window, not rounded to the minute.
+ * A window is read as whole buckets of the rollup tiers (day, hour, 10 minutes, minute) plus the
+ * partial minutes at its edges from raw rows, so results are exact for the window, not rounded to
+ * the minute.
  */
 export const MICROS_PER_MS = 1000;
 export const MINUTE_US = 60_000_000;
@@ -11,18 +12,6 @@ export const DAY_US = 24 * HOUR_US;
 export interface Range {
   start: number;
   end: number;
-}
-
-export interface WindowPlan {
-  /** Rollup buckets whose whole minute lies inside the window, or null when there are none. */
-  buckets: Range | null;
-  /** Raw-row ranges: the partial minutes at the edges (or the whole window when it is short). */
-  raw: Range[];
-}
-
-export function planWindow(range: Range): WindowPlan {
-  const { tiers, raw } = planTiers(range, [MINUTE_US]);
-  return { buckets: tiers[0]!.ranges[0] ?? null, raw };
 }
 
 export interface TieredPlan {

@@ -104,8 +104,9 @@ export class RollupDeltas {
   }
 
   /**
-   * A new prediction: its whole contribution. (Writes aggregate new rows in SQL, rollup.ts
-   * rollupAdditionsSql; this is the model the unit tests hold that SQL's arithmetic to.)
+   * A new prediction: its whole contribution. The service's writes add it in SQL (rollup.ts
+   * rollupAdditionsSql), which test/integration/metrics-reference.test.ts checks against an
+   * independent computation; this model of it gives the unit tests of relabelling their buckets.
    */
   addPrediction(p: PredictionFacts, rules: ErrorRules): void {
     RollupDeltas.collect(this.added, p, contributionOf(p, rules));

@@ -24,9 +24,10 @@ export const Id = () => Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTE
 export const DelayMinutes = () => measure(-1_000_000, 1_000_000);
 /** PostgreSQL has no year 0: the earliest storable instant is the start of year 1. */
 export const Timestamp = () => Type.String({ format: 'date-time', maxLength: 40, formatMinimum: '0001-01-01T00:00:00Z' });
-export const ModelVersion = () => Text(50);
+export const MODEL_VERSION_MAX_LENGTH = 50;
+export const ModelVersion = () => Text(MODEL_VERSION_MAX_LENGTH);
 /** 'all' names the whole fleet (in the API and the gauges' model_version label), never a model. */
 export const FLEET = 'all';
-export const StoredModelVersion = () => Type.String({ maxLength: 50, pattern: STORABLE_TEXT, not: { const: FLEET } });
+export const StoredModelVersion = () => Type.String({ maxLength: MODEL_VERSION_MAX_LENGTH, pattern: STORABLE_TEXT, not: { const: FLEET } });
 /** Backfilled timestamps may not lie further ahead than this (clock skew), or windows would lie. */
 export const MAX_FUTURE_SKEW_MS = 5 * 60_000;

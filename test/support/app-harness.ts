@@ -88,8 +88,8 @@ const auth = (token: string | null | undefined): Record<string, string> =>
   token === null || token === undefined ? {} : { authorization: `Bearer ${token}` };
 
 /**
- * The service as `buildApp` assembles it, on a fresh migrated database of the test cluster, for
- * `app.inject` tests. Tokens are random per suite; the rules default to the seed's 3 / 5 minutes.
+ * The service as `buildApp` assembles it, on a fresh migrated database of the test cluster,
+ * listening on a loopback port (see Reply for why not `app.inject`). Tokens are random per suite; the rules default to the seed's 3 / 5 minutes.
  */
 export async function startTestApp(
   options: { metricsToken?: boolean; rules?: Partial<ErrorRules>; metricsCacheSeconds?: number } = {},

@@ -1,10 +1,16 @@
 import fc from 'fast-check';
-import { floorTo, isoMicros, microsOf, openClosed, planWindow, type Range } from '../../src/aggregate/window.js';
+import { floorTo, isoMicros, microsOf, openClosed, planTiers, type Range } from '../../src/aggregate/window.js';
 
 const MINUTE = 60_000_000;
 const T0 = Date.UTC(2024, 0, 15, 10, 0, 0) * 1000; // a whole minute, in µs
 
-describe('planWindow (src/aggregate/window.ts)', () => {
+/** planTiers over the minute tier alone: its whole minutes (one range or none) and the raw rest. */
+function planWindow(range: Range): { buckets: Range | null; raw: Range[] } {
+  const { tiers, raw } = planTiers(range, [MINUTE]);
+  return { buckets: tiers[0]!.ranges[0] ?? null, raw };
+}
+
+describe('planTiers on the minute tier alone (src/aggregate/window.ts)', () => {
   it('plans nothing for an empty or inverted window', () => {
     expect(planWindow({ start: T0, end: T0 })).toEqual({ buckets: null, raw: [] });
     expect(planWindow({ start: T0 + 5, end: T0 })).toEqual({ buckets: null, raw: [] });

@@ -1,8 +1,8 @@
 /**
  * Every mlmon alert and recording rule, as plain data: the single place where thresholds live.
  *
- * Pure module (no I/O). `generate.ts` renders it as Prometheus rule files; a later issue renders the
- * same list as Grafana-managed alert rules, so nothing here may depend on how it is rendered.
+ * Pure module (no I/O). `generate.ts` renders it as Prometheus rule files and `grafana.ts` as
+ * Grafana-managed alert rules, so nothing here may depend on how it is rendered.
  *
  * Units follow Prometheus conventions (seconds, ratios 0..1); humans read minutes and percent, so
  * every definition also carries the threshold as text and says how to format its value.

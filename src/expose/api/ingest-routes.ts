@@ -22,7 +22,7 @@ const ingestFacts = (stored: PredictionInput[]) => {
 
 const asList = <T>(body: T | T[]): T[] => (Array.isArray(body) ? body : [body]);
 
-const FUTURE_MESSAGE = 'must not be more than 5 minutes in the future';
+const FUTURE_MESSAGE = `must not be more than ${MAX_FUTURE_SKEW_MS / 60_000} minutes in the future`;
 const isInFuture = (p: PredictionInput) => p.created_at !== undefined && Date.parse(p.created_at) > Date.now() + MAX_FUTURE_SKEW_MS;
 
 /** Rules a JSON schema cannot state: a backfill timestamp may not lie in the future. */

@@ -2,11 +2,11 @@ import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { dailyMetrics, metricsBetween, metricsEndingAt, timeseries } from '../../aggregate/reports.js';
-import { DAY_US, MICROS_PER_MS, MINUTE_US } from '../../aggregate/window.js';
+import { DAY_US, HOUR_US, MICROS_PER_MS, MINUTE_US } from '../../aggregate/window.js';
 import { modelVersionsSince } from '../../store/read-predictions.js';
 import { readOverview } from '../../store/overview.js';
 import { invalidField } from '../../server/errors.js';
-import { ModelVersion, Text, Timestamp } from '../../validate/limits.js';
+import { MODEL_VERSION_MAX_LENGTH, ModelVersion, Text, Timestamp } from '../../validate/limits.js';
 import { DailySchema, MetricsSchema, ModelVersionQuery, QualityFields, WindowQuery, errorResponses } from './schemas.js';
 import { nowMicros, parseWindow } from './window-params.js';
 import type { ApiOptions } from './options.js';
@@ -96,7 +96,9 @@ export async function qualityRoutes(app: FastifyInstance, { sql, rules, guards }
       const points = Math.floor(toUs / stepUs) - Math.floor((fromUs + 1) / stepUs) + 1;
       if (points > MAX_POINTS) throw invalidField('query', 'step', `gives more than ${MAX_POINTS} points for this range; use a larger step`);
       const versions = model_version === undefined ? undefined : [...new Set(model_version.split(',').map((v) => v.trim()).filter(Boolean))];
-      if (versions?.some((v) => v.length > 50)) throw invalidField('query', 'model_version', 'has a version longer than 50 characters');
+      if (versions?.some((v) => v.length > MODEL_VERSION_MAX_LENGTH)) {
+        throw invalidField('query', 'model_version', `has a version longer than ${MODEL_VERSION_MAX_LENGTH} characters`);
+      }
       return {
         from: new Date(fromUs / MICROS_PER_MS).toISOString(),
         to: new Date(toUs / MICROS_PER_MS).toISOString(),
@@ -174,7 +176,7 @@ export async function qualityRoutes(app: FastifyInstance, { sql, rules, guards }
       },
     },
     async (request) => {
-      const sinceUs = nowMicros() - request.query.hours * 60 * MINUTE_US;
+      const sinceUs = nowMicros() - request.query.hours * HOUR_US;
       return { model_versions: await modelVersionsSince(sql, Math.floor(sinceUs / MINUTE_US) * MINUTE_US) };
     },
   );
