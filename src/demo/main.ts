@@ -6,8 +6,9 @@
  */
 import { randomBytes } from 'node:crypto';
 import { runIfEntryPoint } from '../cli/entry-point.js';
+import { MAX_BATCH } from '../validate/prediction.js';
 import { parseDemoArguments, readIngestToken, USAGE, type DemoOptions } from './options.js';
-import { createRandom, defaultTrafficOptions, takeDue, TrafficGenerator, type PendingActual } from './traffic.js';
+import { chunk, createRandom, defaultTrafficOptions, predictionBatches, takeDue, TrafficGenerator, type PendingActual } from './traffic.js';
 
 const API = '/api/ml-monitoring';
 const MAX_ATTEMPTS = 4;
@@ -16,6 +17,7 @@ export interface DemoSummary {
   predictions: number;
   duplicates: number;
   actuals: number;
+  /** Actuals still pending when the run ended (rides cut short), sent at once before exiting. */
   actualsPending: number;
   failures: number;
   requestErrors: number;
@@ -50,11 +52,18 @@ async function send(options: DemoOptions, token: string, method: string, route: 
   throw lastError instanceof Error ? lastError : new Error(String(lastError));
 }
 
+// The listener goes when the timer fires: the stop signal outlives every tick, and one listener
+// left per tick would pile up (MaxListenersExceededWarning after 10).
 const sleep = (ms: number, signal: AbortSignal) =>
   new Promise<void>((resolve) => {
     if (signal.aborted) return resolve();
-    const timer = setTimeout(resolve, ms);
-    signal.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
+    const wake = () => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', wake);
+      resolve();
+    };
+    const timer = setTimeout(wake, ms);
+    signal.addEventListener('abort', wake);
   });
 
 export async function runDemo(options: DemoOptions, token: string, log: (line: string) => void, stop: AbortSignal = new AbortController().signal): Promise<DemoSummary> {
@@ -90,10 +99,12 @@ export async function runDemo(options: DemoOptions, token: string, log: (line: s
   const elapsed = () => (Date.now() - started) / 1000;
   let lastReport = 0;
   let incidentAnnounced = false;
+  // The service takes at most MAX_BATCH items per request (a fast run's final actuals are more).
   const deliver = async (due: PendingActual[]) => {
-    if (due.length === 0) return;
-    const result = (await send(options, token, 'POST', '/actuals', due.map(({ booking_id, actual_delay_minutes }) => ({ booking_id, actual_delay_minutes })))) as { updated?: number };
-    summary.actuals += result?.updated ?? 0;
+    for (const batch of chunk(due, MAX_BATCH)) {
+      const result = (await send(options, token, 'POST', '/actuals', batch.map(({ booking_id, actual_delay_minutes }) => ({ booking_id, actual_delay_minutes })))) as { updated?: number };
+      summary.actuals += result?.updated ?? 0;
+    }
   };
 
   for (let tickStart = 0; tickStart < options.durationSeconds && !stop.aborted; tickStart += options.tickSeconds) {
@@ -105,11 +116,11 @@ export async function runDemo(options: DemoOptions, token: string, log: (line: s
     }
     const output = generator.tick(now, interval, options.rate);
     try {
-      if (output.predictions.length > 0) {
-        const result = (await send(options, token, 'POST', '/predictions', output.predictions)) as { accepted?: number; duplicates?: number };
+      for (const batch of predictionBatches(output, MAX_BATCH)) {
+        const result = (await send(options, token, 'POST', '/predictions', batch.predictions)) as { accepted?: number; duplicates?: number };
         summary.predictions += result?.accepted ?? 0;
         summary.duplicates += result?.duplicates ?? 0;
-        pending.push(...output.actuals);
+        pending.push(...batch.actuals);
       }
       for (const failure of output.failures) {
         await send(options, token, 'POST', '/prediction-failures', failure);
@@ -129,8 +140,8 @@ export async function runDemo(options: DemoOptions, token: string, log: (line: s
     await sleep(Math.max(0, nextTick - Date.now()), stop);
   }
   // The run is over: the rides still under way end now (their actuals go out at once).
-  await deliver(pending.splice(0));
   summary.actualsPending = pending.length;
+  await deliver(pending.splice(0));
   summary.seconds = Math.round(elapsed() * 10) / 10;
   return summary;
 }

@@ -255,6 +255,25 @@ export function mergeFailures(failures: readonly FailureBody[]): FailureBody[] {
   return [...merged.values()];
 }
 
+/** `items` in consecutive slices of at most `size`, in order: one request each within the service's batch limit. */
+export function chunk<T>(items: readonly T[], size: number): T[][] {
+  const slices: T[][] = [];
+  for (let start = 0; start < items.length; start += size) slices.push(items.slice(start, start + size));
+  return slices;
+}
+
+/**
+ * The predictions of a tick in requests of at most `size`, each with the actuals of its own rides:
+ * an actual is queued only once its prediction is stored, so a failed request loses both.
+ */
+export function predictionBatches(output: Pick<TickOutput, 'predictions' | 'actuals'>, size: number): Pick<TickOutput, 'predictions' | 'actuals'>[] {
+  const actualOf = new Map(output.actuals.map((actual) => [actual.booking_id, actual]));
+  return chunk(output.predictions, size).map((predictions) => ({
+    predictions,
+    actuals: predictions.flatMap((prediction) => actualOf.get(prediction.booking_id) ?? []),
+  }));
+}
+
 /** Actuals whose ride has ended by `elapsedSeconds`, removed from `pending`. */
 export function takeDue(pending: PendingActual[], elapsedSeconds: number): PendingActual[] {
   const due: PendingActual[] = [];

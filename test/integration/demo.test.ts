@@ -2,7 +2,7 @@
  * The demo generator (node dist/demo/main.js) against the real service over HTTP: a few seconds
  * of traffic at a high rate with a compressed incident, then what the service stored is checked.
  */
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -11,6 +11,7 @@ import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { startServiceProcess, type RunningService } from '../support/service.js';
 import type { DemoSummary } from '../../src/demo/main.js';
 import { DEFAULT_MODELS } from '../../src/demo/traffic.js';
+import { MAX_BATCH } from '../../src/validate/prediction.js';
 
 const DEMO = fileURLToPath(new URL('../../dist/demo/main.js', import.meta.url));
 
@@ -49,6 +50,8 @@ describe('demo traffic generator against the service', () => {
       { MLMON_INGEST_TOKEN: service.ingestToken },
     );
     expect(result.stderr).toMatch(/incident starts/);
+    // 16 ticks: one listener left on the stop signal per tick would pass Node's limit of 10.
+    expect(result.stderr).not.toMatch(/MaxListenersExceededWarning/);
     expect(result.code).toBe(0);
     expect(Date.now() - started).toBeLessThan(30_000);
     const summary = JSON.parse(result.stdout.trim().split('\n').pop()!) as DemoSummary;
@@ -98,5 +101,37 @@ describe('demo traffic generator against the service', () => {
     } finally {
       await rm(directory, { recursive: true, force: true });
     }
+  }, 60_000);
+
+  it('sends a tick and the final actuals over MAX_BATCH items in several requests; Ctrl-C still sends the pending actuals', async () => {
+    type Overview = { total_predictions: number; metrics_24h: { count: number } };
+    const before = await read<Overview>('/summary');
+    // One 30 s tick at 500/s: ~15,000 predictions at once. Their actuals are due after 60 s, so
+    // all of them are still pending when Ctrl-C ends the run.
+    const demo = spawn(
+      process.execPath,
+      [DEMO, '--url', service.baseUrl, '--rate', '500', '--duration', '30s', '--tick', '30s', '--actual-lag', '60,90', '--seed', '13', '--quiet'],
+      { env: { PATH: process.env.PATH ?? '', MLMON_INGEST_TOKEN: service.ingestToken }, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let stdout = '';
+    let stderr = '';
+    demo.stdout.on('data', (data: Buffer) => (stdout += data.toString()));
+    demo.stderr.on('data', (data: Buffer) => (stderr += data.toString()));
+    const closed = new Promise<number | null>((resolve) => demo.once('close', resolve));
+    // Ctrl-C once more than one request's worth of the tick is stored, instead of waiting out the 30 s.
+    while (demo.exitCode === null && (await read<Overview>('/summary')).total_predictions - before.total_predictions <= MAX_BATCH) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    demo.kill('SIGINT');
+    expect({ code: await closed, stderr }).toEqual({ code: 0, stderr: '' });
+
+    const summary = JSON.parse(stdout) as DemoSummary;
+    const after = await read<Overview>('/summary');
+    expect(summary.seconds).toBeLessThan(30);
+    expect(summary.predictions).toBeGreaterThan(MAX_BATCH);
+    expect(summary.predictions).toBe(after.total_predictions - before.total_predictions);
+    expect(summary.actualsPending).toBeGreaterThan(MAX_BATCH);
+    expect(summary.actuals).toBe(summary.actualsPending);
+    expect(summary.actuals).toBe(after.metrics_24h.count - before.metrics_24h.count);
   }, 60_000);
 });

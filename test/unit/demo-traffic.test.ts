@@ -1,11 +1,13 @@
 /** The demo's pure traffic model: realistic, deterministic, and the incident is where it should be. */
 import {
+  chunk,
   createRandom,
   DEFAULT_MODELS,
   defaultTrafficOptions,
   isIncident,
   mergeFailures,
   poisson,
+  predictionBatches,
   riskLevel,
   takeDue,
   TrafficGenerator,
@@ -138,5 +140,28 @@ describe('demo traffic', () => {
     expect(takeDue(pending, 20).map((actual) => actual.booking_id)).toEqual([1, 3]);
     expect(pending.map((actual) => actual.booking_id)).toEqual([2]);
     expect(takeDue(pending, 29)).toEqual([]);
+  });
+
+  it('chunk: consecutive slices of at most the size, in order, none empty', () => {
+    const items = Array.from({ length: 7 }, (_, index) => index);
+    expect(chunk(items, 3)).toEqual([[0, 1, 2], [3, 4, 5], [6]]);
+    expect(chunk(items, 7)).toEqual([items]);
+    expect(chunk(items, 10)).toEqual([items]);
+    expect(chunk([], 3)).toEqual([]);
+  });
+
+  it('predictionBatches: requests of at most the size, each with the actuals of its own rides', () => {
+    const output = new TrafficGenerator(defaultTrafficOptions(), createRandom(5)).tick(0, 1, 250);
+    expect(output.actuals.length).toBeLessThan(output.predictions.length); // some rides are never labelled
+    const batches = predictionBatches(output, 60);
+    expect(batches.length).toBe(Math.ceil(output.predictions.length / 60));
+    for (const batch of batches) {
+      expect(batch.predictions.length).toBeLessThanOrEqual(60);
+      const booked = new Set(batch.predictions.map((prediction) => prediction.booking_id));
+      expect(batch.actuals.every((actual) => booked.has(actual.booking_id))).toBe(true);
+    }
+    expect(batches.flatMap((batch) => batch.predictions)).toEqual(output.predictions);
+    expect(batches.flatMap((batch) => batch.actuals)).toEqual(output.actuals);
+    expect(predictionBatches({ predictions: [], actuals: [] }, 60)).toEqual([]);
   });
 });
