@@ -81,25 +81,47 @@ export interface ImportOptions {
   log: (line: string) => void;
 }
 
+/** A row the service refused: its Flask id and why, each problem as `field message`. */
+export interface RefusedRow {
+  id: number;
+  problems: string[];
+}
+
 export interface ImportReport {
   read: number;
   accepted: number;
   duplicates: number;
-  /** Flask ids of the rows the service refused, with why. */
-  rejected: { id: number; field: string; message: string }[];
+  /** Rows the service refused. */
+  refused: number;
+  /**
+   * The refused rows the service named, by Flask id. Fewer than `refused` when a chunk's rows had
+   * more problems than the service lists per request: the rest are counted, not named.
+   */
+  refusedRows: RefusedRow[];
   /** Actuals recorded: those of refused rows stay with mlmon and label the row once it is stored. */
   actuals: number;
 }
 
-interface BulkResult {
+/** The answer of the bulk route: `rejected` counts lines, `errors` lists their problems, several per line. */
+export interface BulkResult {
   accepted: number;
   duplicates: number;
   rejected: number;
   errors: { line: number; field: string; message: string }[];
 }
 
-/** The service lists up to 1,000 errors per bulk request: with as many rows, every refused row is named. */
-export const MAX_CHUNK_ROWS = 1000;
+/** The service lists the first 1,000 problems of a bulk request (its documented contract), no more. */
+export const LISTED_PROBLEMS = 1000;
+
+/** Said of the last row named when the list is full: the cut may have fallen among its problems. */
+export const MORE_PROBLEMS_NOT_LISTED = '(further problems may not be listed)';
+
+/**
+ * Rows per request at most. As many rows as the service lists problems: a chunk whose refused rows
+ * have one problem each gets every row named; rows with several can fill the list, and the rows
+ * it leaves out are then counted as not listed, which a smaller --chunk names.
+ */
+export const MAX_CHUNK_ROWS = LISTED_PROBLEMS;
 
 /** Chunks sent while the next is read; the service's group commit writes concurrent ones together. */
 const CHUNKS_IN_FLIGHT = 2;
@@ -124,6 +146,22 @@ async function readChunk(source: postgres.Sql, table: string, afterId: number | 
 }
 
 /**
+ * The refused rows a chunk's bulk answer names, each once with all its listed problems: the answer
+ * lists problems, so a row with two bad fields comes in it twice.
+ */
+export function refusedRowsOf(rows: FlaskRow[], result: BulkResult): RefusedRow[] {
+  const byLine = new Map<number, string[]>();
+  for (const { line, field, message } of result.errors) {
+    const problems = byLine.get(line) ?? [];
+    problems.push(`${field} ${message}`);
+    byLine.set(line, problems);
+  }
+  const named = [...byLine].map(([line, problems]) => ({ id: rows[line - 1]!.id, problems }));
+  if (result.errors.length >= LISTED_PROBLEMS) named.at(-1)!.problems.push(MORE_PROBLEMS_NOT_LISTED);
+  return named;
+}
+
+/**
  * Sends one chunk: its actuals first, then its predictions, so that each prediction is stored
  * already labelled, in the same write as its rollups (an actual that arrives first waits for its
  * prediction). Labelling stored predictions afterwards made the import twice as slow
@@ -137,12 +175,13 @@ async function sendChunk(service: ServiceTarget, rows: FlaskRow[], report: Impor
   const stored = await callService<BulkResult>(service, 'POST', '/predictions/bulk', ndjson, 'application/x-ndjson');
   report.accepted += stored.accepted;
   report.duplicates += stored.duplicates;
-  for (const { line, field, message } of stored.errors) report.rejected.push({ id: rows[line - 1]!.id, field, message });
+  report.refused += stored.rejected;
+  report.refusedRows.push(...refusedRowsOf(rows, stored));
 }
 
 /** Copies every row of the Flask table, oldest id first, a chunk per request pair. */
 export async function importFlask(options: ImportOptions): Promise<ImportReport> {
-  const report: ImportReport = { read: 0, accepted: 0, duplicates: 0, rejected: [], actuals: 0 };
+  const report: ImportReport = { read: 0, accepted: 0, duplicates: 0, refused: 0, refusedRows: [], actuals: 0 };
   // The session in UTC: to_char renders a timestamptz column in UTC, a naive one as written.
   const source = postgres(options.fromUrl, { max: 1, onnotice: () => {}, connection: { TimeZone: 'UTC', application_name: 'mlmon import-flask' } });
   const inFlight: Promise<void>[] = [];
@@ -154,7 +193,7 @@ export async function importFlask(options: ImportOptions): Promise<ImportReport>
       lastId = rows[rows.length - 1]!.id;
       report.read += rows.length;
       const sent = sendChunk(options.service, rows, report).then(() =>
-        options.log(`${report.read} rows read: ${report.accepted} stored, ${report.duplicates} already there, ${report.rejected.length} refused`),
+        options.log(`${report.read} rows read: ${report.accepted} stored, ${report.duplicates} already there, ${report.refused} refused`),
       );
       sent.catch(() => {}); // awaited below; meanwhile not an unhandled rejection
       inFlight.push(sent);
@@ -164,6 +203,6 @@ export async function importFlask(options: ImportOptions): Promise<ImportReport>
   } finally {
     await source.end({ timeout: 5 });
   }
-  report.rejected.sort((a, b) => a.id - b.id);
+  report.refusedRows.sort((a, b) => a.id - b.id);
   return report;
 }

@@ -5,7 +5,7 @@ import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig, type Config } from '../config.js';
 import { startEmbeddedPostgres } from '../db/embedded.js';
 import { migrate } from '../db/migrate.js';
-import { importFlask, MAX_CHUNK_ROWS } from './import-flask.js';
+import { importFlask, LISTED_PROBLEMS, MAX_CHUNK_ROWS } from './import-flask.js';
 import { callService, type ServiceTarget } from './service-client.js';
 
 const USAGE = `usage: mlmon <command> [options]
@@ -77,6 +77,14 @@ async function activateMl(args: string[], config: Config): Promise<void> {
   process.stdout.write(`ML ${body.ml_enabled ? 'enabled' : 'disabled'} for ${body.ml_traffic_percentage} % of bookings\n`);
 }
 
+/**
+ * Writes to stdout and waits until it is flushed: the process exits as soon as the command
+ * returns, which cut a long list of refused rows short when stdout was a pipe.
+ */
+function print(text: string): Promise<void> {
+  return new Promise((resolve, reject) => process.stdout.write(text, (error) => (error ? reject(error) : resolve())));
+}
+
 async function importFromFlask(args: string[], config: Config): Promise<void> {
   const { values } = parseArgs({
     args,
@@ -99,12 +107,17 @@ async function importFromFlask(args: string[], config: Config): Promise<void> {
     chunkRows,
     log: (line) => process.stdout.write(`${line}\n`),
   });
-  for (const { id, field, message } of report.rejected) process.stdout.write(`refused: row id ${id}: ${field} ${message}\n`);
-  process.stdout.write(
-    `imported ${report.read} rows: ${report.accepted} stored, ${report.duplicates} already stored, ${report.rejected.length} refused; ` +
+  const lines = report.refusedRows.map(({ id, problems }) => `refused: row id ${id}: ${problems.join('; ')}\n`);
+  const unlisted = report.refused - report.refusedRows.length;
+  if (unlisted > 0) {
+    lines.push(`${unlisted} more refused rows not listed (the service lists ${LISTED_PROBLEMS} problems per request): run again with a smaller --chunk to name them\n`);
+  }
+  lines.push(
+    `imported ${report.read} rows: ${report.accepted} stored, ${report.duplicates} already stored, ${report.refused} refused; ` +
       `${report.actuals} actuals recorded\n`,
   );
-  if (report.rejected.length > 0) process.exitCode = 1;
+  await print(lines.join(''));
+  if (report.refused > 0) process.exitCode = 1;
 }
 
 async function runMigrations(config: Config): Promise<void> {

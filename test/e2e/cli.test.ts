@@ -78,17 +78,38 @@ describe('mlmon import-flask', () => {
     await flask.sql`
       insert into ml_prediction (booking_id, predicted_delay_minutes, confidence, risk_level, actual_delay_minutes, created_at, updated_at)
       values (77001, 8.5, 0.9, 'medium', 9.2, now() at time zone 'utc' - interval '1 hour', now() at time zone 'utc'),
-             (77002, 4, 1.7, 'low', null, now() at time zone 'utc' - interval '1 hour', now() at time zone 'utc')`;
+             (77002, 4, 1.7, '', null, now() at time zone 'utc' - interval '1 hour', now() at time zone 'utc')`;
   });
   afterAll(() => flask.drop());
 
-  it('exits 1 and names the refused row by its Flask id; the others are stored', async () => {
+  it('exits 1 and names the refused row once by its Flask id, with both its problems; the others are stored', async () => {
     const run = await mlmon(['import-flask', '--from', flask.url, ...target()]);
     expect(run.code).toBe(1);
-    expect(run.stdout).toContain('refused: row id 2: confidence must be <= 1');
+    expect(run.stdout).toContain('\nrefused: row id 2: confidence must be <= 1; risk_level must NOT have fewer than 1 characters\n');
+    expect(run.stdout.match(/refused: row id/g)).toHaveLength(1);
+    expect(run.stdout).toContain('2 rows read: 1 stored, 0 already there, 1 refused\n');
     expect(run.stdout).toContain('imported 2 rows: 1 stored, 0 already stored, 1 refused; 1 actuals recorded');
     const again = await mlmon(['import-flask', '--from', flask.url, '--chunk', '1', ...target()]);
     expect(again.stdout).toContain('imported 2 rows: 0 stored, 1 already stored, 1 refused');
+  });
+
+  it('says how many refused rows it could not name, which a smaller --chunk names, and prints all it names', async () => {
+    // Two problems a row: a chunk of 1,000 rows has more than the service lists. So many rows that
+    // the list of all of them (over 500 KB) is more than a pipe takes before the process exits.
+    await flask.sql.unsafe(FLASK_TABLE.replace('create table ml_prediction', 'create table all_wrong'));
+    await flask.sql`
+      insert into all_wrong (booking_id, predicted_delay_minutes, confidence, risk_level, created_at, updated_at)
+      select 78000 + n, 5, 1.5, '', now() at time zone 'utc' - interval '1 hour', now() at time zone 'utc' from generate_series(1, 6000) n`;
+    const whole = await mlmon(['import-flask', '--from', flask.url, '--table', 'all_wrong', ...target()]);
+    expect(whole.code).toBe(1);
+    expect(whole.stdout.match(/^refused: row id /gm)).toHaveLength(3000);
+    expect(whole.stdout).toContain('\n3000 more refused rows not listed (the service lists 1000 problems per request): run again with a smaller --chunk to name them\n');
+    expect(whole.stdout).toContain('imported 6000 rows: 0 stored, 0 already stored, 6000 refused; 0 actuals recorded');
+    const small = await mlmon(['import-flask', '--from', flask.url, '--table', 'all_wrong', '--chunk', '100', ...target()]);
+    expect(small.code).toBe(1);
+    expect(small.stdout.match(/^refused: row id \d+: confidence must be <= 1; risk_level must NOT have fewer than 1 characters$/gm)).toHaveLength(6000);
+    expect(small.stdout).not.toContain('not listed');
+    expect(small.stdout).toContain('imported 6000 rows: 0 stored, 0 already stored, 6000 refused');
   });
 
   it('needs --from, and a chunk it can use', async () => {

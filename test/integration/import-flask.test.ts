@@ -4,7 +4,7 @@
  * service over HTTP: every valid row stored once with its actual, the refused ones named by id,
  * and the metrics over the imported history those of the rows.
  */
-import { importFlask, type ImportReport } from '../../src/cli/import-flask.js';
+import { importFlask, LISTED_PROBLEMS, MORE_PROBLEMS_NOT_LISTED, type ImportReport, type RefusedRow } from '../../src/cli/import-flask.js';
 import { API, startTestApp, tableCounts, type TestApp } from '../support/app-harness.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { FLASK_TABLE } from '../support/flask.js';
@@ -41,8 +41,14 @@ function flaskSeeds(): FlaskSeed[] {
   });
 }
 
-/** Rows the service must refuse, by the field it names. */
-const REFUSED = { contributing_factors: 17, confidence: 1_500 } as const;
+/** Rows the service must refuse, by index, with the fields it names: one of them twice wrong. */
+const REFUSED = new Map<number, string[]>([
+  [17, ['contributing_factors']],
+  [1_500, ['confidence']],
+  [1_900, ['confidence', 'risk_level']],
+]);
+const FACTORS_REFUSED = 17;
+const wrong = (i: number, field: string) => REFUSED.get(i)?.includes(field) ?? false;
 
 let t: TestApp;
 let flask: TestDatabase;
@@ -62,9 +68,9 @@ beforeAll(async () => {
     driver_id: i % 7 === 0 ? null : 300 + (i % 40),
     request_id: seed.requestId,
     predicted_delay_minutes: seed.predicted,
-    confidence: i === REFUSED.confidence ? 1.5 : seed.confidence,
-    risk_level: seed.riskLevel,
-    contributing_factors: i === REFUSED.contributing_factors ? 'distance, weather' : seed.factors,
+    confidence: wrong(i, 'confidence') ? 1.5 : seed.confidence,
+    risk_level: wrong(i, 'risk_level') ? '' : seed.riskLevel,
+    contributing_factors: wrong(i, 'contributing_factors') ? 'distance, weather' : seed.factors,
     model_version: seed.modelVersion,
     prediction_time_ms: seed.latencyMs,
     feature_flag_enabled: true,
@@ -85,18 +91,19 @@ afterAll(async () => {
   await flask?.drop();
 });
 
-const refusedIndexes = new Set<number>(Object.values(REFUSED));
+const refusedIndexes = new Set<number>(REFUSED.keys());
+/** The fields a named row's problems are about, each problem being `field message`. */
+const fieldsOf = ({ problems }: RefusedRow) => problems.map((problem) => problem.split(' ')[0]);
 const stored = () => seeds.filter((_, i) => !refusedIndexes.has(i));
 
 describe('import-flask', () => {
-  it('stores every valid row once and names the refused ones by their Flask id', () => {
+  it('stores every valid row once and names each refused one once by its Flask id, with all its problems', () => {
     expect(first.read).toBe(ROWS);
     expect(first.accepted).toBe(ROWS - refusedIndexes.size);
     expect(first.duplicates).toBe(0);
+    expect(first.refused).toBe(refusedIndexes.size);
     // Flask ids are serial from 1, in insertion order
-    expect(first.rejected.map(({ id, field }) => [id, field]).sort()).toEqual(
-      Object.entries(REFUSED).map(([field, i]) => [i + 1, field]).sort(),
-    );
+    expect(first.refusedRows.map((row) => [row.id, fieldsOf(row)])).toEqual([...REFUSED].map(([i, fields]) => [i + 1, fields]));
     expect(first.actuals).toBe(seeds.filter((seed) => seed.actual !== null).length);
   });
 
@@ -143,16 +150,33 @@ describe('import-flask', () => {
   });
 
   it('stores a refused row once it is fixed, labelled by the actual kept for it', async () => {
-    const i = REFUSED.contributing_factors;
+    const i = FACTORS_REFUSED;
     const seed = seeds[i]!;
     expect(seed.actual).not.toBeNull();
     await flask.sql`update ml_prediction set contributing_factors = ${seed.factors} where id = ${i + 1}`;
     const fixed = await run();
     expect(fixed.accepted).toBe(1);
-    expect(fixed.rejected.map(({ field }) => field)).toEqual(['confidence']);
+    expect(fixed.refusedRows.map(fieldsOf)).toEqual([['confidence'], ['confidence', 'risk_level']]);
     const createdMs = seed.createdUs / 1000;
     const [row] = (await t.get(`${API}/predictions?from=${new Date(createdMs - 1).toISOString()}&to=${new Date(createdMs).toISOString()}`)).json();
     expect(row).toMatchObject({ booking_id: seed.bookingId, actual_delay_minutes: seed.actual, prediction_error: Math.abs(seed.predicted - seed.actual!) });
+  });
+
+  it('counts the refused rows a full list of problems leaves out, and names them all in smaller chunks', async () => {
+    // 600 rows, two problems each: a chunk of 1,000 rows has more problems than the service lists.
+    await flask.sql.unsafe(FLASK_TABLE.replace('create table ml_prediction', 'create table all_wrong'));
+    await flask.sql`
+      insert into all_wrong (booking_id, predicted_delay_minutes, confidence, risk_level, created_at, updated_at)
+      select 95000 + n, 5, 1.5, '', now() at time zone 'utc' - interval '1 hour', now() at time zone 'utc' from generate_series(1, 600) n`;
+    const importAllWrong = (chunkRows: number) =>
+      importFlask({ fromUrl: flask.url, table: 'all_wrong', service: { url: t.baseUrl, ingestToken: t.tokens.ingest }, chunkRows, log: () => {} });
+    const whole = await importAllWrong(1_000);
+    expect(whole).toMatchObject({ read: 600, accepted: 0, refused: 600 });
+    expect(whole.refusedRows.map(({ id }) => id)).toEqual(Array.from({ length: LISTED_PROBLEMS / 2 }, (_, i) => i + 1));
+    expect(whole.refusedRows.at(-1)!.problems.at(-1)).toBe(MORE_PROBLEMS_NOT_LISTED);
+    const small = await importAllWrong(100);
+    expect(small).toMatchObject({ read: 600, accepted: 0, refused: 600 });
+    expect(small.refusedRows.map(fieldsOf)).toEqual(Array.from({ length: 600 }, () => ['confidence', 'risk_level']));
   });
 
   it('says which table it could not read', async () => {

@@ -1,4 +1,4 @@
-import { actualOf, predictionOf, type FlaskRow } from '../../src/cli/import-flask.js';
+import { actualOf, LISTED_PROBLEMS, MORE_PROBLEMS_NOT_LISTED, predictionOf, refusedRowsOf, type FlaskRow } from '../../src/cli/import-flask.js';
 
 const row = (changes: Partial<FlaskRow> = {}): FlaskRow => ({
   id: 41,
@@ -52,5 +52,33 @@ describe('actualOf', () => {
       actual_delay_minutes: 0,
       actual_pickup_at: '2025-03-03T10:20:00.000000Z',
     });
+  });
+});
+
+describe('refusedRowsOf', () => {
+  const rows = [row({ id: 7 }), row({ id: 8 }), row({ id: 12 })];
+
+  it('names each refused row once, by Flask id, with every problem the service listed for its line', () => {
+    const errors = [
+      { line: 1, field: 'confidence', message: 'must be <= 1' },
+      { line: 1, field: 'risk_level', message: 'must NOT have fewer than 1 characters' },
+      { line: 3, field: 'contributing_factors', message: 'must be object' },
+    ];
+    expect(refusedRowsOf(rows, { accepted: 1, duplicates: 0, rejected: 2, errors })).toEqual([
+      { id: 7, problems: ['confidence must be <= 1', 'risk_level must NOT have fewer than 1 characters'] },
+      { id: 12, problems: ['contributing_factors must be object'] },
+    ]);
+  });
+
+  it('says of the last row named in a full list that its further problems may be cut', () => {
+    const many = Array.from({ length: LISTED_PROBLEMS }, (_, i) => row({ id: 100 + i }));
+    const errors = many.slice(0, LISTED_PROBLEMS / 2).flatMap((_, i) => [
+      { line: i + 1, field: 'confidence', message: 'must be <= 1' },
+      { line: i + 1, field: 'risk_level', message: 'must NOT have fewer than 1 characters' },
+    ]);
+    const named = refusedRowsOf(many, { accepted: 0, duplicates: 0, rejected: LISTED_PROBLEMS, errors });
+    expect(named).toHaveLength(LISTED_PROBLEMS / 2);
+    expect(named[0]!.problems).toHaveLength(2);
+    expect(named.at(-1)).toEqual({ id: 100 + LISTED_PROBLEMS / 2 - 1, problems: ['confidence must be <= 1', 'risk_level must NOT have fewer than 1 characters', MORE_PROBLEMS_NOT_LISTED] });
   });
 });
