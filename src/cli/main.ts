@@ -1,12 +1,11 @@
 #!/usr/bin/env node
-import { readFile } from 'node:fs/promises';
-import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig, type Config } from '../config.js';
 import { startEmbeddedPostgres } from '../db/embedded.js';
 import { migrate } from '../db/migrate.js';
 import { importFlask, LISTED_PROBLEMS, MAX_CHUNK_ROWS } from './import-flask.js';
 import { callService, type ServiceTarget } from './service-client.js';
+import { readStoredIngestToken, tokenFileOf } from '../server/tokens.js';
 
 const USAGE = `usage: mlmon <command> [options]
 
@@ -33,12 +32,11 @@ class UsageError extends Error {}
 async function ingestToken(config: Config, explicit: string | undefined): Promise<string> {
   if (explicit) return explicit;
   if (config.ingestToken) return config.ingestToken;
-  const file = path.resolve(config.dataDir, 'tokens.json');
-  try {
-    return (JSON.parse(await readFile(file, 'utf8')) as { ingest_token: string }).ingest_token;
-  } catch {
-    throw new UsageError(`no ingest token: pass --token, set MLMON_INGEST_TOKEN, or run from the folder whose ${file} the service wrote`);
+  const stored = await readStoredIngestToken(config.dataDir);
+  if (stored === null) {
+    throw new UsageError(`no ingest token: pass --token, set MLMON_INGEST_TOKEN, or run from the folder whose ${tokenFileOf(config.dataDir)} the service wrote`);
   }
+  return stored;
 }
 
 /** The service and token of --url and --token, by default this machine's service on PORT. */

@@ -2,8 +2,7 @@
  * Command line and environment of the demo traffic generator. Pure except `readIngestToken`, which
  * reads `<data dir>/tokens.json` (the file the service writes on its first start).
  */
-import { readFile } from 'node:fs/promises';
-import path from 'node:path';
+import { readStoredIngestToken, tokenFileOf } from '../server/tokens.js';
 
 export interface DemoOptions {
   url: string;
@@ -139,14 +138,9 @@ export function parseDemoArguments(argv: readonly string[], env: Readonly<Record
 /** MLMON_INGEST_TOKEN, else `ingest_token` of <data dir>/tokens.json. */
 export async function readIngestToken(env: Readonly<Record<string, string | undefined>>, dataDir: string): Promise<string> {
   if (env.MLMON_INGEST_TOKEN) return env.MLMON_INGEST_TOKEN;
-  const file = path.resolve(dataDir, 'tokens.json');
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch {
-    throw new Error(`no ingest token: set MLMON_INGEST_TOKEN or start the service once so that ${file} exists (or pass --data-dir)`);
+  const stored = await readStoredIngestToken(dataDir);
+  if (stored === null) {
+    throw new Error(`no ingest token: set MLMON_INGEST_TOKEN or start the service once so that ${tokenFileOf(dataDir)} exists (or pass --data-dir)`);
   }
-  const token = (JSON.parse(text) as { ingest_token?: unknown }).ingest_token;
-  if (typeof token !== 'string' || token.length === 0) throw new Error(`${file} has no ingest_token`);
-  return token;
+  return stored;
 }

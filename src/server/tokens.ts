@@ -26,6 +26,32 @@ interface TokenFile {
 
 const newToken = () => randomBytes(24).toString('hex');
 
+/** Where the service keeps the tokens it generated. */
+export const tokenFileOf = (dataDir: string) => path.resolve(dataDir, 'tokens.json');
+
+function parseTokenFile(text: string, file: string): TokenFile {
+  let stored: Partial<TokenFile> | null = null;
+  try {
+    stored = JSON.parse(text) as Partial<TokenFile> | null;
+  } catch {
+    // reported below, with the fix
+  }
+  if (typeof stored?.ingest_token !== 'string' || typeof stored.read_token !== 'string') {
+    throw new Error(`${file} is not a token file (expected ingest_token and read_token); remove it to generate new tokens`);
+  }
+  return stored as TokenFile;
+}
+
+/**
+ * The ingest token the service generated into `<data dir>/tokens.json`, for clients on the same
+ * machine (the CLI, the demo); null when the service never wrote that file.
+ */
+export async function readStoredIngestToken(dataDir: string): Promise<string | null> {
+  const file = tokenFileOf(dataDir);
+  if (!existsSync(file)) return null;
+  return parseTokenFile(await readFile(file, 'utf8'), file).ingest_token;
+}
+
 /**
  * The API never runs anonymous. Tokens from the environment win; for what is missing, tokens are
  * generated on the first start and kept in `<data dir>/tokens.json` (mode 0600), so a first
@@ -35,14 +61,11 @@ export async function resolveTokens(config: Config): Promise<ResolvedTokens> {
   if (config.ingestToken && config.readToken) {
     return { tokens: { ingest: config.ingestToken, read: config.readToken, metrics: config.metricsToken }, generated: false };
   }
-  const file = path.resolve(config.dataDir, 'tokens.json');
+  const file = tokenFileOf(config.dataDir);
   let stored: TokenFile;
   let generated = false;
   if (existsSync(file)) {
-    stored = JSON.parse(await readFile(file, 'utf8')) as TokenFile;
-    if (typeof stored.ingest_token !== 'string' || typeof stored.read_token !== 'string') {
-      throw new Error(`${file} is not a token file (expected ingest_token and read_token); remove it to generate new tokens`);
-    }
+    stored = parseTokenFile(await readFile(file, 'utf8'), file);
   } else {
     stored = { ingest_token: newToken(), read_token: newToken() };
     await mkdir(path.dirname(file), { recursive: true });

@@ -55,7 +55,9 @@ describe('demo options', () => {
       await writeFile(path.join(directory, 'tokens.json'), JSON.stringify({ ingest_token: 'from-file-0123456789', read_token: 'r' }));
       await expect(readIngestToken({}, directory)).resolves.toBe('from-file-0123456789');
       await writeFile(path.join(directory, 'tokens.json'), JSON.stringify({ read_token: 'r' }));
-      await expect(readIngestToken({}, directory)).rejects.toThrow(/no ingest_token/);
+      await expect(readIngestToken({}, directory)).rejects.toThrow(/is not a token file/);
+      await writeFile(path.join(directory, 'tokens.json'), 'not json');
+      await expect(readIngestToken({}, directory)).rejects.toThrow(/is not a token file/);
     } finally {
       await rm(directory, { recursive: true, force: true });
     }
