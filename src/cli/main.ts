@@ -162,7 +162,8 @@ main(process.argv.slice(2)).then(
       process.stderr.write(`mlmon: ${(error as Error).message}\n\n${USAGE}\n`);
       process.exit(2);
     }
-    process.stderr.write(`mlmon: ${error instanceof ConfigError || error instanceof Error ? error.message : String(error)}\n`);
-    process.exit(1);
+    process.stderr.write(`mlmon: ${error instanceof Error ? error.message : String(error)}\n`);
+    // A bad environment is the caller's to fix, as a bad command line is (and as the service exits).
+    process.exit(error instanceof ConfigError ? 2 : 1);
   },
 );

@@ -67,6 +67,9 @@ describe('mlmon activate-ml', () => {
     expect(noService).toMatchObject({ code: 1, stderr: expect.stringContaining('cannot reach the service at http://127.0.0.1:1') });
     const noToken = await mlmon(['activate-ml', '--enable', '--url', t.baseUrl]);
     expect(noToken).toMatchObject({ code: 2, stderr: expect.stringContaining('no ingest token') });
+    // a bad environment, as the service refuses it at start-up: exit 2, the variable named
+    const badEnvironment = await mlmon(['activate-ml', '--enable', ...target()], { PORT: 'eighty' });
+    expect(badEnvironment).toMatchObject({ code: 2, stderr: expect.stringMatching(/^mlmon: invalid configuration:[^]*PORT="eighty"/) });
   });
 });
 
