@@ -20,6 +20,8 @@ export interface AppOptions {
   tokens: Tokens;
   rules: ErrorRules;
   metricsCacheSeconds: number;
+  /** Model versions with series of their own on /metrics (the rest are labelled `other`); default 50. */
+  maxModelVersions?: number;
   /** Headers and body must arrive within this (slow-loris clients are cut off); default 30 s. */
   requestTimeoutSeconds?: number;
   version: string;
@@ -57,6 +59,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     sql: options.sql,
     rules: options.rules,
     cacheSeconds: options.metricsCacheSeconds,
+    maxModelVersions: options.maxModelVersions ?? 50,
     onRefreshError: (error) => app.log.warn({ err: error }, 'could not refresh the quality gauges; serving the last values (while this lasts, logged once a minute)'),
     onRefreshRecovered: (failedForMs) => app.log.info({ failedForMs }, 'quality gauges refreshed again'),
   });

@@ -12,6 +12,7 @@ export interface Config {
   anomalyThresholdMinutes: number;
   /** How long /metrics may serve gauge values before reading the database again. */
   metricsCacheSeconds: number;
+  maxModelVersions: number;
   /** A request (headers and body) must arrive within this; slow clients are cut off. */
   requestTimeoutSeconds: number;
   logLevel: string;
@@ -82,6 +83,7 @@ export function loadConfig(env: Env = process.env): Config {
     accuracyToleranceMinutes: number('MLMON_ACCURACY_TOLERANCE_MINUTES', 3, (n) => n > 0, 'a number of minutes > 0'),
     anomalyThresholdMinutes: number('MLMON_ANOMALY_THRESHOLD_MINUTES', 5, (n) => n > 0, 'a number of minutes > 0'),
     metricsCacheSeconds: number('MLMON_METRICS_CACHE_SECONDS', 5, (n) => n >= 0 && n <= 300, 'a number of seconds from 0 to 300'),
+    maxModelVersions: number('MLMON_MAX_MODEL_VERSIONS', 50, (n) => Number.isInteger(n) && n >= 1 && n <= 1000, 'a whole number from 1 to 1000'),
     requestTimeoutSeconds: number('MLMON_REQUEST_TIMEOUT_SECONDS', 30, (n) => Number.isInteger(n) && n >= 1 && n <= 600, 'a whole number of seconds from 1 to 600'),
     logLevel,
     logRequests: flag('MLMON_LOG_REQUESTS'),

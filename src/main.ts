@@ -81,6 +81,7 @@ async function main(): Promise<void> {
       anomalyThresholdMinutes: config.anomalyThresholdMinutes,
     },
     metricsCacheSeconds: config.metricsCacheSeconds,
+    maxModelVersions: config.maxModelVersions,
     requestTimeoutSeconds: config.requestTimeoutSeconds,
     version: SERVICE_VERSION,
     corsOrigins: config.corsOrigins,

@@ -89,10 +89,11 @@ const auth = (token: string | null | undefined): Record<string, string> =>
 
 /**
  * The service as `buildApp` assembles it, on a fresh migrated database of the test cluster,
- * listening on a loopback port (see Reply for why not `app.inject`). Tokens are random per suite; the rules default to the seed's 3 / 5 minutes.
+ * listening on a loopback port (see Reply for why not `app.inject`). Tokens are random per suite;
+ * the rules default to the seed's 3 / 5 minutes.
  */
 export async function startTestApp(
-  options: { metricsToken?: boolean; rules?: Partial<ErrorRules>; metricsCacheSeconds?: number } = {},
+  options: { metricsToken?: boolean; rules?: Partial<ErrorRules>; metricsCacheSeconds?: number; maxModelVersions?: number } = {},
 ): Promise<TestApp> {
   const db = await createTestDatabase();
   const tokens: TestTokens = { ingest: newToken(), read: newToken(), metrics: options.metricsToken ? newToken() : undefined };
@@ -102,6 +103,7 @@ export async function startTestApp(
     tokens,
     rules,
     metricsCacheSeconds: options.metricsCacheSeconds ?? 0,
+    maxModelVersions: options.maxModelVersions,
     version: '0.0.0-test',
   });
   await app.listen({ host: '127.0.0.1', port: 0 });

@@ -48,6 +48,7 @@ describe('loadConfig (src/config.ts)', () => {
       MLMON_ACCURACY_TOLERANCE_MINUTES: '2.5',
       MLMON_ANOMALY_THRESHOLD_MINUTES: '7',
       MLMON_METRICS_CACHE_SECONDS: '0',
+      MLMON_MAX_MODEL_VERSIONS: '12',
       MLMON_REQUEST_TIMEOUT_SECONDS: '5',
       LOG_LEVEL: 'warn',
     });
@@ -62,6 +63,7 @@ describe('loadConfig (src/config.ts)', () => {
       accuracyToleranceMinutes: 2.5,
       anomalyThresholdMinutes: 7,
       metricsCacheSeconds: 0,
+      maxModelVersions: 12,
       requestTimeoutSeconds: 5,
       logLevel: 'warn',
     });
@@ -81,6 +83,9 @@ describe('loadConfig (src/config.ts)', () => {
     ['MLMON_ANOMALY_THRESHOLD_MINUTES', '5min'],
     ['MLMON_METRICS_CACHE_SECONDS', '301'],
     ['MLMON_METRICS_CACHE_SECONDS', '-1'],
+    ['MLMON_MAX_MODEL_VERSIONS', '0'],
+    ['MLMON_MAX_MODEL_VERSIONS', '2.5'],
+    ['MLMON_MAX_MODEL_VERSIONS', '1001'],
     ['MLMON_REQUEST_TIMEOUT_SECONDS', '0'],
     ['MLMON_REQUEST_TIMEOUT_SECONDS', '2.5'],
     ['MLMON_REQUEST_TIMEOUT_SECONDS', '601'],

@@ -47,6 +47,7 @@ async function withExporter(
     sql,
     rules: { accuracyToleranceMinutes: 3, anomalyThresholdMinutes: 5 },
     cacheSeconds,
+    maxModelVersions: 50,
     onRefreshError: () => (state.failuresReported += 1),
     onRefreshRecovered: (failedForMs) => state.recoveries.push(failedForMs),
   });

@@ -3,11 +3,11 @@ import type { Sql } from '../../db/connect.js';
 import { metricsOf } from '../../aggregate/metrics.js';
 import { EMPTY_AGGREGATE, type Aggregate } from '../../aggregate/moments.js';
 import { trailingWindows } from '../../aggregate/reports.js';
-import { FLEET } from '../../validate/limits.js';
 import { HOUR_US, DAY_US, MICROS_PER_MS } from '../../aggregate/window.js';
 import type { ErrorRules } from '../../store/contribution.js';
 import { readFlags } from '../../store/feature-flags.js';
 import { DEFAULT_EVENT_LOOP_METRICS, registerEventLoopDelay } from './event-loop.js';
+import { CounterVersionLabels, limitVersions } from './version-labels.js';
 
 export const GAUGE_WINDOWS = { '1h': HOUR_US, '24h': DAY_US, '7d': 7 * DAY_US } as const;
 
@@ -34,6 +34,8 @@ export interface ExporterOptions {
    * 0 reads them during every scrape.
    */
   cacheSeconds: number;
+  /** Versions with series of their own; the rest are labelled `other` (version-labels.ts). */
+  maxModelVersions: number;
   /** A failed refresh: the first of a run of failures, then at most one per minute. */
   onRefreshError?: (error: unknown) => void;
   /** The first successful refresh after failures, with how long they lasted. */
@@ -83,6 +85,7 @@ export class Exporter {
   });
 
   private readonly stopEventLoopDelay: () => void;
+  private readonly counterVersionLabels: CounterVersionLabels;
   private snapshotAtMs: number | null = null;
   private refreshing: Promise<void> | null = null;
   private lastScrapeAtMs = 0;
@@ -94,6 +97,7 @@ export class Exporter {
   private failureReportedAtMs = 0;
 
   constructor(private readonly options: ExporterOptions) {
+    this.counterVersionLabels = new CounterVersionLabels(options.maxModelVersions);
     // prom-client's event-loop collector cannot be left out: it is removed below and replaced
     // (event-loop.ts), its own sampler slowed to once a second so that it costs nothing.
     collectDefaultMetrics({ register: this.registry, eventLoopMonitoringPrecision: 1000 });
@@ -121,12 +125,13 @@ export class Exporter {
   /** Stored predictions: all count as ingested; only live ones (not history) as requests and latencies. */
   predictionsStored(stored: { model_version: string; prediction_time_ms: number | null; live: boolean }[]): void {
     // Labels are resolved once per version, not per row: a batch holds thousands of rows and few versions.
-    const byVersion = new Map<string, { stored: number; latency: Histogram.Internal<'model_version'> }>();
+    const byVersion = new Map<string, { label: string; stored: number; latency: Histogram.Internal<'model_version'> }>();
     let live = 0;
     for (const p of stored) {
       let version = byVersion.get(p.model_version);
       if (version === undefined) {
-        version = { stored: 0, latency: this.latencyHistogram.labels({ model_version: p.model_version }) };
+        const label = this.counterVersionLabels.labelOf(p.model_version);
+        version = { label, stored: 0, latency: this.latencyHistogram.labels({ model_version: label }) };
         byVersion.set(p.model_version, version);
       }
       version.stored += 1;
@@ -134,7 +139,7 @@ export class Exporter {
       live += 1;
       if (p.prediction_time_ms !== null) version.latency.observe(p.prediction_time_ms / 1000);
     }
-    for (const [model_version, { stored: count }] of byVersion) this.ingested.inc({ model_version }, count);
+    for (const { label, stored: count } of byVersion.values()) this.ingested.inc({ model_version: label }, count);
     this.requests.inc({ outcome: 'success' }, live);
   }
 
@@ -226,11 +231,14 @@ export class Exporter {
     }
   }
 
-  /** Versions are those seen in the widest window: one that left the last 7 days loses its series. */
-  private setQualityGauges(windows: Map<string, Aggregate>[]): void {
+  /**
+   * Versions are those seen in the widest window, as many as allowed (the rest as `other`): one that
+   * left the last 7 days loses its series.
+   */
+  private setQualityGauges(allVersions: Map<string, Aggregate>[]): void {
     for (const gauge of Object.values(this.quality)) gauge.reset();
-    const widest = windows[windows.length - 1]!;
-    const versions = [...widest.keys()].filter((v) => v === FLEET || widest.get(v)!.predictions > 0);
+    const windows = limitVersions(allVersions, this.options.maxModelVersions);
+    const versions = [...windows[windows.length - 1]!.keys()];
     Object.keys(GAUGE_WINDOWS).forEach((window, i) => {
       for (const model_version of versions) {
         const m = metricsOf(windows[i]!.get(model_version) ?? EMPTY_AGGREGATE);

@@ -1,0 +1,53 @@
+/**
+ * How many `model_version` label values /metrics carries. Versions come from clients: one that
+ * sends a build hash or a timestamp per deploy would otherwise add ~40 series per version (nine
+ * gauges in three windows, the histogram, the counter), and the counters never drop theirs.
+ */
+import { mergeAll, type Aggregate } from '../../aggregate/moments.js';
+import { FLEET } from '../../validate/limits.js';
+
+/** The label value of the versions past the limit, counted together. */
+export const OTHER_VERSIONS = 'other';
+
+/**
+ * The gauges' per-version aggregates in each window, limited to the `max` versions with the most
+ * predictions in the widest window (the last one), the rest merged into `other`. The fleet stays
+ * as it is. Versions without predictions in the widest window are left out: they have gone.
+ */
+export function limitVersions(windows: Map<string, Aggregate>[], max: number): Map<string, Aggregate>[] {
+  const widest = windows[windows.length - 1];
+  if (!widest) return windows;
+  const seen = [...widest].filter(([version, aggregate]) => version !== FLEET && aggregate.predictions > 0);
+  // Ties by name, so that the same data always gives the same series.
+  seen.sort(([a, x], [b, y]) => y.predictions - x.predictions || (a < b ? -1 : a > b ? 1 : 0));
+  const own = seen.slice(0, max).map(([version]) => version);
+  const rest = seen.slice(max).map(([version]) => version);
+  return windows.map((window) => {
+    const limited = new Map<string, Aggregate>();
+    const fleet = window.get(FLEET);
+    if (fleet) limited.set(FLEET, fleet);
+    for (const version of own) {
+      const aggregate = window.get(version);
+      if (aggregate) limited.set(version, aggregate);
+    }
+    if (rest.length > 0) limited.set(OTHER_VERSIONS, mergeAll(rest.flatMap((version) => window.get(version) ?? [])));
+    return limited;
+  });
+}
+
+/**
+ * The label of a version on the counters and the histogram: the first `max` versions this process
+ * stores get their own, later ones share `other` (a process restart starts over).
+ */
+export class CounterVersionLabels {
+  private readonly own = new Set<string>();
+
+  constructor(private readonly max: number) {}
+
+  labelOf(version: string): string {
+    if (this.own.has(version)) return version;
+    if (this.own.size >= this.max) return OTHER_VERSIONS;
+    this.own.add(version);
+    return version;
+  }
+}
