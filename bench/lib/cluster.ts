@@ -37,7 +37,11 @@ export async function openCluster(modules: ServiceModules, options: { adminUrl?:
     dataDir = await mkdtemp(path.join(tmpdir(), 'mlmon-bench-pg-'));
     await chmod(dataDir, 0o755); // as root, PostgreSQL runs as the "postgres" OS user
     options.log(`starting embedded PostgreSQL in ${dataDir}`);
-    const embedded = await modules.embedded.startEmbeddedPostgres({ dataDir });
+    const folder = dataDir;
+    const embedded = await modules.embedded.startEmbeddedPostgres({ dataDir: folder }).catch(async (error: unknown) => {
+      await rm(folder, { recursive: true, force: true });
+      throw error;
+    });
     adminUrl = embedded.url;
     stopEmbedded = () => embedded.stop();
   }
@@ -84,6 +88,7 @@ export async function openCluster(modules: ServiceModules, options: { adminUrl?:
   } catch (error) {
     await admin.end({ timeout: 5 });
     if (stopEmbedded) await stopEmbedded();
+    if (dataDir) await rm(dataDir, { recursive: true, force: true });
     throw error;
   }
 }

@@ -40,8 +40,11 @@ describeWhenInstalled('on a packaged PostgreSQL with JIT', packaged ? [] : [PACK
     await storePredictions(db.sql, predictions, rules);
   }, 60_000);
   afterAll(async () => {
-    await db?.drop();
-    await server?.stop();
+    try {
+      await db?.drop();
+    } finally {
+      await server?.stop(); // its folder goes with it, even when the drop failed
+    }
   });
 
   it('applies the migrations, stores, and reads windows that count every stored row', async () => {

@@ -120,7 +120,13 @@ export async function startPrivateCluster(): Promise<PrivateCluster> {
   const dataDir = await mkdtemp(path.join(tmpdir(), 'mlmon-reliability-pg-'));
   await chmod(dataDir, 0o755); // as root, PostgreSQL runs as the "postgres" user and must enter it
   const port = await freePort();
-  let running: EmbeddedDatabase | undefined = await startEmbeddedPostgres({ dataDir, port });
+  let running: EmbeddedDatabase | undefined;
+  try {
+    running = await startEmbeddedPostgres({ dataDir, port });
+  } catch (error) {
+    await rm(dataDir, { recursive: true, force: true }); // nothing else would remove it
+    throw error;
+  }
   const url = running.url;
   const stop = async () => {
     const current = running;
