@@ -34,6 +34,8 @@ type Env = Record<string, string | undefined>;
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 const MIN_TOKEN_LENGTH = 16;
+export const TOKEN_RULE = `at least ${MIN_TOKEN_LENGTH} characters without spaces`;
+export const isUsableToken = (value: string) => value.length >= MIN_TOKEN_LENGTH && !/\s/.test(value);
 
 export function loadConfig(env: Env = process.env): Config {
   const problems: string[] = [];
@@ -61,8 +63,8 @@ export function loadConfig(env: Env = process.env): Config {
   };
   const token = (name: string) => {
     const value = text(name);
-    if (value !== undefined && (value.length < MIN_TOKEN_LENGTH || /\s/.test(value))) {
-      problems.push(`${name} must be at least ${MIN_TOKEN_LENGTH} characters without spaces (e.g. openssl rand -hex 24)`);
+    if (value !== undefined && !isUsableToken(value)) {
+      problems.push(`${name} must be ${TOKEN_RULE} (e.g. openssl rand -hex 24)`);
     }
     return value;
   };

@@ -96,6 +96,15 @@ export function isoMicros(us: number): string {
   return new Date(ms).toISOString().replace('Z', String(rest).padStart(3, '0') + 'Z');
 }
 
+/**
+ * The instant of an ISO-8601 timestamp in microseconds: `Date.parse` reads milliseconds, the
+ * fraction's 4th to 6th digits are added (the inverse of isoMicros, so a bound sent back keeps it).
+ */
+export function microsOfIso(iso: string): number {
+  const fraction = /T\d\d:\d\d:\d\d\.(\d+)/i.exec(iso)?.[1] ?? '';
+  return Date.parse(iso) * MICROS_PER_MS + Number(fraction.padEnd(6, '0').slice(3, 6));
+}
+
 export function floorTo(us: number, stepUs: number): number {
   return Math.floor(us / stepUs) * stepUs;
 }

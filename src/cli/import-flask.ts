@@ -8,6 +8,7 @@
  * already imported counts as a duplicate; a repeated actual replaces itself.
  */
 import postgres from 'postgres';
+import { MAX_LISTED_LINE_PROBLEMS } from '../validate/ndjson.js';
 import { callService, type ServiceTarget } from './service-client.js';
 
 /** A row of the Flask table, its timestamps as UTC ISO text (the Flask app wrote naive UTC). */
@@ -110,8 +111,8 @@ export interface BulkResult {
   errors: { line: number; field: string; message: string }[];
 }
 
-/** The service lists the first 1,000 problems of a bulk request (its documented contract), no more. */
-export const LISTED_PROBLEMS = 1000;
+/** The service lists the first problems of a bulk request (its documented contract), no more. */
+export const LISTED_PROBLEMS = MAX_LISTED_LINE_PROBLEMS;
 
 /** Said of the last row named when the list is full: the cut may have fallen among its problems. */
 export const MORE_PROBLEMS_NOT_LISTED = '(further problems may not be listed)';

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { Config } from '../config.js';
+import { isUsableToken, TOKEN_RULE, type Config } from '../config.js';
 
 export interface Tokens {
   ingest: string;
@@ -38,6 +38,9 @@ function parseTokenFile(text: string, file: string): TokenFile {
   }
   if (typeof stored?.ingest_token !== 'string' || typeof stored.read_token !== 'string') {
     throw new Error(`${file} is not a token file (expected ingest_token and read_token); remove it to generate new tokens`);
+  }
+  for (const name of ['ingest_token', 'read_token'] as const) {
+    if (!isUsableToken(stored[name]!)) throw new Error(`${file}: ${name} must be ${TOKEN_RULE}; remove the file to generate new tokens`);
   }
   return stored as TokenFile;
 }

@@ -105,9 +105,10 @@ function anomaliesSql(byVersion: boolean, paged: boolean): string {
   order by created_at desc, id desc
   limit $4`;
 }
-const ANOMALIES_SQL = new Map(
-  [false, true].flatMap((byVersion) => [false, true].map((paged) => [`${byVersion}/${paged}`, anomaliesSql(byVersion, paged)] as const)),
-);
+const ANOMALIES_SQL = {
+  fleet: { first: anomaliesSql(false, false), next: anomaliesSql(false, true) },
+  version: { first: anomaliesSql(true, false), next: anomaliesSql(true, true) },
+};
 
 /** Predictions of the window whose error exceeds the threshold, newest first, keyset-paged like recentPredictions. */
 export async function anomalies(
@@ -124,7 +125,8 @@ export async function anomalies(
     ...(byVersion ? [modelVersion] : []),
     ...(after ? [isoMicros(after.createdUs), after.id] : []),
   ];
-  const rows = await sql.unsafe<Row[]>(ANOMALIES_SQL.get(`${byVersion}/${after !== undefined}`)!, parameters, { prepare: false });
+  const statement = ANOMALIES_SQL[byVersion ? 'version' : 'fleet'][after ? 'next' : 'first'];
+  const rows = await sql.unsafe<Row[]>(statement, parameters, { prepare: false });
   return pageOf(rows, limit);
 }
 

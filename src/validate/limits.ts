@@ -28,6 +28,9 @@ export const MODEL_VERSION_MAX_LENGTH = 50;
 export const ModelVersion = () => Text(MODEL_VERSION_MAX_LENGTH);
 /** 'all' names the whole fleet (in the API and the gauges' model_version label), never a model. */
 export const FLEET = 'all';
-export const StoredModelVersion = () => Type.String({ maxLength: MODEL_VERSION_MAX_LENGTH, pattern: STORABLE_TEXT, not: { const: FLEET } });
+/** 'other' labels the versions past MLMON_MAX_MODEL_VERSIONS on /metrics, never a model. */
+export const OTHER_VERSIONS = 'other';
+export const StoredModelVersion = () =>
+  Type.String({ maxLength: MODEL_VERSION_MAX_LENGTH, pattern: STORABLE_TEXT, not: { enum: [FLEET, OTHER_VERSIONS] } });
 /** Backfilled timestamps may not lie further ahead than this (clock skew), or windows would lie. */
 export const MAX_FUTURE_SKEW_MS = 5 * 60_000;

@@ -1,5 +1,8 @@
 import type { Readable } from 'node:stream';
 
+/** A bulk load's answer lists this many line problems at most (the API contract; import-flask relies on it). */
+export const MAX_LISTED_LINE_PROBLEMS = 1000;
+
 export type NdjsonLine = { line: number; text: string } | { line: number; tooLong: true };
 
 /**

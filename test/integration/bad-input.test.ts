@@ -63,6 +63,7 @@ const writeCases: Case[] = [
   { name: 'created_at 30 February', request: postPrediction({ ...good, created_at: '2024-02-30T00:00:00Z' }), status: 400, field: 'created_at' },
   { name: 'created_at NaN-like text', request: postPrediction({ ...good, created_at: 'NaN' }), status: 400, field: 'created_at' },
   // RFC 3339 has leap seconds; a JavaScript Date does not
+  { name: 'model_version "other" (the overflow label on /metrics)', request: postPrediction({ ...good, model_version: 'other' }), status: 400, field: 'model_version' },
   { name: 'created_at on a leap second', request: postPrediction({ ...good, created_at: '2016-12-31T23:59:60Z' }), status: 400, field: 'created_at' },
   { name: 'created_at on a leap second, in a batch', request: postPrediction([good, { ...good, created_at: '2016-12-31T23:59:60Z' }]), status: 400, field: 'created_at' },
   { name: 'predicted_delay_minutes as "NaN"', request: postPrediction({ ...good, predicted_delay_minutes: 'NaN' }), status: 400, field: 'predicted_delay_minutes' },

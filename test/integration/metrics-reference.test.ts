@@ -81,8 +81,9 @@ function generate(random: () => number): void {
   for (let i = 0; i < 20; i++) rows.push(make(nowUs - 7 * DAY_US - 10 * MINUTE_US - Math.floor(random() * 1.5 * DAY_US), RETIRED));
   // A version only in the last hour.
   for (let i = 0; i < 12; i++) rows.push(make(nowUs - 10 * MINUTE_US - Math.floor(random() * 40 * MINUTE_US), 'v4-hotfix'));
-  // Live traffic (everything else is history): created a few minutes before it is sent.
-  for (let i = 0; i < 15; i++) rows.push(make(nowUs - 3 * MINUTE_US - Math.floor(random() * MINUTE_US), VERSIONS[i % VERSIONS.length]!));
+  // Live traffic (everything else is history): created 2–3 minutes before it is sent, which
+  // leaves 2 minutes for the sending before they would turn into history.
+  for (let i = 0; i < 15; i++) rows.push(make(nowUs - 2 * MINUTE_US - 1 - Math.floor(random() * MINUTE_US), VERSIONS[i % VERSIONS.length]!));
 
   // Explicit ranges with points on their edges (ms-precise edges; points at µs).
   const unaligned = { name: 'unaligned 25 h', fromMs: nowMs - 30 * 3600_000 - 12_345, toMs: nowMs - 5 * 3600_000 + 7_891 };
@@ -130,8 +131,8 @@ function actualOf(bookingId: number): number | null {
 
 beforeAll(async () => {
   const random = seededRandom(testSeed('metrics-reference'));
+  t = await startTestApp(); // first, so that "now" below is close to the sending
   generate(random);
-  t = await startTestApp();
   const labelledBookings = [...new Set(rows.filter((r) => r.actual !== null).map((r) => r.bookingId))];
   const early = new Set(labelledBookings.filter(() => random() < 0.25));
   const actualBody = (id: number) => ({ booking_id: id, actual_delay_minutes: actualOf(id)! });

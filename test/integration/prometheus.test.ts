@@ -181,24 +181,30 @@ describe('the gauge cache and a dead database', () => {
 describe('GET /metrics with more model versions than MLMON_MAX_MODEL_VERSIONS', () => {
   let t: TestApp;
   beforeAll(async () => {
-    t = await startTestApp({ maxModelVersions: 2 });
+    t = await startTestApp({ maxModelVersions: 3 });
   });
   afterAll(() => t?.close());
 
   it('gives the biggest versions series of their own and counts the rest as other', async () => {
     const rows = (version: string, count: number, delay: number) =>
       Array.from({ length: count }, (_, i) => ({ booking_id: 7000 + i + delay * 100, predicted_delay_minutes: delay, confidence: 0.5, risk_level: 'low', model_version: version, prediction_time_ms: 100 }));
-    // stored in this order: the counters label the first two versions they meet, the gauges the two biggest
+    // history first (30 days old): it takes one of the counters' 3 places (fewer than half), not more
+    const history = ['old-a', 'old-b', 'old-c'].map((model_version, i) => ({
+      booking_id: 6900 + i, predicted_delay_minutes: 1, confidence: 0.5, risk_level: 'low', model_version, prediction_time_ms: 100,
+      created_at: new Date(Date.now() - 30 * 86_400_000).toISOString(),
+    }));
+    expect((await t.post(`${API}/predictions`, history)).statusCode).toBe(201);
+    // stored in this order: the counters label the first versions they meet, the gauges the three biggest
     const written = [...rows('v-small', 1, 1), ...rows('v-big', 4, 2), ...rows('v-mid', 3, 3), ...rows('v-tiny', 1, 4)];
     expect((await t.post(`${API}/predictions`, written)).statusCode).toBe(201);
     await t.post(`${API}/actuals`, written.map((p) => ({ booking_id: p.booking_id, actual_delay_minutes: p.predicted_delay_minutes + 1 })));
 
     const samples = parsePrometheus((await t.get('/metrics', null)).body);
     const gaugeVersions = samplesOf(samples, 'ml_prediction_window_predictions', { window: '24h' }).map((s) => [s.labels.model_version, s.value]);
-    expect(Object.fromEntries(gaugeVersions)).toEqual({ all: 9, 'v-big': 4, 'v-mid': 3, other: 2 });
+    expect(Object.fromEntries(gaugeVersions)).toEqual({ all: 9, 'v-big': 4, 'v-mid': 3, 'v-small': 1, other: 1 }); // v-tiny: ties go by name
     expect(samplesOf(samples, 'ml_prediction_mae_seconds', { window: '24h', model_version: 'other' })[0]?.value).toBeCloseTo(60, 9);
     const counted = samplesOf(samples, 'ml_predictions_ingested_total').map((s) => [s.labels.model_version, s.value]);
-    expect(Object.fromEntries(counted)).toEqual({ 'v-small': 1, 'v-big': 4, other: 4 });
+    expect(Object.fromEntries(counted)).toEqual({ 'old-a': 1, 'v-small': 1, 'v-big': 4, other: 6 });
     expect(samplesOf(samples, 'ml_prediction_latency_seconds_count', { model_version: 'other' })[0]?.value).toBe(4);
   });
 });

@@ -52,12 +52,14 @@ describe('demo options', () => {
     try {
       await expect(readIngestToken({ MLMON_INGEST_TOKEN: 'from-env-0123456789' }, directory)).resolves.toBe('from-env-0123456789');
       await expect(readIngestToken({}, directory)).rejects.toThrow(/MLMON_INGEST_TOKEN/);
-      await writeFile(path.join(directory, 'tokens.json'), JSON.stringify({ ingest_token: 'from-file-0123456789', read_token: 'r' }));
+      await writeFile(path.join(directory, 'tokens.json'), JSON.stringify({ ingest_token: 'from-file-0123456789', read_token: 'r'.repeat(16) }));
       await expect(readIngestToken({}, directory)).resolves.toBe('from-file-0123456789');
       await writeFile(path.join(directory, 'tokens.json'), JSON.stringify({ read_token: 'r' }));
       await expect(readIngestToken({}, directory)).rejects.toThrow(/is not a token file/);
       await writeFile(path.join(directory, 'tokens.json'), 'not json');
       await expect(readIngestToken({}, directory)).rejects.toThrow(/is not a token file/);
+      await writeFile(path.join(directory, 'tokens.json'), JSON.stringify({ ingest_token: '', read_token: 'r'.repeat(16) }));
+      await expect(readIngestToken({}, directory)).rejects.toThrow(/ingest_token must be at least 16 characters/);
     } finally {
       await rm(directory, { recursive: true, force: true });
     }

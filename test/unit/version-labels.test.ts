@@ -1,5 +1,6 @@
 import { EMPTY_AGGREGATE, mergeAll, type Aggregate } from '../../src/aggregate/moments.js';
-import { CounterVersionLabels, limitVersions, OTHER_VERSIONS } from '../../src/expose/prometheus/version-labels.js';
+import { CounterVersionLabels, limitVersions } from '../../src/expose/prometheus/version-labels.js';
+import { OTHER_VERSIONS } from '../../src/validate/limits.js';
 
 const aggregate = (predictions: number, labelled = 0, actualMean = 0): Aggregate => ({
   ...EMPTY_AGGREGATE,
@@ -47,8 +48,16 @@ describe('limitVersions (src/expose/prometheus/version-labels.ts)', () => {
 });
 
 describe('CounterVersionLabels', () => {
-  it('gives the first versions their own label, and later ones other, for good', () => {
+  it('gives the first versions stored live their own label, and later ones other, for good', () => {
     const labels = new CounterVersionLabels(2);
-    expect(['v1', 'v2', 'v3', 'v1', 'v4', 'v2'].map((v) => labels.labelOf(v))).toEqual(['v1', 'v2', OTHER_VERSIONS, 'v1', OTHER_VERSIONS, 'v2']);
+    expect(['v1', 'v2', 'v3', 'v1', 'v4', 'v2'].map((v) => labels.labelOf(v, true))).toEqual(['v1', 'v2', OTHER_VERSIONS, 'v1', OTHER_VERSIONS, 'v2']);
+  });
+
+  it('history takes a label only while fewer than half are taken; live versions get the rest', () => {
+    const labels = new CounterVersionLabels(4);
+    expect(['old-1', 'old-2', 'old-3', 'old-4'].map((v) => labels.labelOf(v, false))).toEqual(['old-1', 'old-2', OTHER_VERSIONS, OTHER_VERSIONS]);
+    expect(['live-1', 'live-2', 'live-3'].map((v) => labels.labelOf(v, true))).toEqual(['live-1', 'live-2', OTHER_VERSIONS]);
+    expect(labels.labelOf('old-1', true)).toBe('old-1');
+    expect(labels.labelOf('live-1', false)).toBe('live-1');
   });
 });

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { floorTo, isoMicros, microsOf, openClosed, planTiers, type Range } from '../../src/aggregate/window.js';
+import { floorTo, isoMicros, microsOf, microsOfIso, openClosed, planTiers, type Range } from '../../src/aggregate/window.js';
 
 const MINUTE = 60_000_000;
 const T0 = Date.UTC(2024, 0, 15, 10, 0, 0) * 1000; // a whole minute, in µs
@@ -142,6 +142,18 @@ describe('isoMicros / microsOf / floorTo', () => {
       { numRuns: 300 },
     );
     console.log(`isoMicros round-trip property: ${runs} cases`);
+  });
+
+  it('microsOfIso reads what isoMicros writes, and offsets and short fractions (property)', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: -2_208_988_800_000_000, max: 7_258_118_400_000_000 }), (us) => {
+        expect(microsOfIso(isoMicros(us))).toBe(us);
+      }),
+      { numRuns: 300 },
+    );
+    expect(microsOfIso('2024-01-15T12:30:00.5+02:30')).toBe(T0 + 500_000);
+    expect(microsOfIso('2024-01-15t10:00:00z')).toBe(T0);
+    expect(microsOfIso('1969-12-31T23:59:59.9995Z')).toBe(-500);
   });
 
   it('microsOf is milliseconds × 1000', () => {

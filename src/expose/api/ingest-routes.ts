@@ -8,7 +8,7 @@ import { storeActuals } from '../../store/actuals.js';
 import { recordFailures } from '../../store/feature-flags.js';
 import { invalidField, isDatabaseUnavailable, RequestProblem } from '../../server/errors.js';
 import { compileBodyValidator, fieldProblems } from '../../server/validation.js';
-import { ndjsonLines } from '../../validate/ndjson.js';
+import { MAX_LISTED_LINE_PROBLEMS, ndjsonLines } from '../../validate/ndjson.js';
 import { MAX_FUTURE_SKEW_MS, StoredModelVersion, Text } from '../../validate/limits.js';
 import { IngestResultSchema, isLive, PredictionBodySchema, PredictionInputSchema, type PredictionInput } from '../../validate/prediction.js';
 import { ActualBodySchema, ActualResultSchema } from '../../validate/actual.js';
@@ -36,12 +36,11 @@ function assertNotInFuture(predictions: PredictionInput[], isBatch: boolean): vo
 const BULK_CHUNK_ROWS = 5000;
 const BULK_WRITES_IN_FLIGHT = 2;
 const BULK_MAX_LINE_BYTES = 64 * 1024;
-const BULK_MAX_LISTED_ERRORS = 1000;
 
 const BulkResultSchema = Type.Object({
   accepted: Type.Integer(),
   duplicates: Type.Integer(),
-  rejected: Type.Integer({ description: 'lines not stored; their first 1000 problems are listed in errors' }),
+  rejected: Type.Integer({ description: `lines not stored; their first ${MAX_LISTED_LINE_PROBLEMS} problems are listed in errors` }),
   errors: Type.Array(Type.Object({ line: Type.Integer(), field: Type.String(), message: Type.String() })),
 });
 
@@ -107,7 +106,7 @@ export async function ingestRoutes(app: FastifyInstance, { sql, rules, guards, e
         const reject = (line: number, problems: { field: string; message: string }[]) => {
           result.rejected++;
           for (const { field, message } of problems) {
-            if (result.errors.length < BULK_MAX_LISTED_ERRORS) result.errors.push({ line, field, message });
+            if (result.errors.length < MAX_LISTED_LINE_PROBLEMS) result.errors.push({ line, field, message });
           }
         };
         let chunk: PredictionInput[] = [];

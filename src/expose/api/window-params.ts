@@ -1,4 +1,4 @@
-import { HOUR_US, MICROS_PER_MS } from '../../aggregate/window.js';
+import { HOUR_US, MICROS_PER_MS, microsOfIso } from '../../aggregate/window.js';
 import { invalidField } from '../../server/errors.js';
 
 export interface WindowParams {
@@ -12,7 +12,6 @@ export interface RequestedWindow {
   toUs: number;
 }
 
-const usOf = (iso: string) => Date.parse(iso) * MICROS_PER_MS;
 
 /**
  * `from` and `to` (both, ISO) as the exact range (from, to], e.g. a Grafana panel's time range;
@@ -23,7 +22,7 @@ export function parseRange(params: Pick<WindowParams, 'from' | 'to'>): Requested
   if (from === undefined && to === undefined) return undefined;
   if (from === undefined) throw invalidField('query', 'from', 'is required with to');
   if (to === undefined) throw invalidField('query', 'to', 'is required with from');
-  const range = { fromUs: usOf(from), toUs: usOf(to) };
+  const range = { fromUs: microsOfIso(from), toUs: microsOfIso(to) };
   if (!(range.toUs > range.fromUs)) throw invalidField('query', 'to', 'must be after from');
   return range;
 }

@@ -24,9 +24,9 @@ const V = 'model_version="$model_version"';
 export const ANOMALIES_TABLE_ID = 40;
 
 /**
- * Card colours from the alert thresholds (the seed's targets), so that "all green" on the cards
- * means no quality alert is open: orange where a ticket fires, red where a page does. R² keeps
- * the seed's "excellent" from 0.70 in dark green.
+ * Card colours from the alert thresholds (the seed's targets): orange where a ticket's threshold
+ * lies, red where a page's does, so that a card and its alert never disagree about a value. R²
+ * keeps the seed's "excellent" from 0.70 in dark green.
  */
 const { maeMinutes, accuracyRatio, r2, latencySeconds } = alertThresholds;
 const MAE_STEPS = thresholds(GOOD, [maeMinutes.ticket * 60, WARN], [maeMinutes.page * 60, BAD]);

@@ -128,11 +128,12 @@ export class Exporter {
     const byVersion = new Map<string, { label: string; stored: number; latency: Histogram.Internal<'model_version'> }>();
     let live = 0;
     for (const p of stored) {
-      let version = byVersion.get(p.model_version);
+      const key = `${p.live ? 'live' : 'history'}\u0000${p.model_version}`;
+      let version = byVersion.get(key);
       if (version === undefined) {
-        const label = this.counterVersionLabels.labelOf(p.model_version);
+        const label = this.counterVersionLabels.labelOf(p.model_version, p.live);
         version = { label, stored: 0, latency: this.latencyHistogram.labels({ model_version: label }) };
-        byVersion.set(p.model_version, version);
+        byVersion.set(key, version);
       }
       version.stored += 1;
       if (!p.live) continue;

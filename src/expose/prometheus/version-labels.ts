@@ -4,10 +4,7 @@
  * gauges in three windows, the histogram, the counter), and the counters never drop theirs.
  */
 import { mergeAll, type Aggregate } from '../../aggregate/moments.js';
-import { FLEET } from '../../validate/limits.js';
-
-/** The label value of the versions past the limit, counted together. */
-export const OTHER_VERSIONS = 'other';
+import { FLEET, OTHER_VERSIONS } from '../../validate/limits.js';
 
 /**
  * The gauges' per-version aggregates in each window, limited to the `max` versions with the most
@@ -37,16 +34,18 @@ export function limitVersions(windows: Map<string, Aggregate>[], max: number): M
 
 /**
  * The label of a version on the counters and the histogram: the first `max` versions this process
- * stores get their own, later ones share `other` (a process restart starts over).
+ * stores get their own, later ones share `other` (a process restart starts over). History (an
+ * import of old rows) takes a place only while fewer than half are taken, so that last year's
+ * versions cannot crowd out today's.
  */
 export class CounterVersionLabels {
   private readonly own = new Set<string>();
 
   constructor(private readonly max: number) {}
 
-  labelOf(version: string): string {
+  labelOf(version: string, live: boolean): string {
     if (this.own.has(version)) return version;
-    if (this.own.size >= this.max) return OTHER_VERSIONS;
+    if (this.own.size >= (live ? this.max : Math.floor(this.max / 2))) return OTHER_VERSIONS;
     this.own.add(version);
     return version;
   }
