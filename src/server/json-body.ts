@@ -1,8 +1,19 @@
+import { isUtf8 } from 'node:buffer';
 import sjson from 'secure-json-parse';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { RequestProblem } from './errors.js';
 
 const POISONING = /prototype/;
+
+/**
+ * Bodies are read as sent: Fastify does not decompress them, so a compressed one would be read as
+ * garbage. Refused with a 415 that says what to do.
+ */
+export function encodingProblem(request: FastifyRequest): RequestProblem | null {
+  const encoding = request.headers['content-encoding']?.trim().toLowerCase();
+  if (encoding === undefined || encoding === '' || encoding === 'identity') return null;
+  return new RequestProblem(415, `Content-Encoding ${encoding} is not supported: send the body uncompressed`);
+}
 
 /**
  * Fastify's own JSON parser answers every failure with one generic sentence. This one says what is
@@ -11,8 +22,19 @@ const POISONING = /prototype/;
  */
 export function installJsonBodyParser(app: FastifyInstance): void {
   app.removeContentTypeParser('application/json');
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
-    const text = body as string;
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body, done) => {
+    const encoded = encodingProblem(request);
+    if (encoded) {
+      done(encoded, undefined);
+      return;
+    }
+    const bytes = body as Buffer;
+    // Decoding would turn invalid bytes into replacement characters, and store those.
+    if (!isUtf8(bytes)) {
+      done(new RequestProblem(400, 'invalid body: not valid UTF-8'), undefined);
+      return;
+    }
+    const text = bytes.toString('utf8');
     if (text.trim() === '') {
       done(new RequestProblem(400, 'invalid body: the body is empty; send a JSON object or array'), undefined);
       return;

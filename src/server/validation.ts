@@ -1,7 +1,7 @@
 import { Ajv, type ErrorObject } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import type { FastifyInstance, FastifySchemaValidationError } from 'fastify';
-import { MIN_MAGNITUDE, STORABLE_TEXT } from '../validate/limits.js';
+import { isStorableTimestamp, MIN_MAGNITUDE, STORABLE_TEXT, TIMESTAMP_RULE } from '../validate/limits.js';
 
 // ajv-formats is CommonJS with a default export.
 const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
@@ -9,10 +9,9 @@ const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
 function ajvWith(options: ConstructorParameters<typeof Ajv>[0]): Ajv {
   const ajv = new Ajv({ strict: false, useDefaults: true, removeAdditional: false, ...options });
   addFormats(ajv);
-  // RFC 3339 allows a leap second (23:59:60), and ajv-formats accepts it, but a JavaScript Date
-  // cannot hold one: such a timestamp would travel on as NaN. Only instants Date can read pass.
+  // ajv-formats checks that the date exists; isStorableTimestamp, that JavaScript and PostgreSQL read it alike.
   const dateTime = ajv.formats['date-time'] as { validate: (value: string) => boolean; compare: (a: string, b: string) => number | undefined };
-  ajv.addFormat('date-time', { ...dateTime, validate: (value: string) => dateTime.validate(value) && !Number.isNaN(Date.parse(value)) });
+  ajv.addFormat('date-time', { ...dateTime, validate: (value: string) => dateTime.validate(value) && isStorableTimestamp(value) });
   ajv.addKeyword({
     keyword: 'minMagnitude',
     type: 'number',
@@ -58,7 +57,7 @@ function problemOf(error: FastifySchemaValidationError | ErrorObject, bodyIsArra
   const path = (error.instancePath ?? '').split('/').slice(1);
   const params = error.params as Record<string, unknown>;
   const extra = (params.missingProperty ?? params.additionalProperty ?? params.propertyName) as string | undefined;
-  if (extra !== undefined) path.push(extra);
+  if (extra !== undefined) path.push(extra === '' ? '""' : extra); // an empty name, not the whole body
   let index: number | undefined;
   if (bodyIsArray && path.length > 0 && /^\d+$/.test(path[0]!)) index = Number(path.shift());
   const field = path.join('.') || WHOLE_BODY;
@@ -67,6 +66,7 @@ function problemOf(error: FastifySchemaValidationError | ErrorObject, bodyIsArra
   if (params.missingProperty !== undefined) message = 'is required';
   if (error.keyword === 'not') message = 'is a reserved value';
   if (error.keyword === 'minMagnitude') message = `must be 0 or at least ${MIN_MAGNITUDE} in magnitude`;
+  if (error.keyword === 'format' && params.format === 'date-time') message = TIMESTAMP_RULE;
   if (error.keyword === 'pattern' && params.pattern === STORABLE_TEXT) message = 'must not contain NUL characters or unpaired surrogates (invalid Unicode)';
   return { ...(index === undefined ? {} : { index }), field, message };
 }

@@ -1,6 +1,6 @@
 import type { Sql } from '../db/connect.js';
-import { HOUR_US, isoMicros, type Range } from '../aggregate/window.js';
-import { FLEET } from '../validate/limits.js';
+import { HOUR_US, isoMicros, MICROS_PER_MS, type Range } from '../aggregate/window.js';
+import { EARLIEST_INSTANT_MS, END_OF_INSTANTS_MS, FLEET } from '../validate/limits.js';
 
 export interface StoredPrediction {
   id: number;
@@ -44,7 +44,10 @@ export function decodeCursor(cursor: string): Position | null {
   // Microseconds are negative before 1970 (backfilled history).
   const match = /^(-?\d{1,17}):(\d{1,16})$/.exec(Buffer.from(cursor, 'base64url').toString());
   if (!match) return null;
-  return { createdUs: Number(match[1]), id: Number(match[2]) };
+  const createdUs = Number(match[1]);
+  // Only instants that can be stored: a forged one outside would not even be a timestamp to PostgreSQL.
+  if (createdUs < EARLIEST_INSTANT_MS * MICROS_PER_MS || createdUs >= END_OF_INSTANTS_MS * MICROS_PER_MS) return null;
+  return { createdUs, id: Number(match[2]) };
 }
 
 const COLUMNS = `id, booking_id, driver_id, request_id, predicted_delay_minutes, confidence, risk_level,

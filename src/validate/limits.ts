@@ -22,8 +22,33 @@ export const LatencyMs = () => measure(0, 3_600_000);
 export const Id = () => Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER });
 /** Delays in minutes, positive (late) or negative (early); bounded so sums stay meaningful. */
 export const DelayMinutes = () => measure(-1_000_000, 1_000_000);
-/** PostgreSQL has no year 0: the earliest storable instant is the start of year 1. */
-export const Timestamp = () => Type.String({ format: 'date-time', maxLength: 40, formatMinimum: '0001-01-01T00:00:00Z' });
+/**
+ * The instants mlmon takes, [1900-01-01, 9999-01-01) UTC. Below year 100 postgres.js reads stored
+ * timestamps back wrong (0077 as 1977), and at year 10000 PostgreSQL cannot read the bounds of a
+ * window; nothing a model predicted lies outside.
+ */
+export const EARLIEST_INSTANT_MS = Date.UTC(1900, 0, 1);
+export const END_OF_INSTANTS_MS = Date.UTC(9999, 0, 1);
+
+/**
+ * RFC 3339 in the form JavaScript and PostgreSQL read as the same instant: a `T`, at most six
+ * digits of fraction (PostgreSQL keeps microseconds and rounds the rest, JavaScript cuts at
+ * milliseconds: 23:59:59.9999995 on a month's last day would be two months), an offset within
+ * PostgreSQL's ±15:59. The date must also exist (checked by ajv-formats) and Date must read it (a
+ * leap second, 23:59:60, it cannot).
+ */
+const TIMESTAMP_SHAPE = /^\d{4}-\d\d-\d\d[Tt]\d\d:\d\d:\d\d(?:\.\d{1,6})?(?:[Zz]|[+-](\d\d):[0-5]\d)$/;
+
+export function isStorableTimestamp(text: string): boolean {
+  const shape = TIMESTAMP_SHAPE.exec(text);
+  if (!shape || Number(shape[1] ?? 0) > 15) return false;
+  const ms = Date.parse(text);
+  return ms >= EARLIEST_INSTANT_MS && ms < END_OF_INSTANTS_MS;
+}
+
+export const TIMESTAMP_RULE = 'must be an RFC 3339 timestamp from 1900 to 9998 such as 2024-05-01T12:00:00Z (fraction up to 6 digits, offset within ±15:59)';
+
+export const Timestamp = () => Type.String({ format: 'date-time', maxLength: 40 });
 export const MODEL_VERSION_MAX_LENGTH = 50;
 export const ModelVersion = () => Text(MODEL_VERSION_MAX_LENGTH);
 /** 'all' names the whole fleet (in the API and the gauges' model_version label), never a model. */

@@ -1,13 +1,16 @@
+import { isUtf8 } from 'node:buffer';
 import type { Readable } from 'node:stream';
 
 /** A bulk load's answer lists this many line problems at most (the API contract; import-flask relies on it). */
 export const MAX_LISTED_LINE_PROBLEMS = 1000;
 
-export type NdjsonLine = { line: number; text: string } | { line: number; tooLong: true };
+/** A line's text, or why it cannot be read (said of the line: "is longer than …"). */
+export type NdjsonLine = { line: number; text: string } | { line: number; unreadable: string };
 
 /**
  * Splits a byte stream into lines without ever holding more than one line (at most
- * `maxLineBytes`) plus one chunk in memory. A longer line is reported and skipped, not buffered.
+ * `maxLineBytes`) plus one chunk in memory. A longer line is reported and skipped, not buffered;
+ * so is one that is not UTF-8 (decoding would store replacement characters in its place).
  */
 export async function* ndjsonLines(stream: Readable, maxLineBytes: number): AsyncGenerator<NdjsonLine> {
   let parts: Buffer[] = [];
@@ -16,8 +19,12 @@ export async function* ndjsonLines(stream: Readable, maxLineBytes: number): Asyn
   let line = 0;
   const finish = function* (): Generator<NdjsonLine> {
     line++;
-    if (skipping) yield { line, tooLong: true };
-    else if (size > 0) yield { line, text: Buffer.concat(parts).toString('utf8').replace(/\r$/, '') };
+    if (skipping) yield { line, unreadable: `is longer than ${maxLineBytes} bytes` };
+    else if (size > 0) {
+      const bytes = Buffer.concat(parts);
+      if (isUtf8(bytes)) yield { line, text: bytes.toString('utf8').replace(/\r$/, '') };
+      else yield { line, unreadable: 'is not valid UTF-8' };
+    }
     parts = [];
     size = 0;
     skipping = false;

@@ -27,13 +27,13 @@ interface Case {
   field?: string;
 }
 
-const json = (method: string, path: string, body: string, headers: Record<string, string> = {}): RawRequest => ({
+const json = (method: string, path: string, body: string | Buffer, headers: Record<string, string> = {}): RawRequest => ({
   method,
   path,
   body,
   headers: { 'content-type': 'application/json', ...headers },
 });
-const postPrediction = (body: unknown) => json('POST', `${API}/predictions`, typeof body === 'string' ? body : JSON.stringify(body));
+const postPrediction = (body: unknown) => json('POST', `${API}/predictions`, typeof body === 'string' || Buffer.isBuffer(body) ? body : JSON.stringify(body));
 const postActual = (body: unknown) => json('POST', `${API}/actuals`, typeof body === 'string' ? body : JSON.stringify(body));
 
 const writeCases: Case[] = [
@@ -63,6 +63,13 @@ const writeCases: Case[] = [
   { name: 'created_at 30 February', request: postPrediction({ ...good, created_at: '2024-02-30T00:00:00Z' }), status: 400, field: 'created_at' },
   { name: 'created_at NaN-like text', request: postPrediction({ ...good, created_at: 'NaN' }), status: 400, field: 'created_at' },
   // RFC 3339 has leap seconds; a JavaScript Date does not
+  // timestamps JavaScript and PostgreSQL would read apart (each was a 500, or a wrong instant stored)
+  { name: 'created_at with an offset of +16:00', request: postPrediction({ ...good, created_at: '2024-01-01T00:00:00+16:00' }), status: 400, field: 'created_at' },
+  { name: 'created_at in year 0 by its offset', request: postPrediction({ ...good, created_at: '0000-12-31T23:00:00-02:00' }), status: 400, field: 'created_at' },
+  { name: 'created_at with 7 fraction digits at a month end', request: postPrediction({ ...good, created_at: '2021-05-31T23:59:59.9999995Z' }), status: 400, field: 'created_at' },
+  { name: 'created_at with a space, year 0010', request: postPrediction({ ...good, created_at: '0010-04-05 06:07:08Z' }), status: 400, field: 'created_at' },
+  { name: 'created_at in year 0077', request: postPrediction({ ...good, created_at: '0077-06-15T12:00:00Z' }), status: 400, field: 'created_at' },
+  { name: 'actual: actual_pickup_at with an offset of -23:59', request: postActual({ booking_id: 1, actual_delay_minutes: 1, actual_pickup_at: '2024-01-01T00:00:00-23:59' }), status: 400, field: 'actual_pickup_at' },
   { name: 'model_version "other" (the overflow label on /metrics)', request: postPrediction({ ...good, model_version: 'other' }), status: 400, field: 'model_version' },
   { name: 'created_at on a leap second', request: postPrediction({ ...good, created_at: '2016-12-31T23:59:60Z' }), status: 400, field: 'created_at' },
   { name: 'created_at on a leap second, in a batch', request: postPrediction([good, { ...good, created_at: '2016-12-31T23:59:60Z' }]), status: 400, field: 'created_at' },
@@ -113,6 +120,12 @@ const writeCases: Case[] = [
   { name: 'form-encoded body', request: { method: 'POST', path: `${API}/predictions`, body: 'booking_id=1', headers: { 'content-type': 'application/x-www-form-urlencoded' } }, status: 415 },
   { name: 'XML body', request: { method: 'POST', path: `${API}/predictions`, body: '<p/>', headers: { 'content-type': 'application/xml' } }, status: 415 },
   { name: 'no content type', request: { method: 'POST', path: `${API}/predictions`, body: goodJson, headers: {} }, status: 415 },
+  // bytes that are not UTF-8 would be stored as replacement characters
+  { name: 'invalid UTF-8 in risk_level', request: postPrediction(Buffer.concat([Buffer.from(goodJson.replace('"low"', '"lo')), Buffer.from([0xff, 0xfe]), Buffer.from('"}')])), status: 400 },
+  // bodies are read as sent: a compressed one is refused, not read as garbage
+  { name: 'a gzip Content-Encoding', request: { ...postPrediction(good), headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' } }, status: 415 },
+  { name: 'a br Content-Encoding on NDJSON', request: { method: 'POST', path: `${API}/predictions/bulk`, body: goodJson + '\n', headers: { 'content-type': 'application/x-ndjson', 'content-encoding': 'br' } }, status: 415 },
+  { name: 'an empty field name', request: postPrediction(goodJson.replace(/}$/, ',"":1}')), status: 400, field: '""' },
   // NDJSON is read by /predictions/bulk only
   { name: 'an NDJSON body on the JSON route', request: { method: 'POST', path: `${API}/predictions`, body: goodJson, headers: { 'content-type': 'application/x-ndjson' } }, status: 415 },
   { name: 'a 33 MB body on a write route', request: postPrediction(JSON.stringify({ ...good, risk_level: 'x'.repeat(33 * 1024 * 1024) })), status: 413 },
@@ -156,6 +169,9 @@ const readCases: Case[] = [
   { name: 'metrics: from on a leap second', request: get(`${API}/metrics?from=2016-12-31T23:59:60Z&to=2017-01-01T01:00:00Z`), status: 400, field: 'from' },
   { name: 'timeseries: to on a leap second', request: get(`${API}/timeseries?from=2016-12-31T22:00:00Z&to=2016-12-31T23:59:60Z`), status: 400, field: 'to' },
   { name: 'predictions: to on a leap second', request: get(`${API}/predictions?from=2016-12-31T22:00:00Z&to=2016-12-31T23:59:60Z`), status: 400, field: 'to' },
+  { name: 'metrics: a range ending in year 10000', request: get(`${API}/metrics?from=9998-12-31T23:00:00Z&to=9998-12-31T23:30:00-15:00`), status: 400, field: 'to' },
+  { name: 'predictions: a cursor before year 1', request: get(`${API}/predictions?cursor=${Buffer.from('-99999999999999999:1').toString('base64url')}`), status: 400, field: 'cursor' },
+  { name: 'anomalies: a cursor before year 1', request: get(`${API}/anomalies?cursor=${Buffer.from('-99999999999999999:1').toString('base64url')}`), status: 400, field: 'cursor' },
   { name: 'metrics: hours with from/to', request: get(`${API}/metrics?hours=1&from=${from}&to=${to}`), status: 400, field: 'hours' },
   { name: 'metrics: a range over 366 days', request: get(`${API}/metrics?from=2020-01-01T00:00:00Z&to=2022-01-01T00:00:00Z`), status: 400, field: 'from' },
   { name: 'metrics: unknown parameter', request: get(`${API}/metrics?window=24h`), status: 400, field: 'window' },

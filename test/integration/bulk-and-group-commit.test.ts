@@ -1,3 +1,4 @@
+import { TIMESTAMP_RULE } from '../../src/validate/limits.js';
 import { API, startTestApp, tableCounts, type TestApp } from '../support/app-harness.js';
 
 const prediction = (booking_id: number, extra: Record<string, unknown> = {}) => ({
@@ -44,7 +45,7 @@ describe('NDJSON bulk load and group commit', () => {
         { line: 3, field: '(line)', message: 'is not valid JSON' },
         { line: 5, field: 'confidence', message: 'must be <= 1' },
         { line: 5, field: 'extra_field', message: 'is not a known field' },
-        { line: 7, field: 'created_at', message: 'must match format "date-time"' },
+        { line: 7, field: 'created_at', message: TIMESTAMP_RULE },
       ],
     });
     const after = await tableCounts(t.db);
@@ -63,6 +64,17 @@ describe('NDJSON bulk load and group commit', () => {
     const [row] = await t.db.sql`select prediction_error, is_accurate from ml_prediction where booking_id = 777001`;
     expect(row!.prediction_error).toBeCloseTo(0.7, 12);
     expect(row!.is_accurate).toBe(true);
+  });
+
+  it('takes the media type in any case, as HTTP says', async () => {
+    const res = await t.raw({
+      method: 'POST',
+      path: `${API}/predictions/bulk`,
+      body: JSON.stringify(prediction(70_001)) + '\n',
+      headers: { 'content-type': 'Application/X-NDJSON; charset=utf-8', authorization: `Bearer ${t.tokens.ingest}` },
+    });
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toMatchObject({ accepted: 1, rejected: 0 });
   });
 
   it('refuses other content types and empty streams', async () => {

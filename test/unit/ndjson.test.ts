@@ -20,9 +20,16 @@ describe('ndjsonLines', () => {
     const long = 'x'.repeat(250);
     expect(await linesOf(['{"a":1}\n', long.slice(0, 120), long.slice(120) + '\n{"b":2}\n'])).toEqual([
       { line: 1, text: '{"a":1}' },
-      { line: 2, tooLong: true },
+      { line: 2, unreadable: 'is longer than 100 bytes' },
       { line: 3, text: '{"b":2}' },
     ]);
+  });
+
+  it('reports a line that is not UTF-8 instead of decoding it to replacement characters', async () => {
+    const bad = Buffer.concat([Buffer.from('{"r":"b'), Buffer.from([0xff, 0xfe]), Buffer.from('"}\n{"a":1}\n')]);
+    const out: NdjsonLine[] = [];
+    for await (const line of ndjsonLines(Readable.from([bad]), 100)) out.push(line);
+    expect(out).toEqual([{ line: 1, unreadable: 'is not valid UTF-8' }, { line: 2, text: '{"a":1}' }]);
   });
 
   it('keeps multi-byte characters split between chunks intact', async () => {

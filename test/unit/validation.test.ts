@@ -5,6 +5,7 @@ import { describeValidation } from '../../src/server/validation.js';
 import { invalidField, RequestProblem } from '../../src/server/errors.js';
 import { PredictionBodySchema } from '../../src/validate/prediction.js';
 import { ActualBodySchema } from '../../src/validate/actual.js';
+import { isStorableTimestamp, TIMESTAMP_RULE } from '../../src/validate/limits.js';
 
 const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
 // The body validator as the service configures it: strict types, all errors.
@@ -18,6 +19,38 @@ function describe_(validate: typeof validatePredictions, body: unknown) {
 }
 
 const good = { booking_id: 1, predicted_delay_minutes: 8.5, confidence: 0.9, risk_level: 'low' };
+
+describe('isStorableTimestamp (src/validate/limits.ts)', () => {
+  it('takes RFC 3339 as clients send it', () => {
+    for (const text of [
+      '2024-05-01T12:00:00Z',
+      '2024-05-01t12:00:00z',
+      '2024-05-01T12:00:00.123456+05:30',
+      '2024-05-01T12:00:00.5-12:00',
+      '2024-05-01T12:00:00+15:59',
+      '1900-01-01T00:00:00Z',
+      '1969-12-31T23:59:59.999999Z',
+      '9998-12-31T23:59:59.999999Z',
+    ]) expect([text, isStorableTimestamp(text)]).toEqual([text, true]);
+  });
+
+  it('refuses what JavaScript and PostgreSQL would read apart, or cannot store', () => {
+    for (const text of [
+      '2016-12-31T23:59:60Z', // a leap second: no Date holds it
+      '2024-01-01T00:00:00+16:00', // beyond PostgreSQL's ±15:59
+      '2024-01-01T00:00:00-23:59',
+      '2021-05-31T23:59:59.9999995Z', // 7 digits: PostgreSQL rounds into June, JavaScript stays in May
+      '0010-04-05 06:07:08Z', // a space: Node reads this as 2005
+      '2024-05-01 12:00:00Z',
+      '0077-06-15T12:00:00Z', // postgres.js reads years below 100 back as 19xx
+      '0000-12-31T23:00:00-02:00', // year 0, which PostgreSQL does not have
+      '1899-12-31T23:59:59Z',
+      '9999-01-01T00:00:00Z', // a window ending there would need year 10000
+      '2024-05-01T12:00:00', // no offset
+      '2024-05-01',
+    ]) expect([text, isStorableTimestamp(text)]).toEqual([text, false]);
+  });
+});
 
 describe('validation error formatting (src/server/validation.ts)', () => {
   it('accepts a valid prediction and a valid batch', () => {
@@ -77,7 +110,7 @@ describe('validation error formatting (src/server/validation.ts)', () => {
     expect(describe_(validatePredictions, { ...good, created_at: '2024-02-30T00:00:00Z' }).details[0]!.field).toBe('created_at');
     expect(describe_(validatePredictions, { ...good, contributing_factors: { 'a\u0000': 1 } }).details[0]!.field).toContain('contributing_factors');
     expect(describe_(validateActuals, [{ booking_id: 1, actual_delay_minutes: 1, actual_pickup_at: 'yesterday' }]).details).toEqual([
-      { index: 0, field: 'actual_pickup_at', message: 'must match format "date-time"' },
+      { index: 0, field: 'actual_pickup_at', message: TIMESTAMP_RULE },
     ]);
   });
 

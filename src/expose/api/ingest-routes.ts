@@ -7,6 +7,7 @@ import { GroupCommit } from '../../store/group-commit.js';
 import { storeActuals } from '../../store/actuals.js';
 import { recordFailures } from '../../store/feature-flags.js';
 import { invalidField, isDatabaseUnavailable, RequestProblem } from '../../server/errors.js';
+import { encodingProblem } from '../../server/json-body.js';
 import { compileBodyValidator, fieldProblems } from '../../server/validation.js';
 import { MAX_LISTED_LINE_PROBLEMS, ndjsonLines } from '../../validate/ndjson.js';
 import { MAX_FUTURE_SKEW_MS, StoredModelVersion, Text } from '../../validate/limits.js';
@@ -78,7 +79,11 @@ export async function ingestRoutes(app: FastifyInstance, { sql, rules, guards, e
   // Only the bulk route reads NDJSON: its parser (which hands the stream to the handler, so no
   // body is buffered) lives in a scope of its own, and the JSON routes answer 415 to NDJSON.
   await app.register(async (bulkScope) => {
-    bulkScope.addContentTypeParser('application/x-ndjson', (_request, payload, done) => done(null, payload));
+    bulkScope.addContentTypeParser('application/x-ndjson', (request, payload, done) => {
+      const encoded = encodingProblem(request);
+      if (encoded) done(encoded, undefined);
+      else done(null, payload);
+    });
     const bulkApi = bulkScope.withTypeProvider<TypeBoxTypeProvider>();
     const validPrediction = compileBodyValidator(PredictionInputSchema);
 
@@ -99,7 +104,7 @@ export async function ingestRoutes(app: FastifyInstance, { sql, rules, guards, e
         },
       },
       async (request) => {
-        if (request.headers['content-type']?.split(';')[0]?.trim() !== 'application/x-ndjson') {
+        if (request.headers['content-type']?.split(';')[0]?.trim().toLowerCase() !== 'application/x-ndjson') {
           throw new RequestProblem(415, 'send Content-Type: application/x-ndjson (one JSON prediction per line)');
         }
         const result = { accepted: 0, duplicates: 0, rejected: 0, errors: [] as { line: number; field: string; message: string }[] };
@@ -127,8 +132,8 @@ export async function ingestRoutes(app: FastifyInstance, { sql, rules, guards, e
         };
         for await (const entry of ndjsonLines(request.body as Readable, BULK_MAX_LINE_BYTES)) {
           lines++;
-          if ('tooLong' in entry) {
-            reject(entry.line, [{ field: '(line)', message: `is longer than ${BULK_MAX_LINE_BYTES} bytes` }]);
+          if ('unreadable' in entry) {
+            reject(entry.line, [{ field: '(line)', message: entry.unreadable }]);
             continue;
           }
           let value: unknown;
