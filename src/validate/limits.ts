@@ -50,12 +50,13 @@ export const TIMESTAMP_RULE = 'must be an RFC 3339 timestamp from 1900 to 9998 s
 
 export const Timestamp = () => Type.String({ format: 'date-time', maxLength: 40 });
 export const MODEL_VERSION_MAX_LENGTH = 50;
-export const ModelVersion = () => Text(MODEL_VERSION_MAX_LENGTH);
+/** A version name is never empty: absent means `unknown` on writes and the whole fleet on reads. */
+export const ModelVersion = () => Text(MODEL_VERSION_MAX_LENGTH, 1);
 /** 'all' names the whole fleet (in the API and the gauges' model_version label), never a model. */
 export const FLEET = 'all';
 /** 'other' labels the versions past MLMON_MAX_MODEL_VERSIONS on /metrics, never a model. */
 export const OTHER_VERSIONS = 'other';
 export const StoredModelVersion = () =>
-  Type.String({ maxLength: MODEL_VERSION_MAX_LENGTH, pattern: STORABLE_TEXT, not: { enum: [FLEET, OTHER_VERSIONS] } });
+  Type.String({ minLength: 1, maxLength: MODEL_VERSION_MAX_LENGTH, pattern: STORABLE_TEXT, not: { enum: [FLEET, OTHER_VERSIONS] } });
 /** Backfilled timestamps may not lie further ahead than this (clock skew), or windows would lie. */
 export const MAX_FUTURE_SKEW_MS = 5 * 60_000;
