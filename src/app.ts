@@ -20,6 +20,8 @@ export interface AppOptions {
   tokens: Tokens;
   rules: ErrorRules;
   metricsCacheSeconds: number;
+  /** MLMON_RETENTION_DAYS, when set: writes older than it are refused. */
+  retentionDays?: number;
   /** Model versions with series of their own on /metrics (the rest are labelled `other`); default 50. */
   maxModelVersions?: number;
   /** Headers and body must arrive within this (slow-loris clients are cut off); default 30 s. */
@@ -85,6 +87,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     guards,
     exporter,
     version: options.version,
+    retentionDays: options.retentionDays,
   });
   return app;
 }

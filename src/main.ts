@@ -82,6 +82,7 @@ async function main(): Promise<void> {
     },
     metricsCacheSeconds: config.metricsCacheSeconds,
     maxModelVersions: config.maxModelVersions,
+    retentionDays: config.retentionDays,
     requestTimeoutSeconds: config.requestTimeoutSeconds,
     version: SERVICE_VERSION,
     corsOrigins: config.corsOrigins,

@@ -50,7 +50,8 @@ export interface RetentionResult {
 /**
  * Drops the monthly partitions that end before `now - retentionDays` (whole months only, so raw
  * rows are kept between retentionDays and retentionDays + one month), and forgets the request ids
- * and actuals of that period. Rollups are kept: windows over dropped months stay exact.
+ * and actuals of that period. Rollups are kept: windows over dropped months stay exact to the
+ * minute (a window edge inside a minute reads that minute's raw rows, which are gone).
  */
 export async function applyRetention(sql: Sql, retentionDays: number, now = new Date()): Promise<RetentionResult> {
   const cutoff = new Date(now.getTime() - retentionDays * 86_400_000);

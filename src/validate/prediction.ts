@@ -1,5 +1,5 @@
 import { Type, type Static } from 'typebox';
-import { Confidence, DelayMinutes, Id, LatencyMs, StoredModelVersion, Text, Timestamp } from './limits.js';
+import { Confidence, DelayMinutes, Id, LatencyMs, MAX_FUTURE_SKEW_MS, StoredModelVersion, Text, Timestamp } from './limits.js';
 
 export const MAX_BATCH = 10_000;
 
@@ -38,6 +38,21 @@ export type PredictionInput = Static<typeof PredictionInputSchema> & { contribut
  * request and latency series, which alerts read as rates of what is happening now, leave it out.
  */
 export const LIVE_AGE_MS = 5 * 60_000;
+
+/**
+ * What a JSON schema cannot say of `created_at`: not ahead of the clock (windows would lie), and,
+ * with a retention set, not older than it: the row's month would be dropped within the hour, and a
+ * row sent again after its request id was forgotten would count twice in the rollups, which stay.
+ */
+export function createdAtProblem(p: PredictionInput, nowMs: number, retentionDays: number | undefined): string | null {
+  if (p.created_at === undefined) return null;
+  const createdMs = Date.parse(p.created_at);
+  if (createdMs > nowMs + MAX_FUTURE_SKEW_MS) return `must not be more than ${MAX_FUTURE_SKEW_MS / 60_000} minutes in the future`;
+  if (retentionDays !== undefined && createdMs < nowMs - retentionDays * 86_400_000) {
+    return `must not be older than the retention (MLMON_RETENTION_DAYS=${retentionDays} days): older predictions are dropped`;
+  }
+  return null;
+}
 
 export const isLive = (p: PredictionInput, nowMs: number): boolean =>
   p.created_at === undefined || Date.parse(p.created_at) >= nowMs - LIVE_AGE_MS;

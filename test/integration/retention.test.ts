@@ -50,3 +50,31 @@ describe('retention by monthly partitions', () => {
     expect(result).toEqual({ droppedPartitions: [], forgottenRequestIds: 0, forgottenActuals: 0 });
   });
 });
+
+describe('writes under a retention', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp({ retentionDays: 30 });
+  });
+  afterAll(() => t.close());
+
+  // Such a row would be dropped within the hour, and one sent again after its request id was
+  // forgotten would count twice in the rollups, which stay.
+  it('refuses predictions older than the retention, by row and by NDJSON line, and stores the rest', async () => {
+    const daysAgo = (days: number) => new Date(Date.now() - days * DAY_MS).toISOString();
+    const old = await t.post(`${API}/predictions`, [prediction(1, daysAgo(20), 'kept-1'), prediction(2, daysAgo(31), 'too-old-1')]);
+    expect(old.statusCode).toBe(400);
+    expect(old.json().details).toEqual([{ index: 1, field: 'created_at', message: expect.stringContaining('MLMON_RETENTION_DAYS=30') }]);
+
+    expect((await t.post(`${API}/predictions`, prediction(3, daysAgo(29), 'kept-2'))).json()).toEqual({ accepted: 1, duplicates: 0 });
+    const bulk = await t.raw({
+      method: 'POST',
+      path: `${API}/predictions/bulk`,
+      body: [prediction(4, daysAgo(40), 'too-old-2'), prediction(5, daysAgo(1), 'kept-3')].map((p) => JSON.stringify(p)).join('\n'),
+      headers: { 'content-type': 'application/x-ndjson', authorization: `Bearer ${t.tokens.ingest}` },
+    });
+    expect(bulk.json()).toMatchObject({ accepted: 1, rejected: 1, errors: [{ line: 1, field: 'created_at' }] });
+    const [row] = await t.db.sql<{ stored: number }[]>`select count(*)::int as stored from ml_prediction`;
+    expect(row?.stored).toBe(2);
+  });
+});

@@ -93,7 +93,7 @@ const auth = (token: string | null | undefined): Record<string, string> =>
  * the rules default to the seed's 3 / 5 minutes.
  */
 export async function startTestApp(
-  options: { metricsToken?: boolean; rules?: Partial<ErrorRules>; metricsCacheSeconds?: number; maxModelVersions?: number } = {},
+  options: { metricsToken?: boolean; rules?: Partial<ErrorRules>; metricsCacheSeconds?: number; maxModelVersions?: number; retentionDays?: number } = {},
 ): Promise<TestApp> {
   const db = await createTestDatabase();
   const tokens: TestTokens = { ingest: newToken(), read: newToken(), metrics: options.metricsToken ? newToken() : undefined };
@@ -104,6 +104,7 @@ export async function startTestApp(
     rules,
     metricsCacheSeconds: options.metricsCacheSeconds ?? 0,
     maxModelVersions: options.maxModelVersions,
+    retentionDays: options.retentionDays,
     version: '0.0.0-test',
   });
   await app.listen({ host: '127.0.0.1', port: 0 });

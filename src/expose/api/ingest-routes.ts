@@ -10,8 +10,8 @@ import { invalidField, isDatabaseUnavailable, RequestProblem } from '../../serve
 import { encodingProblem } from '../../server/json-body.js';
 import { compileBodyValidator, fieldProblems } from '../../server/validation.js';
 import { MAX_LISTED_LINE_PROBLEMS, ndjsonLines } from '../../validate/ndjson.js';
-import { MAX_FUTURE_SKEW_MS, StoredModelVersion, Text } from '../../validate/limits.js';
-import { IngestResultSchema, isLive, PredictionBodySchema, PredictionInputSchema, type PredictionInput } from '../../validate/prediction.js';
+import { StoredModelVersion, Text } from '../../validate/limits.js';
+import { createdAtProblem, IngestResultSchema, isLive, PredictionBodySchema, PredictionInputSchema, type PredictionInput } from '../../validate/prediction.js';
 import { ActualBodySchema, ActualResultSchema } from '../../validate/actual.js';
 import { errorResponses } from './schemas.js';
 import type { ApiOptions } from './options.js';
@@ -23,13 +23,12 @@ const ingestFacts = (stored: PredictionInput[]) => {
 
 const asList = <T>(body: T | T[]): T[] => (Array.isArray(body) ? body : [body]);
 
-const FUTURE_MESSAGE = `must not be more than ${MAX_FUTURE_SKEW_MS / 60_000} minutes in the future`;
-const isInFuture = (p: PredictionInput) => p.created_at !== undefined && Date.parse(p.created_at) > Date.now() + MAX_FUTURE_SKEW_MS;
-
-/** Rules a JSON schema cannot state: a backfill timestamp may not lie in the future. */
-function assertNotInFuture(predictions: PredictionInput[], isBatch: boolean): void {
+/** The first row whose created_at the store must not take (createdAtProblem), as a 400. */
+function assertStorableTimes(predictions: PredictionInput[], isBatch: boolean, retentionDays: number | undefined): void {
+  const now = Date.now();
   predictions.forEach((p, index) => {
-    if (isInFuture(p)) throw invalidField('body', 'created_at', FUTURE_MESSAGE, isBatch ? index : undefined);
+    const problem = createdAtProblem(p, now, retentionDays);
+    if (problem) throw invalidField('body', 'created_at', problem, isBatch ? index : undefined);
   });
 }
 
@@ -48,7 +47,7 @@ const BulkResultSchema = Type.Object({
 /** Large batches are welcome on the write routes (10,000 predictions are a few MB). */
 const WRITE_BODY_LIMIT = 32 * 1024 * 1024;
 
-export async function ingestRoutes(app: FastifyInstance, { sql, rules, guards, exporter }: ApiOptions): Promise<void> {
+export async function ingestRoutes(app: FastifyInstance, { sql, rules, guards, exporter, retentionDays }: ApiOptions): Promise<void> {
   const api = app.withTypeProvider<TypeBoxTypeProvider>();
   const write = { onRequest: guards.ingest, bodyLimit: WRITE_BODY_LIMIT, config: { ingest: true } };
   const predictionWriter = new GroupCommit((predictions) => storePredictions(sql, predictions, rules), {
@@ -69,7 +68,7 @@ export async function ingestRoutes(app: FastifyInstance, { sql, rules, guards, e
     },
     async (request, reply) => {
       const predictions = asList(request.body);
-      assertNotInFuture(predictions, Array.isArray(request.body));
+      assertStorableTimes(predictions, Array.isArray(request.body), retentionDays);
       const { accepted, duplicates, stored } = await predictionWriter.submit(predictions);
       exporter.predictionsStored(ingestFacts(stored));
       return reply.status(201).send({ accepted, duplicates });
@@ -148,8 +147,9 @@ export async function ingestRoutes(app: FastifyInstance, { sql, rules, guards, e
             continue;
           }
           const prediction = value as PredictionInput;
-          if (isInFuture(prediction)) {
-            reject(entry.line, [{ field: 'created_at', message: FUTURE_MESSAGE }]);
+          const timeProblem = createdAtProblem(prediction, Date.now(), retentionDays);
+          if (timeProblem) {
+            reject(entry.line, [{ field: 'created_at', message: timeProblem }]);
             continue;
           }
           chunk.push(prediction);

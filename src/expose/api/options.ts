@@ -11,4 +11,6 @@ export interface ApiOptions {
   guards: Record<Access, (request: FastifyRequest, reply: FastifyReply) => Promise<void>>;
   exporter: Exporter;
   version: string;
+  /** MLMON_RETENTION_DAYS: predictions older than this are refused (they would be dropped). */
+  retentionDays?: number;
 }
