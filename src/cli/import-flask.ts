@@ -50,6 +50,8 @@ export function predictionOf(row: FlaskRow): Record<string, unknown> {
     created_at: row.created_at,
   };
   for (const field of OPTIONAL_FIELDS) if (row[field] !== null) prediction[field] = row[field];
+  // An empty version said "no version" in Flask, which mlmon stores as `unknown` when none is sent.
+  if (row.model_version === '') delete prediction.model_version;
   if (row.contributing_factors !== null && row.contributing_factors.trim() !== '') {
     try {
       prediction.contributing_factors = JSON.parse(row.contributing_factors) as unknown;

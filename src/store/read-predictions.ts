@@ -1,6 +1,6 @@
 import type { Sql } from '../db/connect.js';
 import { HOUR_US, isoMicros, MICROS_PER_MS, type Range } from '../aggregate/window.js';
-import { EARLIEST_INSTANT_MS, END_OF_INSTANTS_MS, FLEET } from '../validate/limits.js';
+import { EARLIEST_STORABLE_MS, END_OF_INSTANTS_MS, FLEET } from '../validate/limits.js';
 
 export interface StoredPrediction {
   id: number;
@@ -45,8 +45,8 @@ export function decodeCursor(cursor: string): Position | null {
   const match = /^(-?\d{1,17}):(\d{1,16})$/.exec(Buffer.from(cursor, 'base64url').toString());
   if (!match) return null;
   const createdUs = Number(match[1]);
-  // Only instants that can be stored: a forged one outside would not even be a timestamp to PostgreSQL.
-  if (createdUs < EARLIEST_INSTANT_MS * MICROS_PER_MS || createdUs >= END_OF_INSTANTS_MS * MICROS_PER_MS) return null;
+  // Only instants PostgreSQL can hold: a forged one outside would not even be a timestamp to it.
+  if (createdUs < EARLIEST_STORABLE_MS * MICROS_PER_MS || createdUs >= END_OF_INSTANTS_MS * MICROS_PER_MS) return null;
   return { createdUs, id: Number(match[2]) };
 }
 

@@ -29,6 +29,8 @@ export const DelayMinutes = () => measure(-1_000_000, 1_000_000);
  */
 export const EARLIEST_INSTANT_MS = Date.UTC(1900, 0, 1);
 export const END_OF_INSTANTS_MS = Date.UTC(9999, 0, 1);
+/** PostgreSQL's first year: rows stored before the rule above may lie as far back, and be paged to. */
+export const EARLIEST_STORABLE_MS = Date.parse('0001-01-01T00:00:00Z');
 
 /**
  * RFC 3339 in the form JavaScript and PostgreSQL read as the same instant: a `T`, at most six

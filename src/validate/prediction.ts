@@ -41,8 +41,9 @@ export const LIVE_AGE_MS = 5 * 60_000;
 
 /**
  * What a JSON schema cannot say of `created_at`: not ahead of the clock (windows would lie), and,
- * with a retention set, not older than it: the row's month would be dropped within the hour, and a
- * row sent again after its request id was forgotten would count twice in the rollups, which stay.
+ * with a retention set, not older than it: the row's month is dropped already or will be once it
+ * ends, and a row sent again after its request id was forgotten would count twice in the rollups,
+ * which stay.
  */
 export function createdAtProblem(p: PredictionInput, nowMs: number, retentionDays: number | undefined): string | null {
   if (p.created_at === undefined) return null;

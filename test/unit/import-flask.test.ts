@@ -38,6 +38,10 @@ describe('predictionOf', () => {
     ).toMatchObject({ request_id: 'r-1', driver_id: 3, model_version: 'v2', prediction_time_ms: 0, feature_flag_enabled: false, traffic_percentage: 0, contributing_factors: { rush_hour: -0.1 } });
   });
 
+  it('sends no model_version for an empty one (mlmon stores unknown; an empty version is refused)', () => {
+    expect(predictionOf(row({ model_version: '' }))).not.toHaveProperty('model_version');
+  });
+
   it('sends factors that are not JSON as their text (for the service to refuse by name), and blank ones not at all', () => {
     expect(predictionOf(row({ contributing_factors: 'rush hour' })).contributing_factors).toBe('rush hour');
     expect(predictionOf(row({ contributing_factors: '  ' }))).not.toHaveProperty('contributing_factors');

@@ -1,17 +1,13 @@
-import { Ajv } from 'ajv';
-import addFormatsModule from 'ajv-formats';
 import type { FastifySchemaValidationError } from 'fastify';
-import { describeValidation } from '../../src/server/validation.js';
+import { compileBodyValidator, describeValidation } from '../../src/server/validation.js';
 import { invalidField, RequestProblem } from '../../src/server/errors.js';
 import { PredictionBodySchema } from '../../src/validate/prediction.js';
 import { ActualBodySchema } from '../../src/validate/actual.js';
 import { isStorableTimestamp, TIMESTAMP_RULE } from '../../src/validate/limits.js';
 
-const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
-// The body validator as the service configures it: strict types, all errors.
-const ajv = addFormats(new Ajv({ strict: false, useDefaults: true, removeAdditional: false, coerceTypes: false, allErrors: true }));
-const validatePredictions = ajv.compile(PredictionBodySchema);
-const validateActuals = ajv.compile(ActualBodySchema);
+// The body validator as the service configures it: strict types, all errors, its timestamp rule.
+const validatePredictions = compileBodyValidator(PredictionBodySchema);
+const validateActuals = compileBodyValidator(ActualBodySchema);
 
 function describe_(validate: typeof validatePredictions, body: unknown) {
   expect(validate(body)).toBe(false);
