@@ -113,9 +113,6 @@ export interface BulkResult {
   errors: { line: number; field: string; message: string }[];
 }
 
-/** The service lists the first problems of a bulk request (its documented contract), no more. */
-export const LISTED_PROBLEMS = MAX_LISTED_LINE_PROBLEMS;
-
 /** Said of the last row named when the list is full: the cut may have fallen among its problems. */
 export const MORE_PROBLEMS_NOT_LISTED = '(further problems may not be listed)';
 
@@ -124,7 +121,7 @@ export const MORE_PROBLEMS_NOT_LISTED = '(further problems may not be listed)';
  * have one problem each gets every row named; rows with several can fill the list, and the rows
  * it leaves out are then counted as not listed, which a smaller --chunk names.
  */
-export const MAX_CHUNK_ROWS = LISTED_PROBLEMS;
+export const MAX_CHUNK_ROWS = MAX_LISTED_LINE_PROBLEMS;
 
 /** Chunks sent while the next is read; the service's group commit writes concurrent ones together. */
 const CHUNKS_IN_FLIGHT = 2;
@@ -160,7 +157,7 @@ export function refusedRowsOf(rows: FlaskRow[], result: BulkResult): RefusedRow[
     byLine.set(line, problems);
   }
   const named = [...byLine].map(([line, problems]) => ({ id: rows[line - 1]!.id, problems }));
-  if (result.errors.length >= LISTED_PROBLEMS) named.at(-1)!.problems.push(MORE_PROBLEMS_NOT_LISTED);
+  if (result.errors.length >= MAX_LISTED_LINE_PROBLEMS) named.at(-1)!.problems.push(MORE_PROBLEMS_NOT_LISTED);
   return named;
 }
 

@@ -3,7 +3,8 @@ import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig, type Config } from '../config.js';
 import { startEmbeddedPostgres } from '../db/embedded.js';
 import { migrate } from '../db/migrate.js';
-import { importFlask, LISTED_PROBLEMS, MAX_CHUNK_ROWS } from './import-flask.js';
+import { importFlask, MAX_CHUNK_ROWS } from './import-flask.js';
+import { MAX_LISTED_LINE_PROBLEMS } from '../validate/ndjson.js';
 import { callService, type ServiceTarget } from './service-client.js';
 import { readStoredIngestToken, tokenFileOf } from '../server/tokens.js';
 
@@ -108,7 +109,7 @@ async function importFromFlask(args: string[], config: Config): Promise<void> {
   const lines = report.refusedRows.map(({ id, problems }) => `refused: row id ${id}: ${problems.join('; ')}\n`);
   const unlisted = report.refused - report.refusedRows.length;
   if (unlisted > 0) {
-    lines.push(`${unlisted} more refused rows not listed (the service lists ${LISTED_PROBLEMS} problems per request): run again with a smaller --chunk to name them\n`);
+    lines.push(`${unlisted} more refused rows not listed (the service lists ${MAX_LISTED_LINE_PROBLEMS} problems per request): run again with a smaller --chunk to name them\n`);
   }
   lines.push(
     `imported ${report.read} rows: ${report.accepted} stored, ${report.duplicates} already stored, ${report.refused} refused; ` +

@@ -4,7 +4,8 @@
  * service over HTTP: every valid row stored once with its actual, the refused ones named by id,
  * and the metrics over the imported history those of the rows.
  */
-import { importFlask, LISTED_PROBLEMS, MORE_PROBLEMS_NOT_LISTED, type ImportReport, type RefusedRow } from '../../src/cli/import-flask.js';
+import { importFlask, MORE_PROBLEMS_NOT_LISTED, type ImportReport, type RefusedRow } from '../../src/cli/import-flask.js';
+import { MAX_LISTED_LINE_PROBLEMS } from '../../src/validate/ndjson.js';
 import { API, startTestApp, tableCounts, type TestApp } from '../support/app-harness.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { FLASK_TABLE } from '../support/flask.js';
@@ -172,7 +173,7 @@ describe('import-flask', () => {
       importFlask({ fromUrl: flask.url, table: 'all_wrong', service: { url: t.baseUrl, ingestToken: t.tokens.ingest }, chunkRows, log: () => {} });
     const whole = await importAllWrong(1_000);
     expect(whole).toMatchObject({ read: 600, accepted: 0, refused: 600 });
-    expect(whole.refusedRows.map(({ id }) => id)).toEqual(Array.from({ length: LISTED_PROBLEMS / 2 }, (_, i) => i + 1));
+    expect(whole.refusedRows.map(({ id }) => id)).toEqual(Array.from({ length: MAX_LISTED_LINE_PROBLEMS / 2 }, (_, i) => i + 1));
     expect(whole.refusedRows.at(-1)!.problems.at(-1)).toBe(MORE_PROBLEMS_NOT_LISTED);
     const small = await importAllWrong(100);
     expect(small).toMatchObject({ read: 600, accepted: 0, refused: 600 });

@@ -1,4 +1,5 @@
-import { actualOf, LISTED_PROBLEMS, MORE_PROBLEMS_NOT_LISTED, predictionOf, refusedRowsOf, type FlaskRow } from '../../src/cli/import-flask.js';
+import { actualOf, MORE_PROBLEMS_NOT_LISTED, predictionOf, refusedRowsOf, type FlaskRow } from '../../src/cli/import-flask.js';
+import { MAX_LISTED_LINE_PROBLEMS } from '../../src/validate/ndjson.js';
 
 const row = (changes: Partial<FlaskRow> = {}): FlaskRow => ({
   id: 41,
@@ -75,14 +76,14 @@ describe('refusedRowsOf', () => {
   });
 
   it('says of the last row named in a full list that its further problems may be cut', () => {
-    const many = Array.from({ length: LISTED_PROBLEMS }, (_, i) => row({ id: 100 + i }));
-    const errors = many.slice(0, LISTED_PROBLEMS / 2).flatMap((_, i) => [
+    const many = Array.from({ length: MAX_LISTED_LINE_PROBLEMS }, (_, i) => row({ id: 100 + i }));
+    const errors = many.slice(0, MAX_LISTED_LINE_PROBLEMS / 2).flatMap((_, i) => [
       { line: i + 1, field: 'confidence', message: 'must be <= 1' },
       { line: i + 1, field: 'risk_level', message: 'must NOT have fewer than 1 characters' },
     ]);
-    const named = refusedRowsOf(many, { accepted: 0, duplicates: 0, rejected: LISTED_PROBLEMS, errors });
-    expect(named).toHaveLength(LISTED_PROBLEMS / 2);
+    const named = refusedRowsOf(many, { accepted: 0, duplicates: 0, rejected: MAX_LISTED_LINE_PROBLEMS, errors });
+    expect(named).toHaveLength(MAX_LISTED_LINE_PROBLEMS / 2);
     expect(named[0]!.problems).toHaveLength(2);
-    expect(named.at(-1)).toEqual({ id: 100 + LISTED_PROBLEMS / 2 - 1, problems: ['confidence must be <= 1', 'risk_level must NOT have fewer than 1 characters', MORE_PROBLEMS_NOT_LISTED] });
+    expect(named.at(-1)).toEqual({ id: 100 + MAX_LISTED_LINE_PROBLEMS / 2 - 1, problems: ['confidence must be <= 1', 'risk_level must NOT have fewer than 1 characters', MORE_PROBLEMS_NOT_LISTED] });
   });
 });
