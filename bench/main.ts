@@ -72,6 +72,8 @@ function parseArgs(argv: string[]): Cli {
   if (flags.has('huge')) sizes.push(10_000_000);
   if (text('sizes')) sizes = text('sizes')!.split(',').map((s) => Number(s));
   if (sizes.some((s) => !Number.isInteger(s) || s < 1 || s > 100_000_000)) throw new Error('--sizes: integers from 1 to 100,000,000');
+  // Growth is the largest size's latency over the smallest's, so they are read in ascending order.
+  sizes.sort((a, b) => a - b);
   const rounds = Number(text('rounds') ?? (smoke ? 1 : 5));
   if (!Number.isInteger(rounds) || rounds < 1 || rounds > 20) throw new Error('--rounds: an integer from 1 to 20');
   const seconds = Number(text('memory-seconds') ?? (smoke ? 2 : 60));

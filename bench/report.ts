@@ -213,7 +213,7 @@ export function renderMarkdown(r: BenchResults): string {
     out.push(`### 3. Reads, history spread over ${r.reads.spanDays} days, one request at a time`, '');
     for (const s of r.reads.sizes) {
       out.push(
-        `**${int(s.rows)} predictions** (loaded in ${n(s.load.seconds.total)} s = ${int(s.load.rowsPerSecond)} rows/s; rollup ${int(s.load.rollupRows)} rows; table ${s.load.tableMb} MB; ` +
+        `**${int(s.rows)} predictions** (loaded in ${n(s.load.seconds.total)} s = ${int(s.load.rowsPerSecond)} rows/s; minute rollup ${int(s.load.rollupRows)} rows; table ${s.load.tableMb} MB; ` +
           `${int(s.windowRows.h24)} in the last 24 h, ${int(s.windowRows.d7)} in 7 d). Service vs rows for a 7-day window: ${s.consistency.ok ? 'identical' : '**MISMATCH** ' + s.consistency.mismatches.join('; ')}.`,
         '',
       );

@@ -1,6 +1,6 @@
 /**
  * Fast loading of a stored history, generated inside PostgreSQL (generate_series, no client round
- * trips): raw predictions, the actuals table, and the per-minute rollup computed from the rows
+ * trips): raw predictions, the actuals table, and every rollup tier computed from the rows
  * exactly as the service's write path would have maintained it (same columns, same Chan moments),
  * so the service reads a state it could have written itself. Secondary indexes are dropped during
  * large loads and rebuilt from their own definitions afterwards.
