@@ -137,6 +137,23 @@ describe('exporter gauge refresh', () => {
       'fake',
     ));
 
+  it('reports the gauges as old as the process while no read has ever succeeded, not as fresh', () =>
+    withExporter(
+      5,
+      async (exporter, state) => {
+        state.down = true;
+        const age = async () => samplesOf(parsePrometheus(await exporter.render()), 'mlmon_metrics_snapshot_age_seconds')[0]?.value;
+        await age();
+        await jest.advanceTimersByTimeAsync(11 * 60_000);
+        // Nothing was ever read: the served (empty) gauges are 11 minutes old, enough for MLMetricsSnapshotStale.
+        expect(await age()).toBeGreaterThanOrEqual(11 * 60);
+        state.down = false;
+        await jest.advanceTimersByTimeAsync(5_000);
+        expect(await age()).toBeLessThan(10);
+      },
+      'fake',
+    ));
+
   it('stops reading when closed', () =>
     withExporter(0.05, async (exporter, state) => {
       await servedRead(exporter);

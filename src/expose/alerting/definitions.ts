@@ -178,6 +178,11 @@ type Comparison = '>' | '<';
  * that passes the minimum-sample guard: a busy deployment is judged on its last hour, a quiet one
  * (the seed's 100–200 predictions a day) on its day, and never on a handful of points.
  * `model_version="all"` is left out: it is the sum of the versions, which alert themselves.
+ *
+ * The `window` label is aggregated away: which window is judged changes whenever the shorter
+ * window's count crosses its guard (a version with about 20 labelled predictions an hour crosses
+ * it all day long), and an alert whose labels change restarts its `for:`, so a version that is bad
+ * in every window would never fire. The alert is one series per version whichever window judges it.
  */
 function onShortestGuardedWindow(
   valueSeries: string,
@@ -193,7 +198,7 @@ function onShortestGuardedWindow(
     const unlessShorter = shorterWindows.map((shorter) => `\nunless ignoring (window) ${guard(shorter)}`).join('');
     return `(\n${indent(condition + unlessShorter)}\n)`;
   });
-  return clauses.join('\nor\n');
+  return `max without (window) (\n${indent(clauses.join('\nor\n'))}\n)`;
 }
 
 function indent(text: string): string {
@@ -226,6 +231,18 @@ export function valueTemplate(format: ValueFormat): string {
 }
 
 const MODEL_WINDOW = 'model {{ $labels.model_version }} over the last {{ $labels.window }}';
+
+/**
+ * The model and the windows a quality alert judges (onShortestGuardedWindow): the alert has no
+ * `window` label, so the text names the rule instead.
+ */
+function modelOverWindows(windows: readonly [GaugeWindow, GaugeWindow]): string {
+  const [shorter, longer] = windows;
+  return `model {{ $labels.model_version }} over the last ${shorter} (the last ${longer} while ${shorter} has fewer than ${thresholds.minimumLabeledPredictions[shorter]} labelled predictions)`;
+}
+const MODEL = 'model {{ $labels.model_version }}';
+const MODEL_PAGE_WINDOWS = modelOverWindows(PAGE_QUALITY_WINDOWS);
+const MODEL_TICKET_WINDOWS = modelOverWindows(TICKET_QUALITY_WINDOWS);
 /** No alert needs extra static labels yet; routing keys off `severity` and `signal`. */
 const STATIC_LABELS: Readonly<Record<string, string>> = {};
 
@@ -243,9 +260,9 @@ function maeAlerts(): AlertDefinition[] {
       labels: STATIC_LABELS,
       valueFormat: 'duration',
       thresholdText: `> ${page} min`,
-      summary: `Prediction MAE ${value} for ${MODEL_WINDOW} (page above ${page} min)`,
+      summary: `Prediction MAE ${value} for ${MODEL} (page above ${page} min)`,
       description:
-        `Mean absolute error of the pickup-delay predictions of ${MODEL_WINDOW} is ${value}, above the ${page} min paging threshold ` +
+        `Mean absolute error of the pickup-delay predictions of ${MODEL_PAGE_WINDOWS} is ${value}, above the ${page} min paging threshold ` +
         `(seed: above 5 min is bad, retrain). Consider rolling the ML traffic back while investigating.`,
       runbookAnchor: 'mae-too-high',
     },
@@ -259,9 +276,9 @@ function maeAlerts(): AlertDefinition[] {
       labels: STATIC_LABELS,
       valueFormat: 'duration',
       thresholdText: `> ${ticket} min`,
-      summary: `Prediction MAE ${value} for ${MODEL_WINDOW} (target below ${ticket} min)`,
+      summary: `Prediction MAE ${value} for ${MODEL} (target below ${ticket} min)`,
       description:
-        `Mean absolute error of ${MODEL_WINDOW} is ${value}, above the ${ticket} min target ` +
+        `Mean absolute error of ${MODEL_TICKET_WINDOWS} is ${value}, above the ${ticket} min target ` +
         `(seed: 3–5 min is fair, investigate).`,
       runbookAnchor: 'mae-too-high',
     },
@@ -282,9 +299,9 @@ function accuracyAlerts(): AlertDefinition[] {
       labels: STATIC_LABELS,
       valueFormat: 'percentage',
       thresholdText: `< ${percent(page)}`,
-      summary: `Prediction accuracy ${value} for ${MODEL_WINDOW} (page below ${percent(page)})`,
+      summary: `Prediction accuracy ${value} for ${MODEL} (page below ${percent(page)})`,
       description:
-        `Only ${value} of the labelled predictions of ${MODEL_WINDOW} are within the accuracy tolerance, ` +
+        `Only ${value} of the labelled predictions of ${MODEL_PAGE_WINDOWS} are within the accuracy tolerance, ` +
         `below the ${percent(page)} paging threshold (seed: below 70% investigate).`,
       runbookAnchor: 'accuracy-too-low',
     },
@@ -298,8 +315,8 @@ function accuracyAlerts(): AlertDefinition[] {
       labels: STATIC_LABELS,
       valueFormat: 'percentage',
       thresholdText: `< ${percent(ticket)}`,
-      summary: `Prediction accuracy ${value} for ${MODEL_WINDOW} (target above ${percent(ticket)})`,
-      description: `Only ${value} of the labelled predictions of ${MODEL_WINDOW} are accurate, below the ${percent(ticket)} target.`,
+      summary: `Prediction accuracy ${value} for ${MODEL} (target above ${percent(ticket)})`,
+      description: `Only ${value} of the labelled predictions of ${MODEL_TICKET_WINDOWS} are accurate, below the ${percent(ticket)} target.`,
       runbookAnchor: 'accuracy-too-low',
     },
   ];
@@ -319,9 +336,9 @@ function r2Alerts(): AlertDefinition[] {
       labels: STATIC_LABELS,
       valueFormat: 'decimal',
       thresholdText: `< ${page.toFixed(2)}`,
-      summary: `Prediction R² ${value} for ${MODEL_WINDOW} (page below ${page.toFixed(2)})`,
+      summary: `Prediction R² ${value} for ${MODEL} (page below ${page.toFixed(2)})`,
       description:
-        `R² of ${MODEL_WINDOW} is ${value}, below the ${page.toFixed(2)} paging threshold ` +
+        `R² of ${MODEL_PAGE_WINDOWS} is ${value}, below the ${page.toFixed(2)} paging threshold ` +
         `(seed: below 0.50 is bad): the model explains little of the variation in pickup delays.`,
       runbookAnchor: 'r2-too-low',
     },
@@ -335,8 +352,8 @@ function r2Alerts(): AlertDefinition[] {
       labels: STATIC_LABELS,
       valueFormat: 'decimal',
       thresholdText: `< ${ticket.toFixed(2)}`,
-      summary: `Prediction R² ${value} for ${MODEL_WINDOW} (target above ${ticket.toFixed(2)})`,
-      description: `R² of ${MODEL_WINDOW} is ${value}, below the ${ticket.toFixed(2)} target.`,
+      summary: `Prediction R² ${value} for ${MODEL} (target above ${ticket.toFixed(2)})`,
+      description: `R² of ${MODEL_TICKET_WINDOWS} is ${value}, below the ${ticket.toFixed(2)} target.`,
       runbookAnchor: 'r2-too-low',
     },
   ];
@@ -356,9 +373,9 @@ function anomalyAlerts(): AlertDefinition[] {
       labels: STATIC_LABELS,
       valueFormat: 'percentage',
       thresholdText: `> ${percent(ticket)}`,
-      summary: `Anomalies are ${value} of the labelled predictions of ${MODEL_WINDOW} (ticket above ${percent(ticket)})`,
+      summary: `Anomalies are ${value} of the labelled predictions of ${MODEL} (ticket above ${percent(ticket)})`,
       description:
-        `${value} of the labelled predictions of ${MODEL_WINDOW} are anomalies (error above the anomaly threshold, 5 min by default), ` +
+        `${value} of the labelled predictions of ${MODEL_TICKET_WINDOWS} are anomalies (error above the anomaly threshold, 5 min by default), ` +
         `more than ${percent(ticket)}. Look for a common cause: exceptional conditions, a feature bug or drift.`,
       runbookAnchor: 'anomaly-rate-high',
     },

@@ -62,9 +62,9 @@ export class Exporter {
     anomalies: this.gauge('ml_prediction_window_anomalies', 'Labelled predictions in the window with error over the anomaly threshold'),
   };
   private readonly flagEnabled = new Gauge({ name: 'ml_feature_flag_enabled', help: 'Whether the ML rollout flag is on (1) or off (0)', registers: [this.registry] });
-  private readonly flagTraffic = new Gauge({ name: 'ml_feature_flag_traffic_ratio', help: 'Share of bookings routed to the ML model', registers: [this.registry] });
+  private readonly flagTraffic = new Gauge({ name: 'ml_feature_flag_traffic_ratio', help: 'Configured share of bookings for the ML model (routed there only while ml_feature_flag_enabled is 1)', registers: [this.registry] });
   private readonly databaseUp = new Gauge({ name: 'mlmon_database_up', help: 'Whether the last read of the database succeeded (1) or not (0)', registers: [this.registry] });
-  private readonly snapshotAge = new Gauge({ name: 'mlmon_metrics_snapshot_age_seconds', help: 'Age of the quality gauge values served (grows while the database is unreachable)', registers: [this.registry] });
+  private readonly snapshotAge = new Gauge({ name: 'mlmon_metrics_snapshot_age_seconds', help: 'Age of the quality gauge values served, counted from the start while no read has succeeded (grows while the database is unreachable)', registers: [this.registry] });
   private readonly latencyHistogram = new Histogram({
     name: 'ml_prediction_latency_seconds',
     help: 'Prediction latency reported with live predictions (prediction_time_ms; history is left out)',
@@ -87,6 +87,8 @@ export class Exporter {
   private readonly stopEventLoopDelay: () => void;
   private readonly counterVersionLabels: CounterVersionLabels;
   private snapshotAtMs: number | null = null;
+  /** Until the first successful read the gauges served are empty, as old as the exporter. */
+  private readonly startedAtMs = Date.now();
   private refreshing: Promise<void> | null = null;
   private lastScrapeAtMs = 0;
   /** Whether gauges are being kept fresh in the background (between scrapes, and during a refresh). */
@@ -168,7 +170,7 @@ export class Exporter {
       if (stale) await this.refreshWithin(REFRESH_TIMEOUT_MS);
       this.startKeepingFresh();
     }
-    this.snapshotAge.set(this.snapshotAtMs === null ? 0 : (Date.now() - this.snapshotAtMs) / 1000);
+    this.snapshotAge.set((Date.now() - (this.snapshotAtMs ?? this.startedAtMs)) / 1000);
     return this.registry.metrics();
   }
 
