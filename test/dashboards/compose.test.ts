@@ -65,4 +65,15 @@ describe('docker-compose.yml', () => {
     const provider = parse(readFileSync(path.join(ROOT, 'provisioning/dashboards/dashboards.yml'), 'utf8')).providers[0];
     expect(services.grafana.volumes).toContain(`./dashboards:${provider.options.path}:ro`);
   });
+
+  test('the dashboards and the Grafana-managed rules land in one folder, both found by its title', () => {
+    // Alert rule file provisioning names a folder by title only, and creates it with a random uid
+    // when missing. A dashboard provider with a folderUid looks its folder up by that uid instead,
+    // so after the rules made "mlmon" it creates a second folder of the same title (grafana/grafana#125079).
+    const provider = parse(readFileSync(path.join(ROOT, 'provisioning/dashboards/dashboards.yml'), 'utf8')).providers[0];
+    const rules = parse(readFileSync(path.join(ROOT, 'provisioning/alerting/mlmon-alert-rules.yml'), 'utf8'));
+    const ruleFolders = [...new Set((rules.groups as Array<{ folder: string }>).map((group) => group.folder))];
+    expect(ruleFolders).toEqual([provider.folder]);
+    expect(provider).not.toHaveProperty('folderUid');
+  });
 });

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildDashboards, renderDashboard } from '../../src/expose/dashboards/index.js';
 import { generateDashboards } from '../../src/expose/dashboards/generate.js';
+import { thresholds as alertThresholds } from '../../src/expose/alerting/definitions.js';
 
 const DASHBOARDS = fileURLToPath(new URL('../../dashboards/', import.meta.url));
 
@@ -55,6 +56,26 @@ describe('dashboards as code', () => {
     }
   });
 
+  test('every time series panel shows its legend, so that its series (versions, routes, quantiles) can be told apart', () => {
+    const hidden = generated.flatMap(({ dashboard }) =>
+      (JSON.parse(renderDashboard(dashboard)).panels as Json[])
+        .filter((p) => p.type === 'timeseries' && p.options?.legend?.showLegend !== true)
+        .map((p) => `${dashboard.title} / ${p.title}`),
+    );
+    expect(hidden).toEqual([]);
+  });
+
+  test('links and annotation toggles are shown above the panels, not hidden in the controls menu', () => {
+    // The SDK fills the optional `placement` with its only value, "inControlsMenu" (grafana-foundation-sdk#1272).
+    const misplaced = generated.flatMap(({ dashboard }) => {
+      const d: Json = JSON.parse(renderDashboard(dashboard));
+      return [...(d.links ?? []), ...(d.annotations?.list ?? []), ...(d.panels as Json[]).flatMap((p) => p.links ?? [])]
+        .filter((item: Json) => 'placement' in item)
+        .map((item: Json) => `${d.title} / ${item.title ?? item.name}: ${item.placement}`);
+    });
+    expect(misplaced).toEqual([]);
+  });
+
   test('ML prediction quality carries the seed targets and colours', () => {
     const q: Json = JSON.parse(renderDashboard(generated[0]!.dashboard));
     expect(q.refresh).toBe('30s');
@@ -77,5 +98,15 @@ describe('dashboards as code', () => {
     const anomalies = byTitle(q, 'Anomalies (24 h)');
     expect(anomalies.links[0].url).toContain(`viewPanel=panel-${byTitle(q, 'Anomalies (error > 5 min)').id}`);
     expect(q.annotations.list.some((a: Json) => a.datasource?.uid === 'mlmon-api' && a.target?.queryType === 'anomalies')).toBe(true);
+    // the UTC day as the plugin's text, not as a time the viewer's time zone would shift to the evening before
+    const daily = byTitle(q, 'Daily metrics (7 days)');
+    expect(daily.fieldConfig.overrides).toContainEqual({ matcher: { id: 'byName', options: 'date' }, properties: [{ id: 'custom.hidden', value: true }] });
+    // no 0/0 (NaN) on a day without requests
+    expect(byTitle(q, 'ML success rate (24 h)').targets[0].expr).toMatch(/\/ \(sum\(increase\(ml_requests_total\[24h\]\)\) > 0\)$/);
+  });
+
+  test('the health dashboard turns the gauge age red where its alert starts counting', () => {
+    const h: Json = JSON.parse(renderDashboard(generated[1]!.dashboard));
+    expect(steps(byTitle(h, 'Quality gauges age')).at(-1)).toEqual([alertThresholds.metricsSnapshotMaxAgeSeconds, 'red']);
   });
 });

@@ -16,8 +16,10 @@
  * The quality/latency/traffic alerts read recording rules (`model_version:…`, `job:…`): Prometheus
  * must load provisioning/prometheus/rules/mlmon-recording.yml whichever evaluator pages.
  *
- * No `$` outside annotations: Grafana expands environment variables in provisioning files (labels,
- * settings, queries) but not in annotations, which therefore keep their `{{ $labels.x }}` templates.
+ * No `$` outside annotations and queries: Grafana expands environment variables (`$X`, `${X}`) in
+ * provisioning files (labels, titles, contact point settings), not in a query's model (kept raw),
+ * and only the braced `${X}` form in annotations, which therefore keep their `{{ $labels.x }}`
+ * templates (pkg/services/provisioning/alerting/rules_types.go).
  */
 import { alertAnnotations, alertGroupOrder, alertLabels, RUNBOOK_URL, type AlertDefinition, type PromDuration } from './definitions.js';
 

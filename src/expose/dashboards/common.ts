@@ -10,10 +10,18 @@ import {
   DashboardLinkType,
   ThresholdsConfigBuilder,
   ThresholdsMode,
+  type Dashboard,
   type DataSourceRef,
   type Threshold,
 } from '@grafana/grafana-foundation-sdk/dashboard';
-import { BigValueColorMode, BigValueGraphMode, ReduceDataOptionsBuilder } from '@grafana/grafana-foundation-sdk/common';
+import {
+  BigValueColorMode,
+  BigValueGraphMode,
+  LegendDisplayMode,
+  LegendPlacement,
+  ReduceDataOptionsBuilder,
+  VizLegendOptionsBuilder,
+} from '@grafana/grafana-foundation-sdk/common';
 import { DataqueryBuilder } from '@grafana/grafana-foundation-sdk/prometheus';
 import * as stat from '@grafana/grafana-foundation-sdk/stat';
 
@@ -32,6 +40,32 @@ export const BAD = 'red';
 export function thresholds(base: string, ...steps: Array<[number, string]>): ThresholdsConfigBuilder {
   const all: Threshold[] = [{ value: null as unknown as number, color: base }, ...steps.map(([value, color]) => ({ value, color }))];
   return new ThresholdsConfigBuilder().mode(ThresholdsMode.Absolute).steps(all);
+}
+
+/**
+ * The legend of a time series panel, shown: the SDK's default hides it (`showLegend: false`), and
+ * these panels draw one series per model version, route or quantile, told apart by their legend.
+ */
+export function shownLegend(): VizLegendOptionsBuilder {
+  return new VizLegendOptionsBuilder().showLegend(true).displayMode(LegendDisplayMode.List).placement(LegendPlacement.Bottom).calcs([]);
+}
+
+/**
+ * Drops the `placement` the SDK sets on every dashboard link, annotation and panel link: its only
+ * value, "inControlsMenu", moves links and annotation toggles into Grafana's (12.3+) dashboard
+ * controls drop-down, while absent means "above the panels", where these belong.
+ */
+export function placeAbovePanels(dashboard: Dashboard): Dashboard {
+  const strip = <T extends object>(item: T): T => {
+    const { placement: _placement, ...rest } = item as T & { placement?: unknown };
+    return rest as T;
+  };
+  return {
+    ...dashboard,
+    links: dashboard.links?.map(strip),
+    annotations: dashboard.annotations && { ...dashboard.annotations, list: dashboard.annotations.list?.map(strip) },
+    panels: dashboard.panels?.map((panel) => ('links' in panel && panel.links ? { ...panel, links: panel.links.map(strip) } : panel)),
+  };
 }
 
 /** A Prometheus range query (for time series panels). */

@@ -1,10 +1,11 @@
 /** "mlmon service health": ingest, rejections, HTTP latency, database, process. */
 import { MappingType, RowBuilder, type Dashboard } from '@grafana/grafana-foundation-sdk/dashboard';
 import * as timeseries from '@grafana/grafana-foundation-sdk/timeseries';
-import { BAD, GOOD, HEALTH_UID, PROMETHEUS, QUALITY_UID, WARN, mlmonDashboard, promRange, promStat, thresholds } from './common.js';
+import { thresholds as alertThresholds } from '../alerting/definitions.js';
+import { BAD, GOOD, HEALTH_UID, PROMETHEUS, QUALITY_UID, WARN, mlmonDashboard, placeAbovePanels, promRange, promStat, shownLegend, thresholds } from './common.js';
 
 function graph(id: number, title: string, description: string, unit: string, span = 12): timeseries.PanelBuilder {
-  return new timeseries.PanelBuilder().id(id).title(title).description(description).datasource(PROMETHEUS).unit(unit).height(8).span(span);
+  return new timeseries.PanelBuilder().id(id).title(title).description(description).datasource(PROMETHEUS).legend(shownLegend()).unit(unit).height(8).span(span);
 }
 
 const upDown = (down: string, up: string) => [
@@ -25,7 +26,7 @@ export function healthDashboard(): Dashboard {
     ),
   );
 
-  return mlmonDashboard({
+  const dashboard = mlmonDashboard({
     title: 'mlmon service health',
     uid: HEALTH_UID,
     description: 'The mlmon ingest service: scrape, database, ingest and rejection rates, HTTP latency, memory and event loop.',
@@ -39,7 +40,8 @@ export function healthDashboard(): Dashboard {
     .withPanel(
       promStat(3, 'Quality gauges age', 'Age of the quality gauge values served; grows while the database is unreachable.', 'mlmon_metrics_snapshot_age_seconds')
         .unit('s')
-        .thresholds(thresholds(GOOD, [60, WARN], [300, BAD])),
+        // Red where MLMetricsSnapshotStale starts counting toward its ticket.
+        .thresholds(thresholds(GOOD, [60, WARN], [alertThresholds.metricsSnapshotMaxAgeSeconds, BAD])),
     )
     .withPanel(
       promStat(4, 'Rejected writes (1 h)', 'Write requests refused in the last hour, all reasons.', 'sum(increase(ml_ingest_rejected_total[1h]))')
@@ -79,4 +81,5 @@ export function healthDashboard(): Dashboard {
         .thresholds(thresholds(GOOD, [0.1, WARN], [0.5, BAD])),
     )
     .build();
+  return placeAbovePanels(dashboard);
 }

@@ -15,7 +15,7 @@ import * as stat from '@grafana/grafana-foundation-sdk/stat';
 import * as table from '@grafana/grafana-foundation-sdk/table';
 import * as timeseries from '@grafana/grafana-foundation-sdk/timeseries';
 import { thresholds as alertThresholds } from '../alerting/definitions.js';
-import { BAD, GOOD, HEALTH_UID, MLMON_API, PROMETHEUS, QUALITY_UID, WARN, mlmonDashboard, mlmonQuery, promRange, promStat, thresholds } from './common.js';
+import { BAD, GOOD, HEALTH_UID, MLMON_API, PROMETHEUS, QUALITY_UID, WARN, mlmonDashboard, mlmonQuery, placeAbovePanels, promRange, promStat, shownLegend, thresholds } from './common.js';
 
 /** The selected version; `all` is the exporter's fleet-wide series (and the default). */
 const V = 'model_version="$model_version"';
@@ -44,13 +44,14 @@ function trend(id: number, title: string, description: string, expr: string, uni
     .description(description)
     .datasource(PROMETHEUS)
     .withTarget(promRange('A', expr, '{{model_version}}'))
+    .legend(shownLegend())
     .unit(unit)
     .height(8)
     .span(12);
 }
 
 export function qualityDashboard(): Dashboard {
-  return mlmonDashboard({
+  const dashboard = mlmonDashboard({
     title: 'ML prediction quality',
     uid: QUALITY_UID,
     description: 'Pickup-delay model quality against the seed targets: MAE, R², accuracy, latency, feature flag, anomalies.',
@@ -115,7 +116,7 @@ export function qualityDashboard(): Dashboard {
         .span(4),
     )
     .withPanel(
-      card(11, 'ML traffic', 'Share of bookings routed to the model.', 'ml_feature_flag_traffic_ratio')
+      card(11, 'ML traffic', 'Configured share of bookings for the model; routed there only while ML is enabled.', 'ml_feature_flag_traffic_ratio')
         .unit('percentunit')
         .colorMode(BigValueColorMode.Value)
         .thresholds(thresholds('blue'))
@@ -126,8 +127,10 @@ export function qualityDashboard(): Dashboard {
         12,
         'ML success rate (24 h)',
         'Predictions logged / (logged + reported failures) over the last 24 h.',
-        'sum(increase(ml_requests_total{outcome="success"}[24h])) / sum(increase(ml_requests_total[24h]))',
+        // No requests in 24 h would be 0/0 = NaN; the guard leaves no value instead.
+        'sum(increase(ml_requests_total{outcome="success"}[24h])) / (sum(increase(ml_requests_total[24h])) > 0)',
       )
+        .noValue('no requests')
         .unit('percentunit')
         .decimals(1)
         .thresholds(thresholds(BAD, [0.95, WARN], [0.99, GOOD]))
@@ -212,6 +215,8 @@ export function qualityDashboard(): Dashboard {
         .description('One row per UTC day: predictions, labelled, MAE, RMSE, R², accuracy, confidence, latency, anomalies.')
         .datasource(MLMON_API)
         .withTarget(mlmonQuery({ refId: 'A', queryType: 'daily', days: 7, modelVersion: '$model_version' }))
+        // The plugin's `day` text names the UTC day; its `date` time would show in the viewer's time zone.
+        .overrideByName('date', [{ id: 'custom.hidden', value: true }])
         .height(8)
         .span(24),
     )
@@ -236,4 +241,5 @@ export function qualityDashboard(): Dashboard {
         .span(12),
     )
     .build();
+  return placeAbovePanels(dashboard);
 }

@@ -164,6 +164,20 @@ describe('template variables', () => {
     expect(requestedVersions()).toEqual([undefined]);
   });
 
+  it('interpolates the queries Grafana carries from a dashboard panel to Explore', () => {
+    // Explore has no dashboard variables: a query left as `$model_version` would ask for that version.
+    mockTemplateSrv = fakeTemplateSrv([{ name: 'model_version', current: ['v1', 'v3'], options: ['v1', 'v2', 'v3'] }]);
+    const datasource = new MlmonDataSource(instanceSettings());
+    const queries = [
+      { refId: 'A', queryType: QueryType.Window, modelVersion: '$model_version' },
+      { refId: 'B', queryType: QueryType.Summary },
+    ];
+    expect(datasource.interpolateVariablesInQueries?.(queries, {})).toEqual([
+      { refId: 'A', queryType: QueryType.Window, modelVersion: 'v1,v3' },
+      { refId: 'B', queryType: QueryType.Summary },
+    ]);
+  });
+
   it('leaves queries without a model version untouched', () => {
     const datasource = new MlmonDataSource(instanceSettings());
     const query = { refId: 'A', queryType: QueryType.Summary };

@@ -67,6 +67,14 @@ export class MlmonDataSource extends DataSourceApi<MlmonQuery, MlmonDataSourceOp
     return { ...query, modelVersion: getTemplateSrv().replace(query.modelVersion, scopedVars, formatModelVersions) };
   }
 
+  /**
+   * Grafana calls this when a panel's queries leave their dashboard (Explore, "Copy to Explore"),
+   * where the dashboard variables no longer exist to be interpolated.
+   */
+  override interpolateVariablesInQueries(queries: MlmonQuery[], scopedVars: ScopedVars): MlmonQuery[] {
+    return queries.map((query) => this.applyTemplateVariables(query, scopedVars));
+  }
+
   async query(request: DataQueryRequest<MlmonQuery>): Promise<DataQueryResponse> {
     const context: QueryContext = {
       fromMs: request.range.from.valueOf(),

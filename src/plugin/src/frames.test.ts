@@ -107,6 +107,11 @@ describe('daily frame', () => {
     expect(field(frame, 'mae').values).toEqual([2, 3]);
   });
 
+  it('names each UTC day as text too, which no time zone shifts', () => {
+    const [frame] = toFrames(query({ queryType: QueryType.Daily }), fleetRequest('/daily'), days, context);
+    expect(field(frame, 'day')).toMatchObject({ type: FieldType.string, values: ['2026-03-01', '2026-03-02'] });
+  });
+
   it('shows every day when the query asks for an explicit number of days', () => {
     const [frame] = toFrames(query({ queryType: QueryType.Daily, days: 4 }), versionRequest('/daily', 'v1'), days, context);
     expect(frame?.length).toBe(4);

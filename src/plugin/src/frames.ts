@@ -106,8 +106,11 @@ function dailyFrame(
         name: 'date',
         type: FieldType.time,
         values: kept.map((day) => Date.parse(`${day.date}T00:00:00Z`)),
-        config: { displayNameFromDS: 'Day', interval: DAY_MS },
+        config: { displayNameFromDS: 'Time', interval: DAY_MS },
       },
+      // Grafana shows a time field in the dashboard's time zone, so a UTC day would read as the evening
+      // before west of UTC; tables show this text instead (and hide `date`).
+      { name: 'day', type: FieldType.string, values: kept.map((day) => day.date), config: { displayNameFromDS: 'Day (UTC)' } },
       ...selectMetrics(requested).map((metric) => metricField(metric, kept.map((day) => day[metric.name]), modelVersion)),
     ],
   });

@@ -91,6 +91,17 @@ describe('QueryEditor', () => {
     expect(onRunQuery).toHaveBeenCalledTimes(2);
   });
 
+  it('accepts a threshold of 0 (every error), but not 0 days', async () => {
+    const { onChange } = renderEditor({ refId: 'A', queryType: QueryType.Anomalies });
+    await userEvent.type(screen.getByLabelText('Threshold'), '0');
+    await userEvent.tab();
+    expect(onChange).toHaveBeenLastCalledWith({ refId: 'A', queryType: QueryType.Anomalies, threshold: 0 });
+    const daily = renderEditor({ refId: 'B', queryType: QueryType.Daily });
+    await userEvent.type(screen.getByLabelText('Days'), '0');
+    await userEvent.tab();
+    expect(daily.onChange).toHaveBeenLastCalledWith({ refId: 'B', queryType: QueryType.Daily, days: undefined });
+  });
+
   it('sets the number of days of a daily query', async () => {
     const { onChange } = renderEditor({ refId: 'A', queryType: QueryType.Daily });
     await userEvent.type(screen.getByLabelText('Days'), '30');

@@ -52,6 +52,7 @@ function NumberField(props: {
   value: number | undefined;
   placeholder: string;
   suffix?: string;
+  zeroAllowed?: boolean;
   onCommit: (value: number | undefined) => void;
 }) {
   const [text, setText] = useState(props.value?.toString() ?? '');
@@ -66,7 +67,7 @@ function NumberField(props: {
         suffix={props.suffix}
         value={text}
         onChange={(event) => setText(event.currentTarget.value)}
-        onBlur={() => props.onCommit(parseOptionalNumber(text))}
+        onBlur={() => props.onCommit(parseOptionalNumber(text, { zeroAllowed: props.zeroAllowed }))}
       />
     </InlineField>
   );
@@ -156,6 +157,7 @@ export function QueryEditor({ datasource, query, onChange, onRunQuery }: Props) 
               tooltip="Minimum prediction error; empty uses the service's configured threshold (5 minutes by default)"
               placeholder="service default"
               suffix="min"
+              zeroAllowed
               value={query.threshold}
               onCommit={(threshold) => update({ threshold })}
             />
