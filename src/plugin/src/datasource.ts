@@ -157,7 +157,8 @@ export class MlmonDataSource extends DataSourceApi<MlmonQuery, MlmonDataSourceOp
           params: request.params,
           // Failures are reported on the panel or the health check, not as a global toast.
           showErrorAlert: false,
-          // Grafana cancels an unfinished request when a newer one with the same id starts.
+          // Names the request (panel run, query, part) for Grafana's query inspector. Unique per run, so it
+          // cancels nothing: a panel re-run drops the older run's results itself.
           requestId,
         }),
       );
