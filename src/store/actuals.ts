@@ -11,6 +11,21 @@ export interface StoreActualsResult {
   pending: number;
 }
 
+/**
+ * What a request of actuals did, from what storeActuals returned for them (their part of a group
+ * commit): a booking sent twice in the request counts once, as its last value did the labelling.
+ */
+export function actualsOutcome(actuals: ActualInput[], labelled: number[]): StoreActualsResult {
+  const perBooking = new Map(actuals.map((actual, index) => [actual.booking_id, labelled[index]!]));
+  let updated = 0;
+  let pending = 0;
+  for (const predictions of perBooking.values()) {
+    updated += predictions;
+    if (predictions === 0) pending++;
+  }
+  return { updated, pending };
+}
+
 interface LockedPrediction extends PredictionFactsRow {
   id: number;
   booking_id: number;
@@ -24,11 +39,12 @@ function lastPerBooking(actuals: ActualInput[]): ActualInput[] {
 /**
  * Records the ground truth of bookings and labels their predictions (all of them: a booking may
  * have been predicted more than once). A repeated actual replaces the previous one, in the
- * prediction rows and in the rollup, in one transaction.
+ * prediction rows and in the rollup, in one transaction. Returns, per input actual, how many
+ * predictions its booking has (all labelled now; 0: the actual waits for its prediction).
  */
-export async function storeActuals(sql: Sql, input: ActualInput[], rules: ErrorRules): Promise<StoreActualsResult> {
+export async function storeActuals(sql: Sql, input: ActualInput[], rules: ErrorRules): Promise<number[]> {
   const actuals = lastPerBooking(input);
-  if (actuals.length === 0) return { updated: 0, pending: 0 };
+  if (actuals.length === 0) return [];
   const byBooking = new Map(actuals.map((a) => [a.booking_id, a]));
   return sql.begin(async (tx) => {
     await lockBookingsExclusive(tx, byBooking.keys());
@@ -79,7 +95,8 @@ export async function storeActuals(sql: Sql, input: ActualInput[], rules: ErrorR
         where p.id = u.id`;
       await applyRollupDeltas(tx, deltas);
     }
-    const predicted = new Set(predictions.map((p) => p.booking_id));
-    return { updated: updates.length, pending: actuals.filter((a) => !predicted.has(a.booking_id)).length };
+    const predictionsOf = new Map<number, number>();
+    for (const { booking_id } of predictions) predictionsOf.set(booking_id, (predictionsOf.get(booking_id) ?? 0) + 1);
+    return input.map(({ booking_id }) => predictionsOf.get(booking_id) ?? 0);
   });
 }

@@ -1,16 +1,6 @@
-import type { PredictionInput } from '../validate/prediction.js';
-import type { StorePredictionsResult } from './predictions.js';
-
-export interface IngestOutcome {
-  accepted: number;
-  duplicates: number;
-  /** The request's predictions that were stored now (not retried duplicates). */
-  stored: PredictionInput[];
-}
-
-interface Waiting {
-  predictions: PredictionInput[];
-  resolve: (outcome: IngestOutcome) => void;
+interface Waiting<Item, ItemResult> {
+  items: Item[];
+  resolve: (results: ItemResult[]) => void;
   reject: (error: unknown) => void;
 }
 
@@ -32,15 +22,16 @@ export interface GroupCommitOptions {
 
 /**
  * Group commit for the write path. Requests that arrive while a transaction is in flight are
- * written together in the next one, so N concurrent single-prediction POSTs cost a few
- * transactions instead of N (each touching the same hot rollup row). A request is never split:
- * it is stored whole or not at all, and each is answered only after its transaction committed.
- * At low load nothing waits: the first request starts a transaction at once. Large batches may
- * be written side by side (see concurrency); small requests are merged into one transaction at
- * a time, which makes the groups larger and the database's work per row smaller.
+ * written together in the next one, so N concurrent single-row POSTs cost a few transactions
+ * instead of N (each touching the same hot rollup row). A request is never split: it is stored
+ * whole or not at all, and each is answered only after its transaction committed, with the
+ * results of its own items (`write` returns one result per item, in order). At low load nothing
+ * waits: the first request starts a transaction at once. Large batches may be written side by
+ * side (see concurrency); small requests are merged into one transaction at a time, which makes
+ * the groups larger and the database's work per row smaller.
  */
-export class GroupCommit {
-  private readonly queue: Waiting[] = [];
+export class GroupCommit<Item, ItemResult> {
+  private readonly queue: Waiting<Item, ItemResult>[] = [];
   private queuedRows = 0;
   private inFlight = 0;
   private readonly maxRows: number;
@@ -48,7 +39,7 @@ export class GroupCommit {
   private readonly retryAlone: (error: unknown) => boolean;
 
   constructor(
-    private readonly write: (predictions: PredictionInput[]) => Promise<StorePredictionsResult>,
+    private readonly write: (items: Item[]) => Promise<ItemResult[]>,
     { maxRows = 2000, concurrency = 2, retryAlone = () => true }: GroupCommitOptions = {},
   ) {
     this.maxRows = maxRows;
@@ -56,10 +47,10 @@ export class GroupCommit {
     this.retryAlone = retryAlone;
   }
 
-  submit(predictions: PredictionInput[]): Promise<IngestOutcome> {
+  submit(items: Item[]): Promise<ItemResult[]> {
     return new Promise((resolve, reject) => {
-      this.queue.push({ predictions, resolve, reject });
-      this.queuedRows += predictions.length;
+      this.queue.push({ items, resolve, reject });
+      this.queuedRows += items.length;
       if (this.mayStartAnother()) void this.drain();
     });
   }
@@ -70,14 +61,14 @@ export class GroupCommit {
     return this.inFlight < this.concurrency && this.queuedRows >= this.maxRows;
   }
 
-  private takeGroup(): Waiting[] {
-    const group: Waiting[] = [];
+  private takeGroup(): Waiting<Item, ItemResult>[] {
+    const group: Waiting<Item, ItemResult>[] = [];
     let rows = 0;
     while (this.queue.length > 0) {
       const next = this.queue[0]!;
-      if (group.length > 0 && rows + next.predictions.length > this.maxRows) break;
+      if (group.length > 0 && rows + next.items.length > this.maxRows) break;
       group.push(this.queue.shift()!);
-      rows += next.predictions.length;
+      rows += next.items.length;
     }
     this.queuedRows -= rows;
     return group;
@@ -99,10 +90,10 @@ export class GroupCommit {
     return this.inFlight === 1 || this.queuedRows >= this.maxRows;
   }
 
-  private async commit(group: Waiting[]): Promise<void> {
-    let result: StorePredictionsResult;
+  private async commit(group: Waiting<Item, ItemResult>[]): Promise<void> {
+    let results: ItemResult[];
     try {
-      result = await this.write(group.flatMap((w) => w.predictions));
+      results = await this.write(group.flatMap((w) => w.items));
     } catch (error) {
       if (group.length === 1 || !this.retryAlone(error)) {
         for (const waiting of group) waiting.reject(error);
@@ -113,11 +104,9 @@ export class GroupCommit {
       return;
     }
     let offset = 0;
-    for (const { predictions, resolve } of group) {
-      const inserted = result.inserted.slice(offset, offset + predictions.length);
-      offset += predictions.length;
-      const stored = predictions.filter((_, i) => inserted[i]);
-      resolve({ accepted: stored.length, duplicates: predictions.length - stored.length, stored });
+    for (const { items, resolve } of group) {
+      resolve(results.slice(offset, offset + items.length));
+      offset += items.length;
     }
   }
 }

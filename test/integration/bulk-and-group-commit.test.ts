@@ -102,4 +102,33 @@ describe('NDJSON bulk load and group commit', () => {
     expect(after.predictions - before.predictions).toBe(200);
     expect(after.rollupPredictions - before.rollupPredictions).toBe(200);
   });
+
+  it('answers each of many concurrent single actuals with its own counts, labelling each prediction once, in a few transactions', async () => {
+    // 100 bookings predicted once, 50 twice, 30 not yet; the first 40 actuals are sent twice.
+    const once = Array.from({ length: 100 }, (_, i) => 950_000 + i);
+    const twice = Array.from({ length: 50 }, (_, i) => 951_000 + i);
+    const unpredicted = Array.from({ length: 30 }, (_, i) => 952_000 + i);
+    const stored = await t.post(`${API}/predictions`, [...once, ...twice, ...twice].map((id) => prediction(id)));
+    expect(stored.statusCode).toBe(201);
+    const before = await tableCounts(t.db);
+    const actualOf = (booking_id: number) => ({ booking_id, actual_delay_minutes: 2 + (booking_id % 7) });
+    const sent = [...once, ...twice, ...unpredicted, ...once.slice(0, 40)];
+    const [{ xid: xidBefore }] = await t.db.sql<{ xid: number }[]>`select txid_current()::float8 as xid`;
+    const replies = await Promise.all(sent.map((id) => t.post(`${API}/actuals`, actualOf(id))));
+    const [{ xid: xidAfter }] = await t.db.sql<{ xid: number }[]>`select txid_current()::float8 as xid`;
+
+    expect(replies.map((r) => r.statusCode).every((status) => status === 200)).toBe(true);
+    const expected = (id: number) => (twice.includes(id) ? { updated: 2, pending: 0 } : unpredicted.includes(id) ? { updated: 0, pending: 1 } : { updated: 1, pending: 0 });
+    expect(replies.map((r) => r.json())).toEqual(sent.map(expected));
+    const after = await tableCounts(t.db);
+    expect(after.actuals - before.actuals).toBe(once.length + twice.length + unpredicted.length);
+    expect(after.rollupLabelled - before.rollupLabelled).toBe(once.length + 2 * twice.length);
+    const [labels] = await t.db.sql<{ labelled: number; wrong: number }[]>`
+      select count(*) filter (where actual_delay_minutes is not null)::float8 as labelled,
+             count(*) filter (where actual_delay_minutes <> 2 + booking_id % 7)::float8 as wrong
+      from ml_prediction where booking_id between 950000 and 952999`;
+    expect(labels).toEqual({ labelled: once.length + 2 * twice.length, wrong: 0 });
+    // Group commit: the requests that arrive while one transaction runs share the next one.
+    expect(xidAfter - xidBefore).toBeLessThan(sent.length / 2);
+  });
 });

@@ -1,5 +1,5 @@
 import { GroupCommit } from '../../src/store/group-commit.js';
-import { attributeInserts, type StorePredictionsResult } from '../../src/store/predictions.js';
+import { attributeInserts } from '../../src/store/predictions.js';
 import type { PredictionInput } from '../../src/validate/prediction.js';
 
 const prediction = (booking_id: number, request_id?: string): PredictionInput => ({
@@ -22,7 +22,7 @@ function fakeWriter() {
       gate = new Promise((resolve) => (release = resolve));
     },
     release: () => release(),
-    async write(predictions: PredictionInput[]): Promise<StorePredictionsResult> {
+    async write(predictions: PredictionInput[]): Promise<boolean[]> {
       calls.push(predictions);
       await gate;
       const returned = predictions.map((p) => p.request_id ?? null).filter((id) => {
@@ -31,7 +31,7 @@ function fakeWriter() {
         seen.add(id);
         return true;
       });
-      return { inserted: attributeInserts(predictions, returned) };
+      return attributeInserts(predictions, returned);
     },
   };
 }
@@ -46,7 +46,7 @@ describe('attributeInserts', () => {
 describe('GroupCommit', () => {
   it('writes requests that arrive during a transaction together in the next one', async () => {
     const writer = fakeWriter();
-    const commit = new GroupCommit((p) => writer.write(p), { concurrency: 1 });
+    const commit = new GroupCommit((p: PredictionInput[]) => writer.write(p), { concurrency: 1 });
     writer.hold();
     const first = commit.submit([prediction(1)]);
     const rest = Array.from({ length: 10 }, (_, i) => commit.submit([prediction(10 + i)]));
@@ -55,22 +55,22 @@ describe('GroupCommit', () => {
     expect(writer.calls.map((c) => c.length)).toEqual([1, 10]);
   });
 
-  it('answers each request with its own counts, duplicates included', async () => {
+  it('answers each request with the results of its own items, duplicates included', async () => {
     const writer = fakeWriter();
-    const commit = new GroupCommit((p) => writer.write(p), { concurrency: 1 });
+    const commit = new GroupCommit((p: PredictionInput[]) => writer.write(p), { concurrency: 1 });
     writer.hold();
     const blocker = commit.submit([prediction(0)]);
     const a = commit.submit([prediction(1, 'x'), prediction(2, 'y')]);
     const b = commit.submit([prediction(3, 'x')]);
     writer.release();
     await blocker;
-    expect(await a).toMatchObject({ accepted: 2, duplicates: 0 });
-    expect(await b).toMatchObject({ accepted: 0, duplicates: 1, stored: [] });
+    expect(await a).toEqual([true, true]);
+    expect(await b).toEqual([false]);
   });
 
   it('never splits a request and respects maxRows between requests', async () => {
     const writer = fakeWriter();
-    const commit = new GroupCommit((p) => writer.write(p), { concurrency: 1, maxRows: 5 });
+    const commit = new GroupCommit((p: PredictionInput[]) => writer.write(p), { concurrency: 1, maxRows: 5 });
     writer.hold();
     const blocker = commit.submit([prediction(0)]);
     const sizes = [3, 3, 7, 1];
@@ -82,7 +82,7 @@ describe('GroupCommit', () => {
 
   it('merges small requests into one transaction at a time, even when more may be in flight', async () => {
     const writer = fakeWriter();
-    const commit = new GroupCommit((p) => writer.write(p), { concurrency: 2, maxRows: 100 });
+    const commit = new GroupCommit((p: PredictionInput[]) => writer.write(p), { concurrency: 2, maxRows: 100 });
     writer.hold();
     const first = commit.submit([prediction(1)]);
     const rest = Array.from({ length: 30 }, (_, i) => commit.submit([prediction(10 + i)]));
@@ -95,7 +95,7 @@ describe('GroupCommit', () => {
 
   it('writes a full group side by side, and the last writer left takes what waits', async () => {
     const writer = fakeWriter();
-    const commit = new GroupCommit((p) => writer.write(p), { concurrency: 2, maxRows: 10 });
+    const commit = new GroupCommit((p: PredictionInput[]) => writer.write(p), { concurrency: 2, maxRows: 10 });
     writer.hold();
     const batch = (from: number, n: number) => Array.from({ length: n }, (_, i) => prediction(from + i));
     const pending = [commit.submit(batch(0, 4)), commit.submit(batch(100, 6))];
@@ -114,13 +114,13 @@ describe('GroupCommit', () => {
 
   it('fails every request of a failed transaction and keeps serving later ones', async () => {
     let fail = true;
-    const commit = new GroupCommit(async (predictions) => {
+    const commit = new GroupCommit(async (predictions: PredictionInput[]) => {
       if (fail) throw new Error('database down');
-      return { inserted: predictions.map(() => true) };
+      return predictions.map(() => true);
     });
     await expect(commit.submit([prediction(1)])).rejects.toThrow('database down');
     fail = false;
-    await expect(commit.submit([prediction(2)])).resolves.toMatchObject({ accepted: 1 });
+    await expect(commit.submit([prediction(2)])).resolves.toEqual([true]);
   });
 });
 
@@ -130,11 +130,11 @@ describe('GroupCommit isolation', () => {
     let release: () => void = () => {};
     const gate = new Promise<void>((resolve) => (release = resolve));
     const commit = new GroupCommit(
-      async (predictions) => {
+      async (predictions: PredictionInput[]) => {
         calls.push(predictions.map((p) => p.booking_id));
         if (calls.length === 1) await gate;
         if (predictions.some((p) => p.booking_id === 666)) throw new Error('invalid input value');
-        return { inserted: predictions.map(() => true) };
+        return predictions.map(() => true);
       },
       { concurrency: 1 },
     );
@@ -144,9 +144,9 @@ describe('GroupCommit isolation', () => {
     const alsoGood = commit.submit([prediction(3)]);
     release();
     await blocker;
-    await expect(good).resolves.toMatchObject({ accepted: 1 });
+    await expect(good).resolves.toEqual([true]);
     await expect(bad).rejects.toThrow('invalid input value');
-    await expect(alsoGood).resolves.toMatchObject({ accepted: 1 });
+    await expect(alsoGood).resolves.toEqual([true]);
     expect(calls).toEqual([[1], [2, 666, 3], [2], [666], [3]]);
   });
 });
@@ -156,7 +156,7 @@ describe('GroupCommit when every request would fail again', () => {
     let calls = 0;
     let release: () => void = () => {};
     const gate = new Promise<void>((resolve) => (release = resolve));
-    const commit = new GroupCommit(
+    const commit = new GroupCommit<PredictionInput, boolean>(
       async () => {
         calls++;
         if (calls === 1) await gate;

@@ -4,7 +4,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { storePredictions } from '../../store/predictions.js';
 import { GroupCommit } from '../../store/group-commit.js';
-import { storeActuals } from '../../store/actuals.js';
+import { actualsOutcome, storeActuals } from '../../store/actuals.js';
 import { recordFailures } from '../../store/feature-flags.js';
 import { invalidField, isDatabaseUnavailable, RequestProblem } from '../../server/errors.js';
 import { encodingProblem } from '../../server/json-body.js';
@@ -12,7 +12,7 @@ import { compileBodyValidator, fieldProblems } from '../../server/validation.js'
 import { MAX_LISTED_LINE_PROBLEMS, ndjsonLines } from '../../validate/ndjson.js';
 import { StoredModelVersion, Text } from '../../validate/limits.js';
 import { createdAtProblem, IngestResultSchema, isLive, PredictionBodySchema, PredictionInputSchema, type PredictionInput } from '../../validate/prediction.js';
-import { ActualBodySchema, ActualResultSchema } from '../../validate/actual.js';
+import { ActualBodySchema, ActualResultSchema, type ActualInput } from '../../validate/actual.js';
 import { errorResponses } from './schemas.js';
 import type { ApiOptions } from './options.js';
 
@@ -50,9 +50,18 @@ const WRITE_BODY_LIMIT = 32 * 1024 * 1024;
 export async function ingestRoutes(app: FastifyInstance, { sql, rules, guards, exporter, retentionDays }: ApiOptions): Promise<void> {
   const api = app.withTypeProvider<TypeBoxTypeProvider>();
   const write = { onRequest: guards.ingest, bodyLimit: WRITE_BODY_LIMIT, config: { ingest: true } };
-  const predictionWriter = new GroupCommit((predictions) => storePredictions(sql, predictions, rules), {
-    retryAlone: (error) => !isDatabaseUnavailable(error),
-  });
+  // Concurrent single writes share transactions; a group that fails for one request's rows is
+  // retried request by request, unless the database itself is away.
+  const groupOptions = { retryAlone: (error: unknown) => !isDatabaseUnavailable(error) };
+  const predictionWriter = new GroupCommit(async (predictions: PredictionInput[]) => (await storePredictions(sql, predictions, rules)).inserted, groupOptions);
+  const actualWriter = new GroupCommit((actuals: ActualInput[]) => storeActuals(sql, actuals, rules), groupOptions);
+  /** Stores (idempotently) and counts predictions; answers how many were new. */
+  const ingest = async (predictions: PredictionInput[]) => {
+    const inserted = await predictionWriter.submit(predictions);
+    const stored = predictions.filter((_, index) => inserted[index]);
+    exporter.predictionsStored(ingestFacts(stored));
+    return { accepted: stored.length, duplicates: predictions.length - stored.length };
+  };
 
   api.post(
     '/predictions',
@@ -69,9 +78,7 @@ export async function ingestRoutes(app: FastifyInstance, { sql, rules, guards, e
     async (request, reply) => {
       const predictions = asList(request.body);
       assertStorableTimes(predictions, Array.isArray(request.body), retentionDays);
-      const { accepted, duplicates, stored } = await predictionWriter.submit(predictions);
-      exporter.predictionsStored(ingestFacts(stored));
-      return reply.status(201).send({ accepted, duplicates });
+      return reply.status(201).send(await ingest(predictions));
     },
   );
 
@@ -119,8 +126,7 @@ export async function ingestRoutes(app: FastifyInstance, { sql, rules, guards, e
         // keeps at most BULK_WRITES_IN_FLIGHT + 1 chunks in memory.
         const writes: Promise<void>[] = [];
         const flush = async () => {
-          const write = predictionWriter.submit(chunk).then((outcome) => {
-            exporter.predictionsStored(ingestFacts(outcome.stored));
+          const write = ingest(chunk).then((outcome) => {
             result.accepted += outcome.accepted;
             result.duplicates += outcome.duplicates;
           });
@@ -177,7 +183,7 @@ export async function ingestRoutes(app: FastifyInstance, { sql, rules, guards, e
     },
     async (request) => {
       const actuals = asList(request.body);
-      const result = await storeActuals(sql, actuals, rules);
+      const result = actualsOutcome(actuals, await actualWriter.submit(actuals));
       exporter.actualsStored(actuals.length);
       return result;
     },
