@@ -113,9 +113,10 @@ describe('NDJSON bulk load and group commit', () => {
     const before = await tableCounts(t.db);
     const actualOf = (booking_id: number) => ({ booking_id, actual_delay_minutes: 2 + (booking_id % 7) });
     const sent = [...once, ...twice, ...unpredicted, ...once.slice(0, 40)];
-    const [{ xid: xidBefore }] = await t.db.sql<{ xid: number }[]>`select txid_current()::float8 as xid`;
+    const transactionId = async () => (await t.db.sql<{ xid: number }[]>`select txid_current()::float8 as xid`)[0]!.xid;
+    const xidBefore = await transactionId();
     const replies = await Promise.all(sent.map((id) => t.post(`${API}/actuals`, actualOf(id))));
-    const [{ xid: xidAfter }] = await t.db.sql<{ xid: number }[]>`select txid_current()::float8 as xid`;
+    const xidAfter = await transactionId();
 
     expect(replies.map((r) => r.statusCode).every((status) => status === 200)).toBe(true);
     const expected = (id: number) => (twice.includes(id) ? { updated: 2, pending: 0 } : unpredicted.includes(id) ? { updated: 0, pending: 1 } : { updated: 1, pending: 0 });
