@@ -31,9 +31,24 @@ interface LockedPrediction extends PredictionFactsRow {
   booking_id: number;
 }
 
-/** The last value sent for a booking in one request wins, as if sent one after the other. */
-function lastPerBooking(actuals: ActualInput[]): ActualInput[] {
-  return [...new Map(actuals.map((a) => [a.booking_id, a])).values()];
+/**
+ * One actual per booking, as if the ones sent for it (in one request, or in the requests of one
+ * group commit) were stored one after the other: the last delay wins, and a pickup or dropoff time
+ * left out keeps the one sent before, as the upsert's coalesce does for rows already stored.
+ */
+export function lastPerBooking(actuals: ActualInput[]): ActualInput[] {
+  const merged = new Map<number, ActualInput>();
+  for (const actual of actuals) {
+    const earlier = merged.get(actual.booking_id);
+    const pickup = actual.actual_pickup_at ?? earlier?.actual_pickup_at;
+    const dropoff = actual.actual_dropoff_at ?? earlier?.actual_dropoff_at;
+    merged.set(actual.booking_id, {
+      ...actual,
+      ...(pickup === undefined ? {} : { actual_pickup_at: pickup }),
+      ...(dropoff === undefined ? {} : { actual_dropoff_at: dropoff }),
+    });
+  }
+  return [...merged.values()];
 }
 
 /**

@@ -9,9 +9,9 @@ import { arrayLiteral } from './array-literal.js';
  */
 
 /** Namespace of mlmon's two-key advisory locks (the other key is the stripe). */
-const LOCK_NAMESPACE = 727_100;
+export const LOCK_NAMESPACE = 727_100;
 /** Bookings share 1024 lock stripes: bounded lock-table use for a batch of 10,000. */
-const STRIPES = 1024;
+export const STRIPES = 1024;
 
 function stripesOf(bookingIds: Iterable<number>): number[] {
   return [...new Set([...bookingIds].map((id) => id % STRIPES))].sort((a, b) => a - b);

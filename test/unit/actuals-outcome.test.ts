@@ -1,4 +1,4 @@
-import { actualsOutcome } from '../../src/store/actuals.js';
+import { actualsOutcome, lastPerBooking } from '../../src/store/actuals.js';
 
 const actual = (booking_id: number) => ({ booking_id, actual_delay_minutes: 4 });
 
@@ -13,5 +13,20 @@ describe('actualsOutcome', () => {
 
   it('answers an empty request with nothing', () => {
     expect(actualsOutcome([], [])).toEqual({ updated: 0, pending: 0 });
+  });
+});
+
+describe('lastPerBooking', () => {
+  it('keeps the last delay and the times sent before when a later actual leaves them out, as two transactions would', () => {
+    expect(
+      lastPerBooking([
+        { booking_id: 1, actual_delay_minutes: 5, actual_pickup_at: '2026-01-02T03:04:05Z' },
+        { booking_id: 2, actual_delay_minutes: 1 },
+        { booking_id: 1, actual_delay_minutes: 7, actual_dropoff_at: '2026-01-02T03:30:00Z' },
+      ]),
+    ).toEqual([
+      { booking_id: 1, actual_delay_minutes: 7, actual_pickup_at: '2026-01-02T03:04:05Z', actual_dropoff_at: '2026-01-02T03:30:00Z' },
+      { booking_id: 2, actual_delay_minutes: 1 },
+    ]);
   });
 });
