@@ -2,7 +2,7 @@ import type { Sql } from '../db/connect.js';
 import type { ActualInput } from '../validate/actual.js';
 import { lockBookingsExclusive } from './booking-locks.js';
 import { factsOf, labelOf, RollupDeltas, type ErrorRules, type PredictionFactsRow } from './contribution.js';
-import { applyRollupDeltas } from './rollup.js';
+import { applyRollupDeltas, recomputeCorrectedSums } from './rollup.js';
 
 export interface StoreActualsResult {
   /** Prediction rows whose actual was set or replaced. */
@@ -109,6 +109,7 @@ export async function storeActuals(sql: Sql, input: ActualInput[], rules: ErrorR
           actual_dropoff_at timestamptz, prediction_error float8, is_accurate boolean)
         where p.id = u.id`;
       await applyRollupDeltas(tx, deltas);
+      await recomputeCorrectedSums(tx, deltas.correctedMinutes());
     }
     const predictionsOf = new Map<number, number>();
     for (const { booking_id } of predictions) predictionsOf.set(booking_id, (predictionsOf.get(booking_id) ?? 0) + 1);

@@ -127,10 +127,15 @@ export class RollupDeltas {
     RollupDeltas.collect(this.removed, p, contributionOf(p, rules));
   }
 
+  /** The minute buckets (and versions) of which a correction took an earlier label out. */
+  correctedMinutes(): { bucketUs: number; modelVersion: string }[] {
+    return [...this.removed.values()].map(({ bucketUs, modelVersion }) => ({ bucketUs, modelVersion }));
+  }
+
   /**
    * The deltas in the order they must be applied, per bucket of `stepUs` (a rollup tier):
-   * additions, then negated removals, each part sorted so that concurrent writers lock rollup
-   * rows in the same order (no deadlocks).
+   * additions, then negated removals, each part sorted (the upsert itself locks rows in
+   * rollup.ts's LOCK_ORDER, the same for every writer).
    */
   sorted(stepUs = MINUTE_US): BucketDelta[] {
     const byBucket = (a: BucketDelta, b: BucketDelta) =>

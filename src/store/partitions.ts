@@ -61,19 +61,17 @@ export async function applyRetention(sql: Sql, retentionDays: number, now = new 
       join pg_class c on c.oid = i.inhrelid
       where i.inhparent = 'ml_prediction'::regclass and c.relname ~ '^ml_prediction_p[0-9]{6}$'
       order by c.relname`;
-    const dropped: string[] = [];
-    let keptFrom: Date | null = null;
-    for (const { name } of partitions) {
-      const month = monthStartOf(name);
-      if (nextMonth(month) > cutoff) continue;
-      await tx.unsafe(`drop table if exists ${name}`); // another replica may have dropped it
-      knownMonths(sql).delete(monthOf(month));
-      dropped.push(name);
-      keptFrom = nextMonth(month);
-    }
-    if (!keptFrom) return { droppedPartitions: [], forgottenRequestIds: 0, forgottenActuals: 0 };
+    const dropped = partitions.map(({ name }) => name).filter((name) => nextMonth(monthStartOf(name)) <= cutoff);
+    if (dropped.length === 0) return { droppedPartitions: [], forgottenRequestIds: 0, forgottenActuals: 0 };
+    const keptFrom = nextMonth(monthStartOf(dropped[dropped.length - 1]!));
+    // Forget first, drop last: dropping a partition locks ml_prediction ACCESS EXCLUSIVE until the
+    // commit, which stops every write and window read; deleting a month of request ids takes long.
     const requestIds = await tx`delete from ml_request_id where created_at < ${keptFrom}`;
     const actuals = await tx`delete from ml_actual where updated_at < ${keptFrom}`;
+    for (const name of dropped) {
+      await tx.unsafe(`drop table if exists ${name}`); // another replica may have dropped it
+      knownMonths(sql).delete(monthOf(monthStartOf(name)));
+    }
     return { droppedPartitions: dropped, forgottenRequestIds: requestIds.count, forgottenActuals: actuals.count };
   });
 }

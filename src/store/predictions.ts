@@ -103,9 +103,11 @@ const WRITE_STATEMENT = (() => {
       select * from ${actualsOfLockedBookingsSql(next)}
     ), claimed as (
       -- Idempotency: a request_id is claimed first; only rows that claimed theirs (or carry none)
-      -- are inserted. Rows arrive deduplicated, so no request_id appears twice.
+      -- are inserted. Rows arrive deduplicated, so no request_id appears twice. Claimed in one
+      -- order whatever the rows' order, so that writes sharing request ids never deadlock.
       insert into ml_request_id (request_id, created_at)
       select request_id, coalesce(created_at, now()) from input where request_id is not null
+      order by request_id collate "C"
       on conflict (request_id) do nothing
       returning request_id
     ), inserted as (

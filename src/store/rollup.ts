@@ -36,6 +36,14 @@ const MERGE_ON_CONFLICT = `
                      else r.actual_m2 + excluded.actual_m2 + (excluded.actual_mean - r.actual_mean) ^ 2
                           * r.labelled::float8 * excluded.labelled / (r.labelled + excluded.labelled) end`;
 
+/**
+ * The order every writer locks a tier's rows in: by bucket, then by version byte-wise. Both write
+ * paths sort in SQL with it; the database collation (e.g. en_US, where 'canary' < 'Prod') and
+ * JavaScript's UTF-16 order (where 'Prod' < 'canary', and '😀' < 'ＡＢＣ') disagree, and writers
+ * locking two versions' rows in opposite orders deadlock.
+ */
+const LOCK_ORDER = `bucket, model_version collate "C"`;
+
 const EPOCH = `timestamptz '1970-01-01 00:00:00+00'`;
 const bucketOf = (column: string, tier: RollupTier) => `date_bin('${tier.stepUs / 1_000_000} seconds', ${column}, ${EPOCH})`;
 const [MINUTE_TIER, ...COARSER_TIERS] = ROLLUP_TIERS;
@@ -63,7 +71,7 @@ export function rollupAdditionsSql(inserted: string, { tolerance, anomaly }: { t
       group by 1, 2)`;
   const minuteAdded = `${MINUTE_TIER.table}_added as (
       insert into ${MINUTE_TIER.table} as r (${COLUMNS})
-      select * from ${MINUTE_TIER.table}_delta order by 1, 2
+      select * from ${MINUTE_TIER.table}_delta order by ${LOCK_ORDER}
       ${MERGE_ON_CONFLICT}
       returning 1)`;
   // COARSER_TIERS[i] follows ROLLUP_TIERS[i]: it waits until that finer tier has added its rows.
@@ -81,7 +89,7 @@ export function rollupAdditionsSql(inserted: string, { tolerance, anomaly }: { t
         from ${MINUTE_TIER.table}_delta
         where (select count(*) from ${ROLLUP_TIERS[i]!.table}_added) >= 0
         group by 1, 2) d
-      order by 1, 2
+      order by ${LOCK_ORDER}
       ${MERGE_ON_CONFLICT}
       returning 1)`);
   return [minuteDeltas, minuteAdded, ...coarserAdded].join(',\n');
@@ -101,6 +109,7 @@ const UPSERT_PASS = `with ${ROLLUP_TIERS.map((tier, i) => `${tier.table}_upserte
     insert into ${tier.table} as r (${COLUMNS})
     select * from jsonb_to_recordset($${i + 1}::text::jsonb) as ${DELTA_RECORD}
     ${i === 0 ? '' : `where (select count(*) from ${ROLLUP_TIERS[i - 1]!.table}_upserted) >= 0`}
+    order by ${LOCK_ORDER}
     ${MERGE_ON_CONFLICT}
     returning 1)`).join(',\n  ')}
   select count(*) from ${ROLLUP_TIERS[ROLLUP_TIERS.length - 1]!.table}_upserted`;
@@ -153,5 +162,53 @@ export async function applyRollupDeltas(tx: TransactionSql, deltas: RollupDeltas
   const count = Math.max(...passesByTier.map((passes) => passes.length));
   for (let k = 0; k < count; k++) {
     await tx.unsafe(UPSERT_PASS, passesByTier.map((passes) => recordsOf(passes[k])), { prepare: true });
+  }
+}
+
+/**
+ * After a correction's passes: the label sums of the buckets it touched, recomputed instead of
+ * left as what the removal's subtraction left. Taking a label out of a sum cancels it only to the
+ * rounding of the largest values the bucket ever held: the actuals 7.3 and 1234.5, the second
+ * corrected to 7.3, left an M2 of 1.2e-10 instead of 0, and R² = -1.25e11 instead of undefined.
+ * The minute rows come from the raw rows, each coarser tier from the tier below it (exact rows,
+ * merged with mlmon_merge_moments). The transaction holds every row it rewrites (its passes
+ * locked them), so a concurrent writer's uncommitted rows are neither read here nor lost: that
+ * writer adds its delta to these rows after this commit, as it would have.
+ */
+const RECOMPUTE_KEYS = `select * from jsonb_to_recordset($1::text::jsonb) as k(bucket timestamptz, model_version text)`;
+const RECOMPUTE_MINUTES = `
+  update ${MINUTE_TIER.table} r set error_abs_sum = s.error_abs_sum, error_sq_sum = s.error_sq_sum, actual_mean = s.actual_mean, actual_m2 = s.actual_m2
+  from (
+    select k.bucket, k.model_version, coalesce(sum(p.prediction_error), 0) as error_abs_sum,
+           coalesce(sum(p.prediction_error * p.prediction_error), 0) as error_sq_sum, coalesce(avg(p.actual_delay_minutes), 0) as actual_mean,
+           coalesce(var_pop(p.actual_delay_minutes) * count(p.actual_delay_minutes), 0) as actual_m2
+    from (${RECOMPUTE_KEYS}) k
+    join ml_prediction p on p.model_version = k.model_version and p.created_at >= k.bucket and p.created_at < k.bucket + interval '1 minute'
+    group by 1, 2) s
+  where r.bucket = s.bucket and r.model_version = s.model_version`;
+const RECOMPUTE_COARSER = COARSER_TIERS.map((tier, i) => {
+  const finer = ROLLUP_TIERS[i]!;
+  return `
+  update ${tier.table} r set error_abs_sum = s.error_abs_sum, error_sq_sum = s.error_sq_sum,
+         actual_mean = coalesce(s.moments[2] / nullif(s.moments[1], 0), 0), actual_m2 = s.moments[3]
+  from (
+    select k.bucket, k.model_version, sum(f.error_abs_sum) as error_abs_sum, sum(f.error_sq_sum) as error_sq_sum,
+           mlmon_merge_moments(array[f.labelled, f.labelled * f.actual_mean, f.actual_m2]::float8[]) as moments
+    from (${RECOMPUTE_KEYS}) k
+    join ${finer.table} f on f.model_version = k.model_version and f.bucket >= k.bucket and f.bucket < k.bucket + interval '${tier.stepUs / 1_000_000} seconds'
+    group by 1, 2) s
+  where r.bucket = s.bucket and r.model_version = s.model_version`;
+});
+
+export async function recomputeCorrectedSums(tx: TransactionSql, corrected: { bucketUs: number; modelVersion: string }[]): Promise<void> {
+  if (corrected.length === 0) return;
+  const statements = [RECOMPUTE_MINUTES, ...RECOMPUTE_COARSER];
+  for (const [k, tier] of ROLLUP_TIERS.entries()) {
+    const keys = new Map<string, { bucket: string; model_version: string }>();
+    for (const { bucketUs, modelVersion } of corrected) {
+      const bucketOfTier = Math.floor(bucketUs / tier.stepUs) * tier.stepUs;
+      keys.set(`${bucketOfTier}\u0000${modelVersion}`, { bucket: isoMicros(bucketOfTier), model_version: modelVersion });
+    }
+    await tx.unsafe(statements[k]!, [JSON.stringify([...keys.values()])], { prepare: true });
   }
 }

@@ -1,7 +1,10 @@
-import { EMPTY_AGGREGATE, type Aggregate } from '../../src/aggregate/moments.js';
+import { EMPTY_AGGREGATE, merge, mergeAll, negate, type Aggregate } from '../../src/aggregate/moments.js';
 import { metricsOf } from '../../src/aggregate/metrics.js';
 
 const aggregate = (over: Partial<Aggregate>): Aggregate => ({ ...EMPTY_AGGREGATE, ...over });
+/** One labelled prediction, as the rollups hold it. */
+const leaf = (predicted: number, actual: number): Aggregate =>
+  aggregate({ predictions: 1, labelled: 1, errorAbsSum: Math.abs(predicted - actual), errorSqSum: (predicted - actual) ** 2, actualMean: actual });
 
 describe('metricsOf (src/aggregate/metrics.ts)', () => {
   it('an empty window: counts 0, every average null', () => {
@@ -62,5 +65,25 @@ describe('metricsOf (src/aggregate/metrics.ts)', () => {
   it('accuracy_rate and anomalies over the labelled predictions only', () => {
     const m = metricsOf(aggregate({ predictions: 10, confidenceSum: 5, labelled: 4, accurate: 3, anomalies: 1, errorAbsSum: 8, errorSqSum: 40, actualMean: 4, actualM2: 20 }));
     expect(m).toMatchObject({ predictions: 10, count: 4, accuracy_rate: 0.75, anomalies: 1, mae: 2, rmse: Math.sqrt(10), r2: -1, avg_confidence: 0.5 });
+  });
+
+  it('the residue threshold is relative: 1e-12 · count · (1 + mean²) (below: null, above: a number)', () => {
+    for (const [labelled, actualMean] of [[2, 0], [2, 500], [1000, 0], [1000, 500], [3, -40_000]] as const) {
+      const threshold = 1e-12 * labelled * (1 + actualMean * actualMean);
+      const at = (actualM2: number) => metricsOf(aggregate({ predictions: labelled, labelled, errorSqSum: 1e-15, actualMean, actualM2 })).r2;
+      expect([labelled, actualMean, at(threshold / 2)]).toEqual([labelled, actualMean, null]);
+      expect([labelled, actualMean, at(threshold * 2)]).toEqual([labelled, actualMean, expect.any(Number)]);
+    }
+  });
+
+  it('r2 is null for one actual, whatever residue its M2 carries', () => {
+    expect(metricsOf(aggregate({ predictions: 1, labelled: 1, errorSqSum: 1, actualMean: 5, actualM2: 1e-3 })).r2).toBeNull();
+  });
+
+  it('a corrected actual leaves no spread: three actuals of 500, one first entered as 623.456 (r2 null, not -5e11)', () => {
+    const entered = mergeAll([leaf(500, 500), leaf(501, 500), leaf(502, 623.456)]);
+    const corrected = merge(merge(entered, negate(leaf(502, 623.456))), leaf(502, 500));
+    expect(corrected.labelled).toBe(3);
+    expect(metricsOf(corrected).r2).toBeNull();
   });
 });

@@ -119,6 +119,16 @@ describe('Chan merge of aggregates (src/aggregate/moments.ts)', () => {
     expect(zero.actualM2).toBe(0);
     expect(Math.abs(zero.errorSqSum)).toBeLessThan(1e-12);
   });
+
+  it('negate takes every sum out, not only the counts: confidence, latency and errors of b are gone', () => {
+    const a = mergeAll([leaf(1, 2, 0.2, 100), leaf(3, null, 0.4, 300)]);
+    const b = mergeAll([leaf(10, 2, 0.9, 5000), leaf(4, 4, 1, null)]);
+    const back = merge(merge(a, b), negate(b));
+    expect(back.confidenceSum).toBeCloseTo(a.confidenceSum, 12);
+    expect(back.latencySumMs).toBeCloseTo(a.latencySumMs, 9);
+    expect(back.errorAbsSum).toBeCloseTo(a.errorAbsSum, 12);
+    expect(metricsOf(back)).toEqual(metricsOf(a));
+  });
 });
 
 describe('R² stays exact for large actuals with a small spread (500 ± 0.5)', () => {

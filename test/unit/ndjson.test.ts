@@ -38,4 +38,19 @@ describe('ndjsonLines', () => {
     for await (const line of ndjsonLines(Readable.from([bytes.subarray(0, 8), bytes.subarray(8)]), 100)) out.push(line);
     expect(out).toEqual([{ line: 1, text: '{"r":"é€"}' }]);
   });
+
+  it('takes a line of exactly maxLineBytes, refuses one byte more', async () => {
+    expect(await linesOf(['x'.repeat(100) + '\n' + 'y'.repeat(101) + '\n' + 'z'.repeat(100)])).toEqual([
+      { line: 1, text: 'x'.repeat(100) },
+      { line: 2, unreadable: 'is longer than 100 bytes' },
+      { line: 3, text: 'z'.repeat(100) },
+    ]);
+  });
+
+  it('reports an over-long last line that has no newline after it', async () => {
+    expect(await linesOf(['{"a":1}\n', 'x'.repeat(150)])).toEqual([
+      { line: 1, text: '{"a":1}' },
+      { line: 2, unreadable: 'is longer than 100 bytes' },
+    ]);
+  });
 });

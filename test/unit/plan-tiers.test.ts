@@ -86,4 +86,13 @@ describe('planPieces', () => {
     expect(tiers[1]!.ranges).toEqual([{ start: Date.UTC(2026, 10, 28, 13) * 1000, end: Date.UTC(2026, 10, 28, 13, 42) * 1000 }]);
     expect(raw).toEqual([{ start: Date.UTC(2026, 10, 28, 13, 42) * 1000, end: now + 1 }]);
   });
+
+  it('before the epoch too: 30 days of 1969 read as one run of hours, the edge minutes and one partial minute', () => {
+    const now = Date.UTC(1969, 11, 28, 13, 42, 30) * 1000 + 7;
+    const days = Array.from({ length: 30 }, (_, i) => Date.UTC(1969, 11, 28) * 1000 - (29 - i) * DAY_US);
+    const { tiers, raw } = planPieces([...days, now + 1], [HOUR_US, MINUTE_US]);
+    expect(tiers[0]!.ranges).toEqual([{ start: days[0], end: Date.UTC(1969, 11, 28, 13) * 1000 }]);
+    expect(tiers[1]!.ranges).toEqual([{ start: Date.UTC(1969, 11, 28, 13) * 1000, end: Date.UTC(1969, 11, 28, 13, 42) * 1000 }]);
+    expect(raw).toEqual([{ start: Date.UTC(1969, 11, 28, 13, 42) * 1000, end: now + 1 }]);
+  });
 });

@@ -1,9 +1,9 @@
 import type { FastifySchemaValidationError } from 'fastify';
 import { compileBodyValidator, describeValidation } from '../../src/server/validation.js';
 import { invalidField, RequestProblem } from '../../src/server/errors.js';
-import { PredictionBodySchema } from '../../src/validate/prediction.js';
+import { createdAtProblem, isLive, LIVE_AGE_MS, MAX_BATCH, PredictionBodySchema } from '../../src/validate/prediction.js';
 import { ActualBodySchema } from '../../src/validate/actual.js';
-import { isStorableTimestamp, TIMESTAMP_RULE } from '../../src/validate/limits.js';
+import { isStorableTimestamp, MAX_FUTURE_SKEW_MS, MIN_MAGNITUDE, TIMESTAMP_RULE } from '../../src/validate/limits.js';
 
 // The body validator as the service configures it: strict types, all errors, its timestamp rule.
 const validatePredictions = compileBodyValidator(PredictionBodySchema);
@@ -125,5 +125,121 @@ describe('invalidField (src/server/errors.ts)', () => {
     const row = invalidField('body', 'created_at', 'is in the future', 7);
     expect(row.message).toBe('invalid body: body[7].created_at is in the future');
     expect(row.details).toEqual([{ index: 7, field: 'created_at', message: 'is in the future' }]);
+  });
+});
+
+describe('field limits (src/validate/limits.ts, prediction.ts, actual.ts)', () => {
+  const accepts = (validate: typeof validatePredictions, body: unknown) => validate(body) === true;
+  const refusedField = (validate: typeof validatePredictions, body: unknown) => describe_(validate, body).details.map((d) => d.field);
+
+  it('each bounded number takes its bounds and refuses just past them', () => {
+    const cases: [string, number, number][] = [
+      // field, the bound (accepted), just past it (refused)
+      ['booking_id', Number.MAX_SAFE_INTEGER, 2 ** 53],
+      ['predicted_delay_minutes', 1_000_000, 1_000_000.5],
+      ['predicted_delay_minutes', -1_000_000, -1_000_000.5],
+      ['confidence', 0, -0.001],
+      ['confidence', 1, 1.001],
+      ['prediction_time_ms', 0, -0.001],
+      ['prediction_time_ms', 3_600_000, 3_600_000.5],
+      ['traffic_percentage', 100, 101],
+      ['traffic_percentage', 0, -1],
+      ['driver_id', 0, -1],
+    ];
+    for (const [field, ok, bad] of cases) {
+      expect([field, ok, accepts(validatePredictions, { ...good, [field]: ok })]).toEqual([field, ok, true]);
+      expect([field, bad, refusedField(validatePredictions, { ...good, [field]: bad })]).toEqual([field, bad, [field]]);
+    }
+    expect(refusedField(validatePredictions, { ...good, traffic_percentage: 50.5 })).toEqual(['traffic_percentage']);
+  });
+
+  it('refuses non-zero magnitudes below 1e-100 (their squares underflow in PostgreSQL), takes 0', () => {
+    expect(MIN_MAGNITUDE).toBe(1e-100);
+    expect(accepts(validatePredictions, { ...good, predicted_delay_minutes: 0, confidence: 0, prediction_time_ms: 0 })).toBe(true);
+    expect(accepts(validatePredictions, { ...good, predicted_delay_minutes: -1e-100, confidence: 1e-100 })).toBe(true);
+    expect(describe_(validatePredictions, { ...good, predicted_delay_minutes: 1e-101 }).details).toEqual([
+      { field: 'predicted_delay_minutes', message: 'must be 0 or at least 1e-100 in magnitude' },
+    ]);
+    expect(refusedField(validatePredictions, { ...good, confidence: 5e-324 })).toEqual(['confidence']);
+    expect(refusedField(validatePredictions, { ...good, prediction_time_ms: 1e-200 })).toEqual(['prediction_time_ms']);
+    expect(refusedField(validateActuals, { booking_id: 1, actual_delay_minutes: -1e-150 })).toEqual(['actual_delay_minutes']);
+  });
+
+  it('text fields: length bounds, and no unpaired surrogates (PostgreSQL cannot store them)', () => {
+    expect(accepts(validatePredictions, { ...good, risk_level: 'r'.repeat(20), request_id: 'q'.repeat(100), model_version: 'v'.repeat(50) })).toBe(true);
+    expect(refusedField(validatePredictions, { ...good, risk_level: 'r'.repeat(21) })).toEqual(['risk_level']);
+    expect(refusedField(validatePredictions, { ...good, risk_level: '' })).toEqual(['risk_level']);
+    expect(refusedField(validatePredictions, { ...good, request_id: 'q'.repeat(101) })).toEqual(['request_id']);
+    expect(refusedField(validatePredictions, { ...good, request_id: '' })).toEqual(['request_id']);
+    expect(refusedField(validatePredictions, { ...good, model_version: 'v'.repeat(51) })).toEqual(['model_version']);
+    expect(refusedField(validatePredictions, { ...good, model_version: '' })).toEqual(['model_version']);
+    expect(accepts(validatePredictions, { ...good, risk_level: 'é€😀' })).toBe(true); // a surrogate pair is fine
+    expect(refusedField(validatePredictions, { ...good, risk_level: 'lo\uD800w' })).toEqual(['risk_level']);
+    expect(refusedField(validatePredictions, { ...good, request_id: '\uDC00' })).toEqual(['request_id']);
+    expect(refusedField(validatePredictions, { ...good, model_version: 'v\u0000' })).toEqual(['model_version']);
+  });
+
+  it("model_version is never the fleet's 'all' nor 'other'", () => {
+    for (const reserved of ['all', 'other']) {
+      expect(describe_(validatePredictions, { ...good, model_version: reserved }).details).toEqual([{ field: 'model_version', message: 'is a reserved value' }]);
+    }
+    expect(accepts(validatePredictions, { ...good, model_version: 'All' })).toBe(true);
+  });
+
+  it('contributing_factors: at most 100 names of at most 100 characters, values within ±1e12', () => {
+    const factors = (n: number) => Object.fromEntries(Array.from({ length: n }, (_, i) => [`f${i}`, i]));
+    expect(accepts(validatePredictions, { ...good, contributing_factors: { ...factors(98), ['n'.repeat(100)]: 1e12, m: -1e12 } })).toBe(true);
+    expect(refusedField(validatePredictions, { ...good, contributing_factors: factors(101) })).toEqual(['contributing_factors']);
+    expect(refusedField(validatePredictions, { ...good, contributing_factors: { ['n'.repeat(101)]: 1 } })[0]).toContain('contributing_factors');
+    expect(refusedField(validatePredictions, { ...good, contributing_factors: { a: 1.5e12 } })).toEqual(['contributing_factors.a']);
+    expect(refusedField(validatePredictions, { ...good, contributing_factors: { a: -1.5e12 } })).toEqual(['contributing_factors.a']);
+  });
+
+  it('batches of 1 to 10,000 rows, predictions and actuals', () => {
+    expect(MAX_BATCH).toBe(10_000);
+    const predictions = Array.from({ length: MAX_BATCH + 1 }, (_, i) => ({ ...good, booking_id: i }));
+    expect(accepts(validatePredictions, predictions.slice(0, MAX_BATCH))).toBe(true);
+    expect(refusedField(validatePredictions, predictions)).toEqual(['(body)']);
+    const actuals = Array.from({ length: MAX_BATCH + 1 }, (_, i) => ({ booking_id: i, actual_delay_minutes: 1 }));
+    expect(accepts(validateActuals, actuals.slice(0, MAX_BATCH))).toBe(true);
+    expect(refusedField(validateActuals, actuals)).toEqual(['(body)']);
+    expect(refusedField(validateActuals, [])).toEqual(['(body)']);
+  });
+
+  it('actuals: known fields only, bounded id and delay', () => {
+    const actual = { booking_id: 1, actual_delay_minutes: -1_000_000, actual_pickup_at: '2024-05-01T12:00:00Z' };
+    expect(accepts(validateActuals, actual)).toBe(true);
+    expect(describe_(validateActuals, { ...actual, colour: 'red' }).details).toEqual([{ field: 'colour', message: 'is not a known field' }]);
+    expect(refusedField(validateActuals, { ...actual, actual_delay_minutes: 1_000_001 })).toEqual(['actual_delay_minutes']);
+    expect(refusedField(validateActuals, { ...actual, booking_id: -1 })).toEqual(['booking_id']);
+    expect(refusedField(validateActuals, { ...actual, booking_id: 2 ** 53 })).toEqual(['booking_id']);
+  });
+
+});
+
+describe('createdAtProblem and isLive (src/validate/prediction.ts)', () => {
+  const NOW = Date.UTC(2024, 4, 1, 12, 0, 0);
+  const at = (ms: number) => ({ ...good, created_at: new Date(ms).toISOString() });
+
+  it('takes created_at up to 5 minutes ahead of the clock, not 1 ms more', () => {
+    expect(createdAtProblem(good, NOW, 30)).toBeNull();
+    expect(createdAtProblem(at(NOW + MAX_FUTURE_SKEW_MS), NOW, undefined)).toBeNull();
+    expect(createdAtProblem(at(NOW + MAX_FUTURE_SKEW_MS + 1), NOW, undefined)).toBe('must not be more than 5 minutes in the future');
+    expect(MAX_FUTURE_SKEW_MS).toBe(5 * 60_000);
+  });
+
+  it('with a retention, refuses what is older than it (to the millisecond); without one, takes any age', () => {
+    const retention = 30 * 86_400_000;
+    expect(createdAtProblem(at(NOW - retention), NOW, 30)).toBeNull();
+    expect(createdAtProblem(at(NOW - retention - 1), NOW, 30)).toMatch(/^must not be older than the retention \(MLMON_RETENTION_DAYS=30 days\)/);
+    expect(createdAtProblem(at(Date.UTC(1901, 0, 1)), NOW, undefined)).toBeNull();
+  });
+
+  it('is live without created_at, or up to 5 minutes old; older is history', () => {
+    expect(isLive(good, NOW)).toBe(true);
+    expect(isLive(at(NOW + 60_000), NOW)).toBe(true);
+    expect(isLive(at(NOW - LIVE_AGE_MS), NOW)).toBe(true);
+    expect(isLive(at(NOW - LIVE_AGE_MS - 1), NOW)).toBe(false);
+    expect(LIVE_AGE_MS).toBe(5 * 60_000);
   });
 });

@@ -1,0 +1,75 @@
+/**
+ * Every rollup tier against SQL over the raw rows, after random predictions at awkward instants
+ * (before 1970, on minute/hour/day/month edges and 1 µs either side, in several months), actuals
+ * before and after their predictions, and corrections; plus /metrics over random (from, to].
+ */
+import fc from 'fast-check';
+import { ROLLUP_TIERS } from '../../src/store/rollup.js';
+import { API, startTestApp, type TestApp } from '../support/app-harness.js';
+import { isoFromMicros, metricsMismatches, twoPass, type RawPrediction } from '../support/reference.js';
+
+let t: TestApp;
+beforeAll(async () => {
+  t = await startTestApp();
+});
+afterAll(() => t?.close());
+
+const edges = [
+  Date.UTC(1969, 11, 31, 23, 59), Date.UTC(1969, 11, 31), Date.UTC(1970, 0, 1), Date.UTC(1950, 5, 1),
+  Date.UTC(2024, 1, 29, 23, 59), Date.UTC(2024, 2, 1), Date.UTC(2024, 2, 31, 23), Date.UTC(2024, 3, 1),
+].map((ms) => ms * 1000);
+const instant = fc.tuple(fc.constantFrom(...edges), fc.constantFrom(-1, 0, 1, -60_000_000, 59_999_999, 3_600_000_000, 30_000_000)).map(([e, d]) => e + d);
+
+it('tiers equal the raw rows; windows equal the reference', async () => {
+  let version = 0;
+  await fc.assert(
+    fc.asyncProperty(
+      fc.array(fc.record({ at: instant, predicted: fc.integer({ min: -20, max: 40 }), booking: fc.integer({ min: 1, max: 12 }) }), { minLength: 1, maxLength: 15 }),
+      fc.array(fc.record({ booking: fc.integer({ min: 1, max: 12 }), actual: fc.double({ min: -30, max: 60, noNaN: true }).map((x) => Math.round(x * 10) / 10), before: fc.boolean() }), { maxLength: 15 }),
+      fc.tuple(fc.constantFrom(...edges), fc.constantFrom(-1, 0, 1, -3_600_000_001, 7_200_000_000)),
+      async (preds, actuals, [edge, shift]) => {
+        const v = `tv${version++}`;
+        const offset = version * 100; // bookings of this case only
+        const send = async (before: boolean) => {
+          for (const a of actuals.filter((x) => x.before === before)) {
+            const res = await t.post(`${API}/actuals`, { booking_id: a.booking + offset, actual_delay_minutes: a.actual });
+            expect(res.statusCode).toBe(200);
+          }
+        };
+        await send(true);
+        const body = preds.map((p) => ({ booking_id: p.booking + offset, predicted_delay_minutes: p.predicted, confidence: 0.5, risk_level: 'low', model_version: v, created_at: isoFromMicros(p.at) }));
+        expect((await t.post(`${API}/predictions`, body)).statusCode).toBe(201);
+        await send(false);
+        for (const tier of ROLLUP_TIERS) {
+          const diff = await t.db.sql.unsafe(`
+            with raw as (
+              select date_bin('${tier.stepUs / 1e6} seconds', created_at, timestamptz '1970-01-01 00:00:00+00') as bucket,
+                     count(*)::int as predictions, count(actual_delay_minutes)::int as labelled,
+                     count(*) filter (where is_accurate)::int as accurate, count(*) filter (where prediction_error > 5)::int as anomalies,
+                     coalesce(sum(prediction_error), 0) as err, coalesce(avg(actual_delay_minutes), 0) as mean,
+                     coalesce(var_pop(actual_delay_minutes) * count(actual_delay_minutes), 0) as m2
+              from ml_prediction where model_version = $1 group by 1)
+            select coalesce(raw.bucket, r.bucket) as bucket, raw.predictions, r.predictions::int as r_predictions, raw.labelled, r.labelled::int as r_labelled,
+                   raw.accurate, r.accurate::int as r_accurate, raw.anomalies, r.anomalies::int as r_anomalies, raw.err, r.error_abs_sum, raw.mean, r.actual_mean, raw.m2, r.actual_m2
+            from raw full join ${tier.table} r on r.bucket = raw.bucket and r.model_version = $1
+            where (r.model_version = $1 or r.model_version is null)
+              and (raw.bucket is null or r.bucket is null or raw.predictions <> r.predictions or raw.labelled <> r.labelled
+                   or raw.accurate <> r.accurate or raw.anomalies <> r.anomalies or abs(raw.err - r.error_abs_sum) > 1e-9
+                   or abs(raw.mean - r.actual_mean) > 1e-9 or abs(raw.m2 - r.actual_m2) > 1e-7)`, [v]);
+          if (diff.length > 0) throw new Error(`${tier.table} ${v}: ${JSON.stringify(diff)}`);
+        }
+        // A window (from, to] around an edge.
+        const from = edge + shift - 5_400_000_000;
+        const to = edge + shift;
+        const res = await t.get(`${API}/metrics?model_version=${v}&from=${isoFromMicros(from)}&to=${isoFromMicros(to)}`);
+        expect(res.statusCode).toBe(200);
+        const last = new Map<number, number>();
+        for (const a of actuals) last.set(a.booking, a.actual);
+        const rows: RawPrediction[] = preds.map((p) => ({ bookingId: p.booking, createdUs: p.at, modelVersion: v, predicted: p.predicted, confidence: 0.5, latencyMs: null, actual: last.get(p.booking) ?? null }));
+        const problems = metricsMismatches(res.json(), twoPass(rows.filter((r) => r.createdUs > from && r.createdUs <= to), t.rules), v, 1e-6);
+        if (problems.length > 0) throw new Error(problems.join('\n'));
+      },
+    ),
+    { numRuns: 120 },
+  );
+}, 240_000);
