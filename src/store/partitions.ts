@@ -55,23 +55,29 @@ export interface RetentionResult {
  */
 export async function applyRetention(sql: Sql, retentionDays: number, now = new Date()): Promise<RetentionResult> {
   const cutoff = new Date(now.getTime() - retentionDays * 86_400_000);
-  return sql.begin(async (tx) => {
-    const partitions = await tx<{ name: string }[]>`
-      select c.relname as name from pg_inherits i
-      join pg_class c on c.oid = i.inhrelid
-      where i.inhparent = 'ml_prediction'::regclass and c.relname ~ '^ml_prediction_p[0-9]{6}$'
-      order by c.relname`;
-    const dropped = partitions.map(({ name }) => name).filter((name) => nextMonth(monthStartOf(name)) <= cutoff);
-    if (dropped.length === 0) return { droppedPartitions: [], forgottenRequestIds: 0, forgottenActuals: 0 };
-    const keptFrom = nextMonth(monthStartOf(dropped[dropped.length - 1]!));
-    // Forget first, drop last: dropping a partition locks ml_prediction ACCESS EXCLUSIVE until the
-    // commit, which stops every write and window read; deleting a month of request ids takes long.
+  const partitions = await sql<{ name: string }[]>`
+    select c.relname as name from pg_inherits i
+    join pg_class c on c.oid = i.inhrelid
+    where i.inhparent = 'ml_prediction'::regclass and c.relname ~ '^ml_prediction_p[0-9]{6}$'
+    order by c.relname`;
+  const dropped = partitions.map(({ name }) => name).filter((name) => nextMonth(monthStartOf(name)) <= cutoff);
+  if (dropped.length === 0) return { droppedPartitions: [], forgottenRequestIds: 0, forgottenActuals: 0 };
+  const keptFrom = nextMonth(monthStartOf(dropped[dropped.length - 1]!));
+  // Forget first, drop last, in two transactions. Dropping a partition locks ml_prediction ACCESS
+  // EXCLUSIVE until the commit, which stops every write and window read, and deleting a month of
+  // request ids takes long. The forgetting commits before the drop waits for that lock: a
+  // transaction still holding the forgotten rows' locks while queued behind a prediction statement
+  // deadlocks with an actual that updates one of them while that statement waits for the actual's
+  // booking stripe. Writes older than the retention are refused, so nothing needs the forgotten
+  // rows while their partitions wait to be dropped.
+  const [forgottenRequestIds, forgottenActuals] = await sql.begin(async (tx) => {
     const requestIds = await tx`delete from ml_request_id where created_at < ${keptFrom}`;
     const actuals = await tx`delete from ml_actual where updated_at < ${keptFrom}`;
-    for (const name of dropped) {
-      await tx.unsafe(`drop table if exists ${name}`); // another replica may have dropped it
-      knownMonths(sql).delete(monthOf(monthStartOf(name)));
-    }
-    return { droppedPartitions: dropped, forgottenRequestIds: requestIds.count, forgottenActuals: actuals.count };
+    return [requestIds.count, actuals.count];
   });
+  await sql.begin(async (tx) => {
+    for (const name of dropped) await tx.unsafe(`drop table if exists ${name}`); // another replica may have dropped it
+  });
+  for (const name of dropped) knownMonths(sql).delete(monthOf(monthStartOf(name)));
+  return { droppedPartitions: dropped, forgottenRequestIds, forgottenActuals };
 }

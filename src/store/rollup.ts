@@ -1,5 +1,6 @@
 import type { TransactionSql } from 'postgres';
 import { DAY_US, HOUR_US, isoMicros, MINUTE_US } from '../aggregate/window.js';
+import { arrayLiteral } from './array-literal.js';
 import type { BucketDelta, RollupDeltas } from './contribution.js';
 
 /**
@@ -175,40 +176,50 @@ export async function applyRollupDeltas(tx: TransactionSql, deltas: RollupDeltas
  * locked them), so a concurrent writer's uncommitted rows are neither read here nor lost: that
  * writer adds its delta to these rows after this commit, as it would have.
  */
-const RECOMPUTE_KEYS = `select * from jsonb_to_recordset($1::text::jsonb) as k(bucket timestamptz, model_version text)`;
+// Two arrays, not a JSON record set: unnest of an array is estimated at its length (the planner
+// takes jsonb_to_recordset for 100 rows, and then preferred to scan the target tier whole).
+const RECOMPUTE_KEYS = `select * from unnest($1::text[]::timestamptz[], $2::text[]) as k(bucket, model_version)`;
+// Each key's rows are read through a lateral subquery: a join of the keys (estimated at 100 rows)
+// with the table planned as a hash join on model_version, which scanned the whole of ml_prediction
+// (every partition) and of each finer tier per correction, with the corrected buckets locked.
+// An aggregate of no rows leaves the bucket as it is (having count(*) > 0), as the join did.
 const RECOMPUTE_MINUTES = `
   update ${MINUTE_TIER.table} r set error_abs_sum = s.error_abs_sum, error_sq_sum = s.error_sq_sum, actual_mean = s.actual_mean, actual_m2 = s.actual_m2
-  from (
-    select k.bucket, k.model_version, coalesce(sum(p.prediction_error), 0) as error_abs_sum,
+  from (${RECOMPUTE_KEYS}) k
+  cross join lateral (
+    select coalesce(sum(p.prediction_error), 0) as error_abs_sum,
            coalesce(sum(p.prediction_error * p.prediction_error), 0) as error_sq_sum, coalesce(avg(p.actual_delay_minutes), 0) as actual_mean,
            coalesce(var_pop(p.actual_delay_minutes) * count(p.actual_delay_minutes), 0) as actual_m2
-    from (${RECOMPUTE_KEYS}) k
-    join ml_prediction p on p.model_version = k.model_version and p.created_at >= k.bucket and p.created_at < k.bucket + interval '1 minute'
-    group by 1, 2) s
-  where r.bucket = s.bucket and r.model_version = s.model_version`;
+    from ml_prediction p
+    where p.model_version = k.model_version and p.created_at >= k.bucket and p.created_at < k.bucket + interval '1 minute'
+    having count(*) > 0) s
+  where r.bucket = k.bucket and r.model_version = k.model_version`;
 const RECOMPUTE_COARSER = COARSER_TIERS.map((tier, i) => {
   const finer = ROLLUP_TIERS[i]!;
   return `
   update ${tier.table} r set error_abs_sum = s.error_abs_sum, error_sq_sum = s.error_sq_sum,
          actual_mean = coalesce(s.moments[2] / nullif(s.moments[1], 0), 0), actual_m2 = s.moments[3]
-  from (
-    select k.bucket, k.model_version, sum(f.error_abs_sum) as error_abs_sum, sum(f.error_sq_sum) as error_sq_sum,
+  from (${RECOMPUTE_KEYS}) k
+  cross join lateral (
+    select sum(f.error_abs_sum) as error_abs_sum, sum(f.error_sq_sum) as error_sq_sum,
            mlmon_merge_moments(array[f.labelled, f.labelled * f.actual_mean, f.actual_m2]::float8[]) as moments
-    from (${RECOMPUTE_KEYS}) k
-    join ${finer.table} f on f.model_version = k.model_version and f.bucket >= k.bucket and f.bucket < k.bucket + interval '${tier.stepUs / 1_000_000} seconds'
-    group by 1, 2) s
-  where r.bucket = s.bucket and r.model_version = s.model_version`;
+    from ${finer.table} f
+    where f.model_version = k.model_version and f.bucket >= k.bucket and f.bucket < k.bucket + interval '${tier.stepUs / 1_000_000} seconds'
+    having count(*) > 0) s
+  where r.bucket = k.bucket and r.model_version = k.model_version`;
 });
 
 export async function recomputeCorrectedSums(tx: TransactionSql, corrected: { bucketUs: number; modelVersion: string }[]): Promise<void> {
   if (corrected.length === 0) return;
   const statements = [RECOMPUTE_MINUTES, ...RECOMPUTE_COARSER];
   for (const [k, tier] of ROLLUP_TIERS.entries()) {
-    const keys = new Map<string, { bucket: string; model_version: string }>();
+    const keys = new Map<string, { bucket: string; modelVersion: string }>();
     for (const { bucketUs, modelVersion } of corrected) {
       const bucketOfTier = Math.floor(bucketUs / tier.stepUs) * tier.stepUs;
-      keys.set(`${bucketOfTier}\u0000${modelVersion}`, { bucket: isoMicros(bucketOfTier), model_version: modelVersion });
+      keys.set(`${bucketOfTier}\u0000${modelVersion}`, { bucket: isoMicros(bucketOfTier), modelVersion });
     }
-    await tx.unsafe(statements[k]!, [JSON.stringify([...keys.values()])], { prepare: true });
+    const buckets = arrayLiteral([...keys.values()].map(({ bucket }) => bucket));
+    const versions = arrayLiteral([...keys.values()].map(({ modelVersion }) => modelVersion));
+    await tx.unsafe(statements[k]!, [buckets, versions], { prepare: true });
   }
 }

@@ -5,7 +5,7 @@
  */
 import postgres from 'postgres';
 import { storePredictions } from '../../src/store/predictions.js';
-import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import { createTestDatabase, untilSessionsWaitForLocks, type TestDatabase } from '../support/database.js';
 
 let db: TestDatabase;
 beforeAll(async () => {
@@ -13,7 +13,6 @@ beforeAll(async () => {
 });
 afterAll(() => db?.drop());
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const rules = { accuracyToleranceMinutes: 3, anomalyThresholdMinutes: 5 };
 const p = (booking_id: number, request_id: string) =>
   ({ booking_id, request_id, predicted_delay_minutes: 5, confidence: 0.5, risk_level: 'low', model_version: 'ids' });
@@ -25,20 +24,22 @@ it('overlapping request ids in opposite orders are claimed without a deadlock', 
     await storePredictions(db.sql, [p(9, 'warm-up')], rules); // partitions exist
     let release!: () => void;
     const released = new Promise<void>((resolve) => (release = resolve));
+    let claimed!: () => void;
+    const xClaimed = new Promise<void>((resolve) => (claimed = resolve));
     const holding = blocker.begin(async (tx) => {
       await tx`insert into ml_request_id values ('x', now())`;
+      claimed();
       await released;
       throw new Error('roll back');
     }).catch(() => {});
-    await sleep(200);
-    const first = storePredictions(db.sql, [p(1, 'r1'), p(2, 'x'), p(3, 'r2')], rules); // claims r1, waits for x
-    await sleep(300);
-    const second = storePredictions(other as never, [p(4, 'r2'), p(5, 'r1')], rules); // claims r2, waits for r1
-    await sleep(300);
+    await xClaimed;
+    const first = storePredictions(db.sql, [p(1, 'r1'), p(2, 'x'), p(3, 'r2')], rules); // waits for x (and, claimed in input order, holds r1)
+    await untilSessionsWaitForLocks(db, 1);
+    const second = storePredictions(other as never, [p(4, 'r2'), p(5, 'r1')], rules); // in input order: holds r2, waits for r1
+    await untilSessionsWaitForLocks(db, 2);
     release();
     await holding;
     const results = await Promise.allSettled([first, second]);
-    console.log(results.map((r) => (r.status === 'fulfilled' ? JSON.stringify(r.value) : String((r.reason as Error).message))));
     expect(results.map((r) => r.status)).toEqual(['fulfilled', 'fulfilled']);
     const [row] = await db.sql<{ n: number }[]>`select count(*)::int as n from ml_prediction where request_id in ('r1', 'r2')`;
     expect(row?.n).toBe(2);

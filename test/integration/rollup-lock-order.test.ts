@@ -6,24 +6,13 @@
  */
 import postgres from 'postgres';
 import { API, startTestApp, type TestApp } from '../support/app-harness.js';
+import { untilSessionsWaitForLocks } from '../support/database.js';
 
 let t: TestApp;
 beforeAll(async () => {
   t = await startTestApp();
 });
 afterAll(() => t?.close());
-
-/** Waits until `count` sessions wait for a lock (here: a day row; the interleaving is in place). */
-async function untilWaiting(count: number): Promise<void> {
-  for (let attempt = 0; attempt < 500; attempt++) {
-    const [row] = await t.db.sql<{ waiting: number }[]>`
-      select count(*)::int as waiting from pg_stat_activity
-      where wait_event_type = 'Lock' and datname = current_database()`;
-    if (row!.waiting >= count) return;
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-  throw new Error(`fewer than ${count} writers ever waited for a day row`);
-}
 
 it('an actual and a prediction of two versions in the same day do not deadlock', async () => {
   // In the database's order 'ＡＢＣ' (U+FF21) < '😀' (U+1F600); in JavaScript's '\ud83d...' < '\uff21'.
@@ -44,11 +33,11 @@ it('an actual and a prediction of two versions in the same day do not deadlock',
     });
     // The actuals' pass reaches the day rows and waits for Y's (holding X's first if X comes first).
     const actual = t.post(`${API}/actuals`, [{ booking_id: 1, actual_delay_minutes: 6 }, { booking_id: 2, actual_delay_minutes: 7 }]);
-    await untilWaiting(1);
+    await untilSessionsWaitForLocks(t.db, 1);
     // The prediction waits too: in one lock order, behind the actual for X's row; in opposite
     // orders, for Y's while holding X's, which the actual wants next: a deadlock once Y is released.
     const prediction = t.post(`${API}/predictions`, [p(3, X, at(5)), p(4, Y, at(5))]);
-    await untilWaiting(2);
+    await untilSessionsWaitForLocks(t.db, 2);
     release();
     await holding;
     const [a, b] = await Promise.all([actual, prediction]);

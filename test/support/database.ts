@@ -57,3 +57,18 @@ export async function createTestDatabase(serverUrl = adminUrl(), { migrated = tr
     },
   };
 }
+
+/**
+ * Waits until `count` sessions of the database wait for a lock: how the lock-order tests know the
+ * interleaving they force is in place, without guessing a sleep long enough for a slow machine.
+ */
+export async function untilSessionsWaitForLocks(db: TestDatabase, count: number): Promise<void> {
+  for (let attempt = 0; attempt < 500; attempt++) {
+    const [row] = await db.sql<{ waiting: number }[]>`
+      select count(*)::int as waiting from pg_stat_activity
+      where wait_event_type = 'Lock' and datname = current_database()`;
+    if (row!.waiting >= count) return;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  throw new Error(`fewer than ${count} sessions ever waited for a lock`);
+}
