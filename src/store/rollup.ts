@@ -171,8 +171,10 @@ export async function applyRollupDeltas(tx: TransactionSql, deltas: RollupDeltas
  * left as what the removal's subtraction left. Taking a label out of a sum cancels it only to the
  * rounding of the largest values the bucket ever held: the actuals 7.3 and 1234.5, the second
  * corrected to 7.3, left an M2 of 1.2e-10 instead of 0, and R² = -1.25e11 instead of undefined.
- * The minute rows come from the raw rows, each coarser tier from the tier below it (exact rows,
- * merged with mlmon_merge_moments). The transaction holds every row it rewrites (its passes
+ * The accurate count is recounted from the rows' stored `is_accurate` too: the removal judged the
+ * old label by today's tolerance, which may have changed since it was stored. (The anomaly count
+ * has no stored flag to recount from.) The minute rows come from the raw rows, each coarser tier
+ * from the tier below it (exact rows, merged with mlmon_merge_moments). The transaction holds every row it rewrites (its passes
  * locked them), so a concurrent writer's uncommitted rows are neither read here nor lost: that
  * writer adds its delta to these rows after this commit, as it would have.
  */
@@ -184,10 +186,11 @@ const RECOMPUTE_KEYS = `select * from unnest($1::text[]::timestamptz[], $2::text
 // (every partition) and of each finer tier per correction, with the corrected buckets locked.
 // An aggregate of no rows leaves the bucket as it is (having count(*) > 0), as the join did.
 const RECOMPUTE_MINUTES = `
-  update ${MINUTE_TIER.table} r set error_abs_sum = s.error_abs_sum, error_sq_sum = s.error_sq_sum, actual_mean = s.actual_mean, actual_m2 = s.actual_m2
+  update ${MINUTE_TIER.table} r set accurate = s.accurate, error_abs_sum = s.error_abs_sum, error_sq_sum = s.error_sq_sum,
+         actual_mean = s.actual_mean, actual_m2 = s.actual_m2
   from (${RECOMPUTE_KEYS}) k
   cross join lateral (
-    select coalesce(sum(p.prediction_error), 0) as error_abs_sum,
+    select count(*) filter (where p.is_accurate) as accurate, coalesce(sum(p.prediction_error), 0) as error_abs_sum,
            coalesce(sum(p.prediction_error * p.prediction_error), 0) as error_sq_sum, coalesce(avg(p.actual_delay_minutes), 0) as actual_mean,
            coalesce(var_pop(p.actual_delay_minutes) * count(p.actual_delay_minutes), 0) as actual_m2
     from ml_prediction p
@@ -197,11 +200,11 @@ const RECOMPUTE_MINUTES = `
 const RECOMPUTE_COARSER = COARSER_TIERS.map((tier, i) => {
   const finer = ROLLUP_TIERS[i]!;
   return `
-  update ${tier.table} r set error_abs_sum = s.error_abs_sum, error_sq_sum = s.error_sq_sum,
+  update ${tier.table} r set accurate = s.accurate, error_abs_sum = s.error_abs_sum, error_sq_sum = s.error_sq_sum,
          actual_mean = coalesce(s.moments[2] / nullif(s.moments[1], 0), 0), actual_m2 = s.moments[3]
   from (${RECOMPUTE_KEYS}) k
   cross join lateral (
-    select sum(f.error_abs_sum) as error_abs_sum, sum(f.error_sq_sum) as error_sq_sum,
+    select sum(f.accurate) as accurate, sum(f.error_abs_sum) as error_abs_sum, sum(f.error_sq_sum) as error_sq_sum,
            mlmon_merge_moments(array[f.labelled, f.labelled * f.actual_mean, f.actual_m2]::float8[]) as moments
     from ${finer.table} f
     where f.model_version = k.model_version and f.bucket >= k.bucket and f.bucket < k.bucket + interval '${tier.stepUs / 1_000_000} seconds'
