@@ -30,6 +30,7 @@ export type Signal =
   | 'ml_request_success'
   | 'ground_truth'
   | 'service'
+  | 'service_target'
   | 'database'
   | 'metrics_snapshot';
 
@@ -554,6 +555,25 @@ function availabilityAlerts(): AlertDefinition[] {
       summary: 'mlmon instance {{ $labels.instance }} is down',
       description: 'Prometheus cannot scrape mlmon at {{ $labels.instance }}: predictions and actuals are not being recorded there.',
       runbookAnchor: 'service-down',
+    },
+    {
+      // `up` exists only for the targets Prometheus knows: when service discovery loses every
+      // mlmon target (a deleted deployment, a broken label selector), MLServiceDown has nothing to
+      // compare and every mlmon alert falls silent with it.
+      name: 'MLServiceTargetMissing',
+      group: 'mlmon-availability',
+      signal: 'service_target',
+      severity: 'page',
+      expr: `absent(up{job="${SERVICE_JOB}"}) == 1`,
+      for: '3m',
+      labels: STATIC_LABELS,
+      valueFormat: 'count',
+      thresholdText: 'no target scraped',
+      summary: `Prometheus scrapes no mlmon instance (job ${SERVICE_JOB})`,
+      description:
+        `Prometheus has no target in job ${SERVICE_JOB}: no mlmon metric is collected and no other mlmon alert can fire. ` +
+        `Predictions and actuals may not be recorded anywhere.`,
+      runbookAnchor: 'service-target-missing',
     },
     {
       name: 'MLDatabaseDown',
