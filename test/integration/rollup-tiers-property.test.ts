@@ -7,6 +7,7 @@ import fc from 'fast-check';
 import { ROLLUP_TIERS } from '../../src/store/rollup.js';
 import { API, startTestApp, type TestApp } from '../support/app-harness.js';
 import { isoFromMicros, metricsMismatches, twoPass, type RawPrediction } from '../support/reference.js';
+import { tierMismatches } from '../support/rollup-reference.js';
 
 let t: TestApp;
 beforeAll(async () => {
@@ -41,21 +42,7 @@ it('tiers equal the raw rows; windows equal the reference', async () => {
         expect((await t.post(`${API}/predictions`, body)).statusCode).toBe(201);
         await send(false);
         for (const tier of ROLLUP_TIERS) {
-          const diff = await t.db.sql.unsafe(`
-            with raw as (
-              select date_bin('${tier.stepUs / 1e6} seconds', created_at, timestamptz '1970-01-01 00:00:00+00') as bucket,
-                     count(*)::int as predictions, count(actual_delay_minutes)::int as labelled,
-                     count(*) filter (where is_accurate)::int as accurate, count(*) filter (where prediction_error > 5)::int as anomalies,
-                     coalesce(sum(prediction_error), 0) as err, coalesce(avg(actual_delay_minutes), 0) as mean,
-                     coalesce(var_pop(actual_delay_minutes) * count(actual_delay_minutes), 0) as m2
-              from ml_prediction where model_version = $1 group by 1)
-            select coalesce(raw.bucket, r.bucket) as bucket, raw.predictions, r.predictions::int as r_predictions, raw.labelled, r.labelled::int as r_labelled,
-                   raw.accurate, r.accurate::int as r_accurate, raw.anomalies, r.anomalies::int as r_anomalies, raw.err, r.error_abs_sum, raw.mean, r.actual_mean, raw.m2, r.actual_m2
-            from raw full join ${tier.table} r on r.bucket = raw.bucket and r.model_version = $1
-            where (r.model_version = $1 or r.model_version is null)
-              and (raw.bucket is null or r.bucket is null or raw.predictions <> r.predictions or raw.labelled <> r.labelled
-                   or raw.accurate <> r.accurate or raw.anomalies <> r.anomalies or abs(raw.err - r.error_abs_sum) > 1e-9
-                   or abs(raw.mean - r.actual_mean) > 1e-9 or abs(raw.m2 - r.actual_m2) > 1e-7)`, [v]);
+          const diff = await tierMismatches(t.db, tier, v);
           if (diff.length > 0) throw new Error(`${tier.table} ${v}: ${JSON.stringify(diff)}`);
         }
         // A window (from, to] around an edge.

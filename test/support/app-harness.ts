@@ -3,6 +3,7 @@ import { Agent, request as httpRequest, type IncomingHttpHeaders } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../src/app.js';
+import { connect } from '../../src/db/connect.js';
 import type { ErrorRules } from '../../src/store/contribution.js';
 import { createTestDatabase, type TestDatabase } from './database.js';
 
@@ -91,15 +92,22 @@ const auth = (token: string | null | undefined): Record<string, string> =>
  * The service as `buildApp` assembles it, on a fresh migrated database of the test cluster,
  * listening on a loopback port (see Reply for why not `app.inject`). Tokens are random per suite;
  * the rules default to the seed's 3 / 5 minutes.
+ *
+ * With `replicaOf`, a second replica of that app instead: its database, tokens and rules, but a
+ * process state of its own (connection pool, group-commit writers, metrics registry), as another
+ * process behind a load balancer would have. Its close ends only its pool: close it before the
+ * app it replicates, which drops the database.
  */
 export async function startTestApp(
-  options: { metricsToken?: boolean; rules?: Partial<ErrorRules>; metricsCacheSeconds?: number; maxModelVersions?: number; retentionDays?: number } = {},
+  options: { metricsToken?: boolean; rules?: Partial<ErrorRules>; metricsCacheSeconds?: number; maxModelVersions?: number; retentionDays?: number; replicaOf?: TestApp } = {},
 ): Promise<TestApp> {
-  const db = await createTestDatabase();
-  const tokens: TestTokens = { ingest: newToken(), read: newToken(), metrics: options.metricsToken ? newToken() : undefined };
-  const rules: ErrorRules = { accuracyToleranceMinutes: 3, anomalyThresholdMinutes: 5, ...options.rules };
+  const { replicaOf } = options;
+  const db = replicaOf?.db ?? (await createTestDatabase());
+  const pool = replicaOf ? connect(db.url) : db.sql;
+  const tokens: TestTokens = replicaOf?.tokens ?? { ingest: newToken(), read: newToken(), metrics: options.metricsToken ? newToken() : undefined };
+  const rules: ErrorRules = replicaOf?.rules ?? { accuracyToleranceMinutes: 3, anomalyThresholdMinutes: 5, ...options.rules };
   const app = await buildApp({
-    sql: db.sql,
+    sql: pool,
     tokens,
     rules,
     metricsCacheSeconds: options.metricsCacheSeconds ?? 0,
@@ -128,7 +136,8 @@ export async function startTestApp(
     async close() {
       agent.destroy();
       await app.close();
-      await db.drop();
+      if (replicaOf) await pool.end({ timeout: 5 });
+      else await db.drop();
     },
   };
 }

@@ -13,11 +13,13 @@ import { parsePrometheus, samplesOf } from '../support/reference.js';
 const tick = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 function countingDatabase() {
-  const state = { reads: 0, down: false };
-  const flags = () => {
+  const state = { reads: 0, down: false, readMs: 0 };
+  const flags = async () => {
     state.reads += 1;
-    if (state.down) return Promise.reject(new Error('connect ECONNREFUSED'));
-    return Promise.resolve([{ ml_enabled: true, ml_traffic_percentage: state.reads, updated_at: new Date() }]);
+    if (state.down) throw new Error('connect ECONNREFUSED');
+    const read = [{ ml_enabled: true, ml_traffic_percentage: state.reads, updated_at: new Date() }];
+    if (state.readMs > 0) await tick(state.readMs);
+    return read;
   };
   const sql = Object.assign(flags, { unsafe: () => Promise.resolve([]) }) as unknown as Sql;
   return { sql, state };
@@ -31,6 +33,8 @@ interface Observed {
   reads: number;
   /** Set to make every read fail. */
   down: boolean;
+  /** How long a read takes to come back (its values are those of its start). */
+  readMs: number;
   failuresReported: number;
   recoveries: number[];
 }
@@ -153,6 +157,13 @@ describe('exporter gauge refresh', () => {
       },
       'fake',
     ));
+
+  it('counts the age of the gauges from the start of their read: a slow read does not pass for fresher than its values', () =>
+    withExporter(0, async (exporter, state) => {
+      state.readMs = 300;
+      const age = samplesOf(parsePrometheus(await exporter.render()), 'mlmon_metrics_snapshot_age_seconds')[0]?.value;
+      expect(age).toBeGreaterThanOrEqual(0.29); // a timer may fire a millisecond early
+    }));
 
   it('stops reading when closed', () =>
     withExporter(0.05, async (exporter, state) => {

@@ -213,13 +213,17 @@ export class Exporter {
   private async refresh(): Promise<void> {
     const { sql, rules } = this.options;
     try {
-      const nowUs = Date.now() * MICROS_PER_MS;
+      const readAtMs = Date.now();
+      const nowUs = readAtMs * MICROS_PER_MS;
       const [flags, windows] = await Promise.all([readFlags(sql), trailingWindows(sql, rules, nowUs, Object.values(GAUGE_WINDOWS))]);
       this.setQualityGauges(windows);
       this.flagEnabled.set(flags.ml_enabled ? 1 : 0);
       this.flagTraffic.set(flags.ml_traffic_percentage / 100);
       this.databaseUp.set(1);
-      this.snapshotAtMs = Date.now();
+      // The values are the database as of the read's start (their windows end there; a write
+      // acknowledged while the read ran may be missing), so their age counts from then: from
+      // its end, a scrape after the last write could serve values from before it as fresher.
+      this.snapshotAtMs = readAtMs;
       if (this.failingSinceMs !== null) this.options.onRefreshRecovered?.(Date.now() - this.failingSinceMs);
       this.failingSinceMs = null;
     } catch (error) {
