@@ -430,6 +430,30 @@ describe('unauthenticated routes', () => {
     expect([200, 302]).toContain(docs.statusCode);
   });
 
+  it('GET /docs/json agrees with docs/api.md: defaults, tokens, error statuses', async () => {
+    type Operation = { parameters?: { name: string; required?: boolean; schema: { default?: unknown } }[]; requestBody?: unknown; security?: unknown[]; responses: Record<string, unknown> };
+    const doc = (await t.get('/docs/json', null)).json() as { security: unknown[]; paths: Record<string, Record<string, Operation>> };
+    const problems: string[] = [];
+    for (const [path, methods] of Object.entries(doc.paths)) {
+      for (const [method, op] of Object.entries(methods)) {
+        const name = `${method.toUpperCase()} ${path}`;
+        // a parameter with a default may be left out (limit, days, step, hours)
+        for (const p of op.parameters ?? []) if (p.schema.default !== undefined && p.required) problems.push(`${name}: ${p.name} has a default but is required`);
+        if (path.startsWith(API)) {
+          const expected = ['400', '401', '503', ...(method === 'get' ? [] : ['413', '415'])];
+          for (const status of expected) if (!(status in op.responses)) problems.push(`${name}: no ${status} response`);
+        }
+      }
+    }
+    expect(problems).toEqual([]);
+    expect(doc.security).toEqual([{ bearer: [] }]);
+    // health needs no token; /metrics only when MLMON_METRICS_TOKEN is set
+    expect(doc.paths['/healthz']!.get!.security).toEqual([]);
+    expect(doc.paths['/readyz']!.get!.security).toEqual([]);
+    expect(doc.paths['/metrics']!.get!.security).toEqual([{}, { bearer: [] }]);
+    expect(Object.keys(doc.paths['/metrics']!.get!.responses).sort()).toEqual(['200', '401']);
+  });
+
   it('GET /metrics: Prometheus text', async () => {
     const res = await t.get('/metrics', null);
     expect(res.statusCode).toBe(200);

@@ -128,6 +128,7 @@ const writeCases: Case[] = [
   { name: 'a br Content-Encoding on NDJSON', request: { method: 'POST', path: `${API}/predictions/bulk`, body: goodJson + '\n', headers: { 'content-type': 'application/x-ndjson', 'content-encoding': 'br' } }, status: 415 },
   { name: 'an empty field name', request: postPrediction(goodJson.replace(/}$/, ',"":1}')), status: 400, field: '""' },
   // NDJSON is read by /predictions/bulk only
+  { name: 'an NDJSON file sent as JSON to the bulk route', request: { method: 'POST', path: `${API}/predictions/bulk`, body: `${goodJson}\n${goodJson}\n`, headers: { 'content-type': 'application/json' } }, status: 415 },
   { name: 'an NDJSON body on the JSON route', request: { method: 'POST', path: `${API}/predictions`, body: goodJson, headers: { 'content-type': 'application/x-ndjson' } }, status: 415 },
   { name: 'a 33 MB body on a write route', request: postPrediction(JSON.stringify({ ...good, risk_level: 'x'.repeat(33 * 1024 * 1024) })), status: 413 },
   // actuals

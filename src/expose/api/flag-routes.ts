@@ -4,7 +4,7 @@ import { Type } from 'typebox';
 import { usesMl } from '../../flags/rollout.js';
 import { readFlags, updateFlags } from '../../store/feature-flags.js';
 import { Id } from '../../validate/limits.js';
-import { FlagsSchema, errorResponses } from './schemas.js';
+import { FlagsSchema, bodyErrorResponses, errorResponses } from './schemas.js';
 import type { ApiOptions } from './options.js';
 
 export async function flagRoutes(app: FastifyInstance, { sql, guards }: ApiOptions): Promise<void> {
@@ -30,7 +30,7 @@ export async function flagRoutes(app: FastifyInstance, { sql, guards }: ApiOptio
           },
           { additionalProperties: false, minProperties: 1 },
         ),
-        response: { 200: FlagsSchema, ...errorResponses },
+        response: { 200: FlagsSchema, ...bodyErrorResponses },
       },
     },
     async (request) => updateFlags(sql, request.body),

@@ -13,7 +13,7 @@ import { MAX_LISTED_LINE_PROBLEMS, ndjsonLines } from '../../validate/ndjson.js'
 import { StoredModelVersion, Text } from '../../validate/limits.js';
 import { createdAtProblem, IngestResultSchema, isLive, PredictionBodySchema, PredictionInputSchema, type PredictionInput } from '../../validate/prediction.js';
 import { ActualBodySchema, ActualResultSchema, type ActualInput } from '../../validate/actual.js';
-import { errorResponses } from './schemas.js';
+import { bodyErrorResponses } from './schemas.js';
 import type { ApiOptions } from './options.js';
 
 const ingestFacts = (stored: PredictionInput[]) => {
@@ -72,7 +72,7 @@ export async function ingestRoutes(app: FastifyInstance, { sql, rules, guards, e
         description: 'One prediction or an array of up to 10,000, stored all-or-nothing. A request_id already stored is skipped (idempotent retries).',
         tags: ['ingest'],
         body: PredictionBodySchema,
-        response: { 201: IngestResultSchema, ...errorResponses },
+        response: { 201: IngestResultSchema, ...bodyErrorResponses },
       },
     },
     async (request, reply) => {
@@ -97,6 +97,13 @@ export async function ingestRoutes(app: FastifyInstance, { sql, rules, guards, e
       '/predictions/bulk',
       {
         onRequest: guards.ingest,
+        // Before the body is parsed: a JSON body (which the JSON parser would read, or refuse as
+        // invalid JSON if it has several lines) is the wrong media type here, not a bad body.
+        preParsing: async (request) => {
+          if (request.headers['content-type']?.split(';')[0]?.trim().toLowerCase() !== 'application/x-ndjson') {
+            throw new RequestProblem(415, 'send Content-Type: application/x-ndjson (one JSON prediction per line)');
+          }
+        },
         config: { ingest: true },
         schema: {
           summary: 'Bulk-load predictions from NDJSON (one prediction object per line)',
@@ -106,13 +113,10 @@ export async function ingestRoutes(app: FastifyInstance, { sql, rules, guards, e
             'Idempotent by request_id: after fixing the reported lines, send the whole file again.',
           tags: ['ingest'],
           consumes: ['application/x-ndjson'],
-          response: { 200: BulkResultSchema, ...errorResponses },
+          response: { 200: BulkResultSchema, ...bodyErrorResponses },
         },
       },
       async (request) => {
-        if (request.headers['content-type']?.split(';')[0]?.trim().toLowerCase() !== 'application/x-ndjson') {
-          throw new RequestProblem(415, 'send Content-Type: application/x-ndjson (one JSON prediction per line)');
-        }
         const result = { accepted: 0, duplicates: 0, rejected: 0, errors: [] as { line: number; field: string; message: string }[] };
         const reject = (line: number, problems: { field: string; message: string }[]) => {
           result.rejected++;
@@ -178,7 +182,7 @@ export async function ingestRoutes(app: FastifyInstance, { sql, rules, guards, e
         description: 'Labels every prediction of the booking; an actual sent again replaces the previous one. An actual for a booking not predicted yet is kept and joined when the prediction arrives.',
         tags: ['ingest'],
         body: ActualBodySchema,
-        response: { 200: ActualResultSchema, ...errorResponses },
+        response: { 200: ActualResultSchema, ...bodyErrorResponses },
       },
     },
     async (request) => {
@@ -205,7 +209,7 @@ export async function ingestRoutes(app: FastifyInstance, { sql, rules, guards, e
           },
           { additionalProperties: false },
         ),
-        response: { 201: Type.Object({ recorded: Type.Integer() }), ...errorResponses },
+        response: { 201: Type.Object({ recorded: Type.Integer() }), ...bodyErrorResponses },
       },
     },
     async (request, reply) => {

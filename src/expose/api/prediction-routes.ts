@@ -4,7 +4,7 @@ import { Type } from 'typebox';
 import { isoMicros, openClosed } from '../../aggregate/window.js';
 import { anomalies, decodeCursor, recentPredictions } from '../../store/read-predictions.js';
 import { invalidField } from '../../server/errors.js';
-import { ModelVersionQuery, PredictionSchema, RangeQuery, WindowQuery, errorResponses } from './schemas.js';
+import { Defaulted, ModelVersionQuery, PredictionSchema, RangeQuery, WindowQuery, errorResponses } from './schemas.js';
 import { nowMicros, parseRange, parseWindow } from './window-params.js';
 import type { ApiOptions } from './options.js';
 
@@ -42,7 +42,7 @@ export async function predictionRoutes(app: FastifyInstance, { sql, rules, guard
         tags: ['predictions'],
         querystring: Type.Object(
           {
-            limit: Type.Integer({ minimum: 1, maximum: 1000, default: 100 }),
+            limit: Defaulted(Type.Integer({ minimum: 1, maximum: 1000, default: 100 })),
             cursor: Type.Optional(Type.String({ maxLength: 100 })),
             ...RangeQuery,
             ...ModelVersionQuery,
@@ -75,7 +75,7 @@ export async function predictionRoutes(app: FastifyInstance, { sql, rules, guard
         querystring: Type.Object(
           {
             threshold: Type.Optional(Type.Number({ minimum: 0, maximum: 1_000_000, description: 'minutes; default MLMON_ANOMALY_THRESHOLD_MINUTES' })),
-            limit: Type.Integer({ minimum: 1, maximum: 10_000, default: 1000 }),
+            limit: Defaulted(Type.Integer({ minimum: 1, maximum: 10_000, default: 1000 })),
             cursor: Type.Optional(Type.String({ maxLength: 100 })),
             ...WindowQuery,
             ...ModelVersionQuery,

@@ -7,7 +7,7 @@ import { modelVersionsSince } from '../../store/read-predictions.js';
 import { readOverview } from '../../store/overview.js';
 import { invalidField } from '../../server/errors.js';
 import { MODEL_VERSION_MAX_LENGTH, ModelVersion, Text, Timestamp } from '../../validate/limits.js';
-import { DailySchema, MetricsSchema, ModelVersionQuery, QualityFields, WindowQuery, errorResponses } from './schemas.js';
+import { DailySchema, Defaulted, MetricsSchema, ModelVersionQuery, QualityFields, WindowQuery, errorResponses } from './schemas.js';
 import { nowMicros, parseWindow } from './window-params.js';
 import type { ApiOptions } from './options.js';
 
@@ -44,7 +44,7 @@ export async function qualityRoutes(app: FastifyInstance, { sql, rules, guards }
         description: 'Exactly `days` days ending today (today ends now), oldest first; empty days have count 0.',
         tags: ['quality'],
         querystring: Type.Object(
-          { days: Type.Integer({ minimum: 1, maximum: 366, default: 7 }), ...ModelVersionQuery },
+          { days: Defaulted(Type.Integer({ minimum: 1, maximum: 366, default: 7 })), ...ModelVersionQuery },
           { additionalProperties: false },
         ),
         response: { 200: Type.Array(DailySchema), ...errorResponses },
@@ -67,7 +67,7 @@ export async function qualityRoutes(app: FastifyInstance, { sql, rules, guards }
           {
             from: Timestamp(),
             to: Timestamp(),
-            step: Type.Integer({ minimum: 60, maximum: 366 * 86400, multipleOf: 60, default: 60, description: 'seconds' }),
+            step: Defaulted(Type.Integer({ minimum: 60, maximum: 366 * 86400, multipleOf: 60, default: 60, description: 'seconds' })),
             model_version: Type.Optional(Text(2000)),
           },
           { additionalProperties: false },
@@ -169,7 +169,7 @@ export async function qualityRoutes(app: FastifyInstance, { sql, rules, guards }
         summary: 'Model versions with predictions in the window (for Grafana variables)',
         tags: ['quality'],
         querystring: Type.Object(
-          { hours: Type.Number({ exclusiveMinimum: 0, maximum: 8784, default: 168 }) },
+          { hours: Defaulted(Type.Number({ exclusiveMinimum: 0, maximum: 8784, default: 168 })) },
           { additionalProperties: false },
         ),
         response: { 200: Type.Object({ model_versions: Type.Array(ModelVersion()) }), ...errorResponses },

@@ -55,6 +55,12 @@ export const FlagsSchema = Type.Object({
   updated_at: Time,
 });
 
+/**
+ * A query parameter with a default: optional to the client (and so in the OpenAPI document), but
+ * always present in the handler, where ajv (useDefaults) has filled it in.
+ */
+export const Defaulted = <T extends TSchema>(schema: T): T => Type.Optional(schema) as unknown as T;
+
 export const ModelVersionQuery = { model_version: Type.Optional(ModelVersion()) };
 
 /** An exact range (from, to]: both or neither; see parseRange. */
@@ -83,4 +89,11 @@ export const errorResponses = {
   400: ErrorSchema,
   401: ErrorSchema,
   503: ErrorSchema,
+};
+
+/** ... and those that take a body: too large (413), not JSON or compressed (415). */
+export const bodyErrorResponses = {
+  ...errorResponses,
+  413: ErrorSchema,
+  415: ErrorSchema,
 };

@@ -1,5 +1,7 @@
 import fp from 'fastify-plugin';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { Type } from 'typebox';
+import { ErrorSchema } from '../api/schemas.js';
 import type { Exporter, RejectReason } from './exporter.js';
 
 declare module 'fastify' {
@@ -56,7 +58,13 @@ async function prometheusPlugin(app: FastifyInstance, { exporter, guard }: Prome
         summary: 'Prometheus exposition',
         description: 'Quality gauges per window and model version, ingest counters, HTTP and process metrics.',
         tags: ['metrics'],
+        // Open unless MLMON_METRICS_TOKEN is set (`{}`: no token is one of the options).
+        security: [{}, { bearer: [] }],
         produces: ['text/plain'],
+        response: {
+          200: Type.String({ description: 'Prometheus text exposition format' }),
+          401: ErrorSchema,
+        },
       },
     },
     async (_request, reply) => {
