@@ -48,6 +48,10 @@ export function installErrorHandler(app: FastifyInstance): void {
       ({ message, details } = describeValidation(error.validation, error.validationContext ?? 'request', Array.isArray(request.body)));
     } else if (error instanceof RequestProblem) {
       details = error.details;
+    } else if (error.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
+      // Fastify's own text is only "Unsupported Media Type": say what was sent and what to send.
+      const sent = request.headers['content-type'];
+      message = `${sent ? `Content-Type ${sent} is` : 'a body without a Content-Type is'} not accepted here: send Content-Type: application/json`;
     } else if (isDatabaseUnavailable(error)) {
       statusCode = 503;
       message = 'the database is unavailable; retry later';

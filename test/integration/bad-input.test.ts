@@ -117,19 +117,20 @@ const writeCases: Case[] = [
   // batches
   { name: 'a batch of 10,001', request: postPrediction(Array.from({ length: 10_001 }, (_, i) => ({ ...good, booking_id: i }))), status: 400 },
   // content types and sizes
-  { name: 'text/plain body', request: { method: 'POST', path: `${API}/predictions`, body: goodJson, headers: { 'content-type': 'text/plain' } }, status: 415 },
-  { name: 'form-encoded body', request: { method: 'POST', path: `${API}/predictions`, body: 'booking_id=1', headers: { 'content-type': 'application/x-www-form-urlencoded' } }, status: 415 },
-  { name: 'XML body', request: { method: 'POST', path: `${API}/predictions`, body: '<p/>', headers: { 'content-type': 'application/xml' } }, status: 415 },
-  { name: 'no content type', request: { method: 'POST', path: `${API}/predictions`, body: goodJson, headers: {} }, status: 415 },
+  { name: 'text/plain body', request: { method: 'POST', path: `${API}/predictions`, body: goodJson, headers: { 'content-type': 'text/plain' } }, status: 415, field: 'Content-Type' },
+  { name: 'form-encoded body', request: { method: 'POST', path: `${API}/predictions`, body: 'booking_id=1', headers: { 'content-type': 'application/x-www-form-urlencoded' } }, status: 415, field: 'Content-Type' },
+  { name: 'XML body', request: { method: 'POST', path: `${API}/predictions`, body: '<p/>', headers: { 'content-type': 'application/xml' } }, status: 415, field: 'Content-Type' },
+  { name: 'no content type', request: { method: 'POST', path: `${API}/predictions`, body: goodJson, headers: {} }, status: 415, field: 'Content-Type' },
   // bytes that are not UTF-8 would be stored as replacement characters
   { name: 'invalid UTF-8 in risk_level', request: postPrediction(Buffer.concat([Buffer.from(goodJson.replace('"low"', '"lo')), Buffer.from([0xff, 0xfe]), Buffer.from('"}')])), status: 400 },
   // bodies are read as sent: a compressed one is refused, not read as garbage
-  { name: 'a gzip Content-Encoding', request: { ...postPrediction(good), headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' } }, status: 415 },
-  { name: 'a br Content-Encoding on NDJSON', request: { method: 'POST', path: `${API}/predictions/bulk`, body: goodJson + '\n', headers: { 'content-type': 'application/x-ndjson', 'content-encoding': 'br' } }, status: 415 },
+  { name: 'a gzip Content-Encoding', request: { ...postPrediction(good), headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' } }, status: 415, field: 'Content-Encoding' },
+  { name: 'a br Content-Encoding on NDJSON', request: { method: 'POST', path: `${API}/predictions/bulk`, body: goodJson + '\n', headers: { 'content-type': 'application/x-ndjson', 'content-encoding': 'br' } }, status: 415, field: 'Content-Encoding' },
   { name: 'an empty field name', request: postPrediction(goodJson.replace(/}$/, ',"":1}')), status: 400, field: '""' },
   // NDJSON is read by /predictions/bulk only
-  { name: 'an NDJSON file sent as JSON to the bulk route', request: { method: 'POST', path: `${API}/predictions/bulk`, body: `${goodJson}\n${goodJson}\n`, headers: { 'content-type': 'application/json' } }, status: 415 },
-  { name: 'an NDJSON body on the JSON route', request: { method: 'POST', path: `${API}/predictions`, body: goodJson, headers: { 'content-type': 'application/x-ndjson' } }, status: 415 },
+  { name: 'an NDJSON file sent as JSON to the bulk route', request: { method: 'POST', path: `${API}/predictions/bulk`, body: `${goodJson}\n${goodJson}\n`, headers: { 'content-type': 'application/json' } }, status: 415, field: 'Content-Type' },
+  { name: 'text/plain to the bulk route', request: { method: 'POST', path: `${API}/predictions/bulk`, body: `${goodJson}\n`, headers: { 'content-type': 'text/plain' } }, status: 415, field: 'application/x-ndjson' },
+  { name: 'an NDJSON body on the JSON route', request: { method: 'POST', path: `${API}/predictions`, body: goodJson, headers: { 'content-type': 'application/x-ndjson' } }, status: 415, field: 'Content-Type' },
   { name: 'a 33 MB body on a write route', request: postPrediction(JSON.stringify({ ...good, risk_level: 'x'.repeat(33 * 1024 * 1024) })), status: 413 },
   // actuals
   { name: 'actual: malformed JSON', request: postActual('[{'), status: 400 },
@@ -140,8 +141,8 @@ const writeCases: Case[] = [
   { name: 'actual: bad actual_pickup_at', request: postActual({ booking_id: 1, actual_delay_minutes: 1, actual_pickup_at: 'soon' }), status: 400, field: 'actual_pickup_at' },
   { name: 'actual: actual_dropoff_at on a leap second', request: postActual({ booking_id: 1, actual_delay_minutes: 1, actual_dropoff_at: '2016-12-31T23:59:60Z' }), status: 400, field: 'actual_dropoff_at' },
   { name: 'actual: actual_pickup_at in year 0000', request: postActual({ booking_id: 1, actual_delay_minutes: 1, actual_pickup_at: '0000-01-01T00:00:00Z' }), status: 400, field: 'actual_pickup_at' },
-  { name: 'actual: an NDJSON body', request: { method: 'POST', path: `${API}/actuals`, body: '{"booking_id":1,"actual_delay_minutes":1}', headers: { 'content-type': 'application/x-ndjson' } }, status: 415 },
-  { name: 'actual: text/plain', request: { method: 'POST', path: `${API}/actuals`, body: '{}', headers: { 'content-type': 'text/plain' } }, status: 415 },
+  { name: 'actual: an NDJSON body', request: { method: 'POST', path: `${API}/actuals`, body: '{"booking_id":1,"actual_delay_minutes":1}', headers: { 'content-type': 'application/x-ndjson' } }, status: 415, field: 'Content-Type' },
+  { name: 'actual: text/plain', request: { method: 'POST', path: `${API}/actuals`, body: '{}', headers: { 'content-type': 'text/plain' } }, status: 415, field: 'Content-Type' },
   // flags and failures
   { name: 'flags: empty object', request: json('PUT', `${API}/feature-flags`, '{}'), status: 400 },
   { name: 'flags: percentage 101', request: json('PUT', `${API}/feature-flags`, '{"ml_traffic_percentage":101}'), status: 400, field: 'ml_traffic_percentage' },
