@@ -14,6 +14,7 @@ import {
   metricsMismatches,
   microsFromIso,
   parsePrometheus,
+  QUALITY_GAUGES,
   samplesOf,
   seededRandom,
   testSeed,
@@ -365,18 +366,7 @@ describe('metrics vs an independent two-pass computation', () => {
     const windows: [string, number][] = [['1h', HOUR_US], ['24h', DAY_US], ['7d', 7 * DAY_US]];
     const seen7d = [...new Set(rows.filter((p) => p.createdUs > scrapeUs - 7 * DAY_US).map((p) => p.modelVersion))];
     const problems: string[] = [];
-    const gauges: [string, (m: ReturnType<typeof twoPass>) => number | null][] = [
-      ['ml_prediction_mae_seconds', (m) => (m.mae === null ? null : m.mae * 60)],
-      ['ml_prediction_rmse_seconds', (m) => (m.rmse === null ? null : m.rmse * 60)],
-      ['ml_prediction_r2', (m) => m.r2],
-      ['ml_prediction_accuracy_ratio', (m) => m.accuracy_rate],
-      ['ml_prediction_confidence_avg_ratio', (m) => m.avg_confidence],
-      ['ml_prediction_latency_avg_seconds', (m) => (m.avg_prediction_time_ms === null ? null : m.avg_prediction_time_ms / 1000)],
-      ['ml_prediction_window_predictions', (m) => m.predictions],
-      ['ml_prediction_window_labeled', (m) => m.count],
-      ['ml_prediction_window_anomalies', (m) => m.anomalies],
-    ];
-    for (const [name] of gauges) {
+    for (const [name] of QUALITY_GAUGES) {
       const versions = new Set(samplesOf(samples, name).map((s) => s.labels.model_version));
       for (const v of versions) if (v !== 'all' && !seen7d.includes(v!)) problems.push(`${name} has a series for ${v}, not seen in 7 days`);
     }
@@ -384,7 +374,7 @@ describe('metrics vs an independent two-pass computation', () => {
       for (const version of [...seen7d, 'all']) {
         const subset = inOpenClosed(rows.filter((p) => version === 'all' || p.modelVersion === version), scrapeUs - length, scrapeUs);
         const expected = twoPass(subset, t.rules);
-        for (const [name, value] of gauges) {
+        for (const [name, value] of QUALITY_GAUGES) {
           const want = value(expected);
           const got = samplesOf(samples, name, { window, model_version: version });
           if (want === null) {

@@ -15,6 +15,7 @@ import {
   metricsMismatches,
   microsFromIso,
   parsePrometheus,
+  QUALITY_GAUGES,
   samplesOf,
   seededRandom,
   twoPass,
@@ -287,24 +288,13 @@ describe('two replicas on one database', () => {
 
   it('serves the same quality gauges on both replicas\' /metrics, equal to SQL over the raw rows', async () => {
     const rows = await storedRows();
-    const gauges: [string, (m: ExpectedMetrics) => number | null][] = [
-      ['ml_prediction_mae_seconds', (m) => (m.mae === null ? null : m.mae * 60)],
-      ['ml_prediction_rmse_seconds', (m) => (m.rmse === null ? null : m.rmse * 60)],
-      ['ml_prediction_r2', (m) => m.r2],
-      ['ml_prediction_accuracy_ratio', (m) => m.accuracy_rate],
-      ['ml_prediction_confidence_avg_ratio', (m) => m.avg_confidence],
-      ['ml_prediction_latency_avg_seconds', (m) => (m.avg_prediction_time_ms === null ? null : m.avg_prediction_time_ms / 1000)],
-      ['ml_prediction_window_predictions', (m) => m.predictions],
-      ['ml_prediction_window_labeled', (m) => m.count],
-      ['ml_prediction_window_anomalies', (m) => m.anomalies],
-    ];
     const problems: string[] = [];
     for (const [name, t] of [['A', a], ['B', b]] as const) {
       const { samples, snapshotUs } = await snapshotAfterTheWrites(t);
       for (const [window, length] of [['1h', HOUR_US], ['24h', DAY_US], ['7d', 7 * DAY_US]] as const) {
         for (const version of [...VERSIONS, 'all']) {
           const expected = twoPass(inOpenClosed(rows.filter((r) => version === 'all' || r.modelVersion === version), snapshotUs - length, snapshotUs), a.rules);
-          for (const [gauge, value] of gauges) {
+          for (const [gauge, value] of QUALITY_GAUGES) {
             const want = value(expected);
             const got = samplesOf(samples, gauge, { window, model_version: version }).map((s) => s.value);
             if (want === null ? got.length !== 0 : got.length !== 1 || !closeTo(got[0]!, want, 1e-9)) problems.push(`${name} ${gauge}{${window},${version}} = [${got.join(', ')}], expected ${want ?? 'no series'}`);

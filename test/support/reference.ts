@@ -45,6 +45,19 @@ export function exactSum(values: Iterable<number>): number {
   return sum + compensation;
 }
 
+/** Each quality gauge of /metrics, with its value (in the gauge's base unit) from the reference metrics. */
+export const QUALITY_GAUGES: readonly (readonly [string, (m: ExpectedMetrics) => number | null])[] = [
+  ['ml_prediction_mae_seconds', (m) => (m.mae === null ? null : m.mae * 60)],
+  ['ml_prediction_rmse_seconds', (m) => (m.rmse === null ? null : m.rmse * 60)],
+  ['ml_prediction_r2', (m) => m.r2],
+  ['ml_prediction_accuracy_ratio', (m) => m.accuracy_rate],
+  ['ml_prediction_confidence_avg_ratio', (m) => m.avg_confidence],
+  ['ml_prediction_latency_avg_seconds', (m) => (m.avg_prediction_time_ms === null ? null : m.avg_prediction_time_ms / 1000)],
+  ['ml_prediction_window_predictions', (m) => m.predictions],
+  ['ml_prediction_window_labeled', (m) => m.count],
+  ['ml_prediction_window_anomalies', (m) => m.anomalies],
+];
+
 /** The seed's definitions, computed the slow, obvious way (two passes over the actuals). */
 export function twoPass(rows: RawPrediction[], rules: Rules): ExpectedMetrics {
   const labelled = rows.filter((r) => r.actual !== null);
