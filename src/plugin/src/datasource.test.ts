@@ -117,6 +117,17 @@ describe('query', () => {
     ]);
   });
 
+  it('answers a panel filtered on "other" with an error saying what to pick, without asking the service', async () => {
+    serve({ '/summary': () => summaryResponse });
+    const datasource = new MlmonDataSource(instanceSettings());
+    const response = await datasource.query(
+      dataQueryRequest([{ refId: 'A', queryType: QueryType.Window, modelVersion: 'other' }, { refId: 'B', queryType: QueryType.Summary }], RANGE),
+    );
+    expect((response.data as DataFrame[]).map((frame) => frame.refId)).toEqual(['B']);
+    expect(response.errors).toEqual([{ refId: 'A', message: expect.stringMatching(/^"other" groups the model versions past MLMON_MAX_MODEL_VERSIONS/) }]);
+    expect(mockFetch).toHaveBeenCalledTimes(1);
+  });
+
   it('says the token was rejected when a query gets a 401', async () => {
     mockFetch.mockImplementation((config: BackendSrvRequest) =>
       throwError(() => fetchError(401, { statusCode: 401, error: 'Unauthorized', message: 'bad token' }, config)),

@@ -33,6 +33,12 @@ describe('parseModelVersions', () => {
     expect(parseModelVersions('all')).toEqual([]);
     expect(parseModelVersions('v1, all')).toEqual([]);
   });
+
+  it('refuses "other" (the exporter\'s label for versions past its limit), which names no stored version', () => {
+    expect(() => parseModelVersions('other')).toThrow(/MLMON_MAX_MODEL_VERSIONS.*\/model-versions/);
+    expect(() => parseModelVersions('v1,other')).toThrow(/"other"/);
+    expect(parseModelVersions('other,all')).toEqual([]);
+  });
 });
 
 describe('timeseriesStepSeconds', () => {

@@ -35,6 +35,11 @@ const DAY_MS = 86_400_000;
  * variable filled from `label_values(..., model_version)` works here too.
  */
 const FLEET_MARKERS: readonly string[] = ['*', 'all'];
+/**
+ * The label the service's Prometheus series give the versions past its per-version limit: a
+ * variable filled from `label_values` offers it, but it names no stored version.
+ */
+const OVERFLOW_LABEL = 'other';
 
 /**
  * Splits an interpolated model version filter into versions; an empty list means the whole fleet.
@@ -42,7 +47,17 @@ const FLEET_MARKERS: readonly string[] = ['*', 'all'];
  */
 export function parseModelVersions(value: string | undefined): string[] {
   const versions = [...new Set((value ?? '').split(',').map((part) => part.trim()).filter(Boolean))];
-  return versions.some((version) => FLEET_MARKERS.includes(version)) ? [] : versions;
+  if (versions.some((version) => FLEET_MARKERS.includes(version))) {
+    return [];
+  }
+  if (versions.includes(OVERFLOW_LABEL)) {
+    // The service would answer an empty version, and the panel would look like a dead model.
+    throw new Error(
+      `"${OVERFLOW_LABEL}" groups the model versions past MLMON_MAX_MODEL_VERSIONS on the Prometheus panels; ` +
+        'mlmon stores no version of that name: choose a version (GET /model-versions lists them) or "all"',
+    );
+  }
+  return versions;
 }
 
 /**
