@@ -207,8 +207,14 @@ async function main(argv: readonly string[]): Promise<number> {
   for (const output of outputs) {
     await mkdir(output.directory, { recursive: true });
     for (const file of output.files) {
-      await writeFile(path.join(output.directory, file.fileName), file.content);
-      console.log(`wrote ${path.join(output.directory, file.fileName)}`);
+      const target = path.join(output.directory, file.fileName);
+      // An unchanged file keeps its modification time (what a config reloader watches).
+      if ((await readFile(target, 'utf8').catch(() => undefined)) === file.content) {
+        console.log(`unchanged ${target}`);
+        continue;
+      }
+      await writeFile(target, file.content);
+      console.log(`wrote ${target}`);
     }
   }
   return 0;
