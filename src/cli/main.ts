@@ -62,8 +62,10 @@ async function activateMl(args: string[], config: Config): Promise<void> {
   if (values.enable) change.ml_enabled = true;
   if (values.disable) change.ml_enabled = false;
   if (values.percentage !== undefined) {
-    const percentage = Number(values.percentage);
-    if (!Number.isInteger(percentage) || percentage < 0 || percentage > 100) throw new UsageError('--percentage must be an integer from 0 to 100');
+    // Digits only: Number() reads '' and ' ' as 0 (an unset variable would take every booking off
+    // the model) and accepts '0x19' or '1e1'.
+    const percentage = /^\d{1,3}$/.test(values.percentage) ? Number(values.percentage) : NaN;
+    if (!(percentage >= 0 && percentage <= 100)) throw new UsageError('--percentage must be a whole number from 0 to 100');
     change.ml_traffic_percentage = percentage;
   }
   if (Object.keys(change).length === 0) throw new UsageError('say what to change: --enable, --disable and/or --percentage N');
@@ -73,7 +75,12 @@ async function activateMl(args: string[], config: Config): Promise<void> {
     '/feature-flags',
     JSON.stringify(change),
   );
-  process.stdout.write(`ML ${body.ml_enabled ? 'enabled' : 'disabled'} for ${body.ml_traffic_percentage} % of bookings\n`);
+  // Disabled, the model serves no booking: the percentage only takes effect once ML is enabled.
+  process.stdout.write(
+    body.ml_enabled
+      ? `ML enabled for ${body.ml_traffic_percentage} % of bookings\n`
+      : `ML disabled: no booking served (${body.ml_traffic_percentage} % once enabled)\n`,
+  );
 }
 
 /**

@@ -40,7 +40,7 @@ describe('mlmon activate-ml', () => {
     const run = await mlmon(['activate-ml', '--enable', '--percentage', '25', ...target()]);
     expect(run).toMatchObject({ code: 0, stdout: 'ML enabled for 25 % of bookings\n' });
     expect((await t.get(`${API}/feature-flags`)).json()).toMatchObject({ ml_enabled: true, ml_traffic_percentage: 25 });
-    expect(await mlmon(['activate_ml', '--disable', ...target()])).toMatchObject({ code: 0, stdout: 'ML disabled for 25 % of bookings\n' });
+    expect(await mlmon(['activate_ml', '--disable', ...target()])).toMatchObject({ code: 0, stdout: 'ML disabled: no booking served (25 % once enabled)\n' });
     expect((await t.get(`${API}/feature-flags`)).json()).toMatchObject({ ml_enabled: false, ml_traffic_percentage: 25 });
   });
 
@@ -51,7 +51,10 @@ describe('mlmon activate-ml', () => {
   });
 
   it('refuses unclear requests with exit 2 and the usage, changing nothing', async () => {
-    for (const args of [['--enable', '--disable'], ['--percentage', '101'], ['--percentage', '2.5'], [], ['--percent', '5']]) {
+    // An empty or blank value (an unset shell variable in --percentage "$PCT") must not read as 0 %,
+    // which would quietly take every booking off the model; nor hex or an exponent as a percentage.
+    const unclearPercentages = ['', ' ', '0x19', '1e1', '+5'].map((value) => ['--percentage', value]);
+    for (const args of [['--enable', '--disable'], ['--percentage', '101'], ['--percentage', '2.5'], [], ['--percent', '5'], ...unclearPercentages]) {
       const run = await mlmon(['activate-ml', ...args, ...target()]);
       expect([args, run.code]).toEqual([args, 2]);
       expect(run.stderr).toContain('usage: mlmon');

@@ -148,6 +148,10 @@ const writeCases: Case[] = [
   { name: 'flags: percentage 101', request: json('PUT', `${API}/feature-flags`, '{"ml_traffic_percentage":101}'), status: 400, field: 'ml_traffic_percentage' },
   { name: 'flags: percentage 1e400', request: json('PUT', `${API}/feature-flags`, '{"ml_traffic_percentage":1e400}'), status: 400, field: 'ml_traffic_percentage' },
   { name: 'flags: ml_enabled "yes"', request: json('PUT', `${API}/feature-flags`, '{"ml_enabled":"yes"}'), status: 400, field: 'ml_enabled' },
+  // A misspelt field next to a valid one must not pass as a change of the valid one only.
+  { name: 'flags: unknown field beside a valid one', request: json('PUT', `${API}/feature-flags`, '{"ml_enabled":true,"ml_traffic_percent":50}'), status: 400, field: 'ml_traffic_percent' },
+  { name: 'flags: percentage "50"', request: json('PUT', `${API}/feature-flags`, '{"ml_traffic_percentage":"50"}'), status: 400, field: 'ml_traffic_percentage' },
+  { name: 'flags: percentage 12.5', request: json('PUT', `${API}/feature-flags`, '{"ml_traffic_percentage":12.5}'), status: 400, field: 'ml_traffic_percentage' },
   { name: 'flags: a 2 MB body', request: json('PUT', `${API}/feature-flags`, JSON.stringify({ ml_enabled: true, pad: 'x'.repeat(2 << 20) })), status: 413 },
   { name: 'failures: count 0', request: json('POST', `${API}/prediction-failures`, '{"count":0}'), status: 400, field: 'count' },
   { name: 'failures: count 1e400', request: json('POST', `${API}/prediction-failures`, '{"count":1e400}'), status: 400, field: 'count' },

@@ -158,6 +158,18 @@ describe('exporter gauge refresh', () => {
       'fake',
     ));
 
+  it('has no flag series until the flag was read: an unread flag is not reported as off at 0 %', () =>
+    withExporter(0, async (exporter, state) => {
+      const flagSamples = async () => {
+        const samples = parsePrometheus(await exporter.render());
+        return [...samplesOf(samples, 'ml_feature_flag_enabled'), ...samplesOf(samples, 'ml_feature_flag_traffic_ratio')].map((s) => s.value);
+      };
+      state.down = true;
+      expect(await flagSamples()).toEqual([]);
+      state.down = false;
+      expect(await flagSamples()).toEqual([1, 0.02]); // the second read: enabled at 2 %
+    }));
+
   it('counts the age of the gauges from the start of their read: a slow read does not pass for fresher than its values', () =>
     withExporter(0, async (exporter, state) => {
       state.readMs = 300;

@@ -61,8 +61,12 @@ export class Exporter {
     labelled: this.gauge('ml_prediction_window_labeled', 'Predictions in the window that have an actual'),
     anomalies: this.gauge('ml_prediction_window_anomalies', 'Labelled predictions in the window with error over the anomaly threshold'),
   };
-  private readonly flagEnabled = new Gauge({ name: 'ml_feature_flag_enabled', help: 'Whether the ML rollout flag is on (1) or off (0)', registers: [this.registry] });
-  private readonly flagTraffic = new Gauge({ name: 'ml_feature_flag_traffic_ratio', help: 'Configured share of bookings for the ML model (routed there only while ml_feature_flag_enabled is 1)', registers: [this.registry] });
+  // Registered at the first read of the flag (flagsRead): a gauge without labels is exposed as 0
+  // from its creation, which would report an unread flag as off at 0 % (on the dashboard, and to
+  // the alerts that only watch while the flag is on) after a start with the database away.
+  private readonly flagEnabled = new Gauge({ name: 'ml_feature_flag_enabled', help: 'Whether the ML rollout flag is on (1) or off (0)', registers: [] });
+  private readonly flagTraffic = new Gauge({ name: 'ml_feature_flag_traffic_ratio', help: 'Configured share of bookings for the ML model (routed there only while ml_feature_flag_enabled is 1)', registers: [] });
+  private flagsRead = false;
   private readonly databaseUp = new Gauge({ name: 'mlmon_database_up', help: 'Whether the last read of the database succeeded (1) or not (0)', registers: [this.registry] });
   private readonly snapshotAge = new Gauge({ name: 'mlmon_metrics_snapshot_age_seconds', help: 'Age of the quality gauge values served, counted from the start while no read has succeeded (grows while the database is unreachable)', registers: [this.registry] });
   private readonly latencyHistogram = new Histogram({
@@ -219,6 +223,11 @@ export class Exporter {
       this.setQualityGauges(windows);
       this.flagEnabled.set(flags.ml_enabled ? 1 : 0);
       this.flagTraffic.set(flags.ml_traffic_percentage / 100);
+      if (!this.flagsRead) {
+        this.flagsRead = true;
+        this.registry.registerMetric(this.flagEnabled);
+        this.registry.registerMetric(this.flagTraffic);
+      }
       this.databaseUp.set(1);
       // The values are the database as of the read's start (their windows end there; a write
       // acknowledged while the read ran may be missing), so their age counts from then: from
