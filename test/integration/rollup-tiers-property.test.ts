@@ -50,8 +50,9 @@ it('tiers equal the raw rows; windows equal the reference', async () => {
         const to = edge + shift;
         const res = await t.get(`${API}/metrics?model_version=${v}&from=${isoFromMicros(from)}&to=${isoFromMicros(to)}`);
         expect(res.statusCode).toBe(200);
+        // The booking's last actual in the order they were sent: those before the predictions first.
         const last = new Map<number, number>();
-        for (const a of actuals) last.set(a.booking, a.actual);
+        for (const a of [...actuals.filter((x) => x.before), ...actuals.filter((x) => !x.before)]) last.set(a.booking, a.actual);
         const rows: RawPrediction[] = preds.map((p) => ({ bookingId: p.booking, createdUs: p.at, modelVersion: v, predicted: p.predicted, confidence: 0.5, latencyMs: null, actual: last.get(p.booking) ?? null }));
         const problems = metricsMismatches(res.json(), twoPass(rows.filter((r) => r.createdUs > from && r.createdUs <= to), t.rules), v, 1e-6);
         if (problems.length > 0) throw new Error(problems.join('\n'));
