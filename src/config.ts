@@ -46,11 +46,31 @@ function parsesAsDatabaseUrl(url: string): boolean {
   try {
     const authority = url.slice(url.indexOf('://') + 3).split(/[?/]/)[0]!;
     const hosts = decodeURIComponent(authority.slice(authority.indexOf('@') + 1));
-    new URL(url.replace(hosts, hosts.split(',')[0]!));
+    const parsed = new URL(url.replace(hosts, hosts.split(',')[0]!));
+    // The driver decodes both: a raw % (`100%sure`) throws "URI malformed" there.
+    decodeURIComponent(parsed.username);
+    decodeURIComponent(parsed.password);
     return true;
   } catch {
     return false;
   }
+}
+
+/**
+ * DATABASE_URL as a message may show it, the password masked. The driver (WHATWG URL) ends the user
+ * information at the last @ of the authority, so a raw @ may be in the user (`user@server`) as in
+ * the password, and a password may hold a raw / ? or # that ends the authority early: everything up
+ * to the last @ of the URL is taken as user information (an @ in the query string then masks more
+ * than the password, never less). A `password=` query parameter (libpq's) is masked too.
+ */
+export function withoutPassword(url: string): string {
+  const scheme = /^[a-z][a-z0-9+.-]*:\/\//i.exec(url)?.[0] ?? '';
+  const rest = url.slice(scheme.length).replace(/([?&]password=)[^&#]*/gi, '$1***');
+  const at = rest.lastIndexOf('@');
+  if (at < 0) return scheme + rest;
+  const userinfo = rest.slice(0, at);
+  const colon = userinfo.indexOf(':');
+  return scheme + (colon < 0 ? userinfo : `${userinfo.slice(0, colon)}:***`) + rest.slice(at);
 }
 
 export function loadConfig(env: Env = process.env): Config {

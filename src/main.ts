@@ -1,6 +1,6 @@
 import { access, mkdir } from 'node:fs/promises';
 import { constants, existsSync } from 'node:fs';
-import { loadConfig, ConfigError, type Config } from './config.js';
+import { loadConfig, ConfigError, withoutPassword, type Config } from './config.js';
 import { connect } from './db/connect.js';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from './db/embedded.js';
 import { migrate } from './db/migrate.js';
@@ -55,9 +55,6 @@ async function assertWritableDataDir(dataDir: string): Promise<void> {
     throw new Error(`MLMON_DATA_DIR=${dataDir} must be a folder the service can create and write (${(error as Error).message})`);
   }
 }
-
-/** The URL as a log may show it: the password masked (up to the last @ before the path: a raw @ may be in it). */
-const withoutPassword = (url: string) => url.replace(/^(postgres(?:ql)?:\/\/[^:@/]*:)[^/]*@/, '$1***@');
 
 async function main(): Promise<void> {
   let config: Config;

@@ -214,12 +214,16 @@ async function storedRows(): Promise<RawPrediction[]> {
  */
 async function snapshotAfterTheWrites(t: TestApp): Promise<{ samples: ReturnType<typeof parsePrometheus>; snapshotUs: number }> {
   for (;;) {
+    // The age was taken at the render, between these two instants: the read began at least this
+    // early and at most this late. Only a read that surely began after the writes will do.
+    const requestedMs = Date.now();
     const res = await t.get('/metrics', null);
     expectStatus(res, 200, '/metrics');
     const scrapedMs = Date.now();
     const samples = parsePrometheus(res.body);
-    const snapshotMs = scrapedMs - samplesOf(samples, 'mlmon_metrics_snapshot_age_seconds')[0]!.value * 1000;
-    if (snapshotMs > writesEndedMs) return { samples, snapshotUs: snapshotMs * 1000 };
+    const ageMs = samplesOf(samples, 'mlmon_metrics_snapshot_age_seconds')[0]!.value * 1000;
+    const snapshotMs = scrapedMs - ageMs;
+    if (requestedMs - ageMs > writesEndedMs) return { samples, snapshotUs: snapshotMs * 1000 };
     if (scrapedMs - writesEndedMs > 3 * GAUGE_REFRESH_SECONDS * 1000) throw new Error(`the gauges are still those of ${new Date(snapshotMs).toISOString()}, before the last write`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }

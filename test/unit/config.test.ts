@@ -1,4 +1,4 @@
-import { ConfigError, loadConfig } from '../../src/config.js';
+import { ConfigError, loadConfig, withoutPassword } from '../../src/config.js';
 
 const INGEST = 'i'.repeat(32);
 const READ = 'r'.repeat(32);
@@ -94,6 +94,8 @@ describe('loadConfig (src/config.ts)', () => {
     ['DATABASE_URL', 'localhost:5432'],
     ['DATABASE_URL', 'postgres://mlmon:pa/ss@db:5432/mlmon'],
     ['DATABASE_URL', 'postgres://u:p@[db/mlmon'],
+    // The driver decodes the password: a raw % is "URI malformed" at start-up.
+    ['DATABASE_URL', 'postgres://mlmon:100%sure@db/mlmon'],
     ['LOG_LEVEL', 'verbose'],
     ['MLMON_INGEST_TOKEN', 'short'],
     ['MLMON_READ_TOKEN', 'has a space in the middle!'],
@@ -108,6 +110,28 @@ describe('loadConfig (src/config.ts)', () => {
   it('DATABASE_URL: a host list is a URL (as the driver reads it); a malformed one is refused without echoing it', () => {
     expect(loadConfig({ DATABASE_URL: 'postgres://u:p@db1:5432,db2:5433/mlmon' }).databaseUrl).toBe('postgres://u:p@db1:5432,db2:5433/mlmon');
     expect(problemsOf({ DATABASE_URL: 'postgres://mlmon:secret/word@db/mlmon' }).join('\n')).not.toContain('secret');
+  });
+
+  it('withoutPassword masks the password wherever the driver finds one, and keeps the rest', () => {
+    const cases: [string, string][] = [
+      ['postgres://mlmon:s3cret@db:5432/mlmon', 'postgres://mlmon:***@db:5432/mlmon'],
+      ['postgresql://mlmon:s3cret@db1:5432,db2:5433/mlmon?sslmode=require', 'postgresql://mlmon:***@db1:5432,db2:5433/mlmon?sslmode=require'],
+      ['postgres://mlmon:s3cret@[::1]:5432/mlmon', 'postgres://mlmon:***@[::1]:5432/mlmon'],
+      ['postgres://:s3cret@db/mlmon', 'postgres://:***@db/mlmon'],
+      ['postgres://mlmon@db/mlmon', 'postgres://mlmon@db/mlmon'],
+      ['postgres://db/mlmon', 'postgres://db/mlmon'],
+      // A raw @ in the user (Azure's user@server) or the password: the last @ ends them.
+      ['postgres://mlmon@corp:s3cret@db/mlmon', 'postgres://mlmon@corp:***@db/mlmon'],
+      ['postgres://mlmon:s3c@r:et@db/mlmon', 'postgres://mlmon:***@db/mlmon'],
+      ['postgres://mlmon:12/s3cret@db/mlmon', 'postgres://mlmon:***@db/mlmon'],
+      ['postgres://mlmon:12#s3cret@db/mlmon', 'postgres://mlmon:***@db/mlmon'],
+      ['postgres://db/mlmon?sslmode=require&password=s3cret', 'postgres://db/mlmon?sslmode=require&password=***'],
+    ];
+    for (const [url, shown] of cases) {
+      expect([url, withoutPassword(url)]).toEqual([url, shown]);
+      // Every URL here that the configuration accepts reaches the driver and so, on failure, the message.
+      expect(withoutPassword(url)).not.toContain('s3c');
+    }
   });
 
   it('the read token may not equal the ingest token (it would allow writes)', () => {

@@ -130,5 +130,9 @@ describe('buildRequests', () => {
     expect(buildRequests(query({ queryType: QueryType.Summary, modelVersion: 'v1' }), context)).toEqual([
       { path: '/summary', params: {} },
     ]);
+    // Not even "other", refused where a filter applies: the summary panel keeps working.
+    expect(buildRequests(query({ queryType: QueryType.Summary, modelVersion: 'other' }), context)).toEqual([
+      { path: '/summary', params: {} },
+    ]);
   });
 });

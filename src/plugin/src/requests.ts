@@ -112,8 +112,10 @@ function perModelVersion(path: string, params: ApiRequest['params'], versions: s
  * answer it. The panel's time range always travels as from/to (or as days covering it for `/daily`).
  */
 export function buildRequests(query: MlmonQuery, context: QueryContext): ApiRequest[] {
-  const versions = parseModelVersions(query.modelVersion);
-  switch (resolveQueryType(query)) {
+  const queryType = resolveQueryType(query);
+  // The summary is fleet-wide: a version filter left on it (e.g. "other") is not read, so not refused.
+  const versions = queryType === QueryType.Summary ? [] : parseModelVersions(query.modelVersion);
+  switch (queryType) {
     case QueryType.Timeseries: {
       const params: ApiRequest['params'] = {
         ...isoRange(context),
