@@ -110,6 +110,9 @@ export function loadConfig(env: Env = process.env): Config {
   } else if (databaseUrl !== undefined && !parsesAsDatabaseUrl(databaseUrl)) {
     // Never echoed: it holds the password.
     problems.push('DATABASE_URL is not a valid URL (percent-encode special characters in the user and password, e.g. @ as %40)');
+  } else if (databaseUrl !== undefined && /[@,]\[/.test(databaseUrl.split(/[/?]/, 3)[2] ?? '')) {
+    // postgres.js splits the host from the port at the first colon: it would look up a host "[".
+    problems.push('DATABASE_URL: the driver cannot read a bracketed IPv6 address; use a host name that resolves to it');
   }
   const logLevel = text('LOG_LEVEL') ?? 'info';
   if (!LOG_LEVELS.includes(logLevel)) problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`);

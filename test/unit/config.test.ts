@@ -96,6 +96,8 @@ describe('loadConfig (src/config.ts)', () => {
     ['DATABASE_URL', 'postgres://u:p@[db/mlmon'],
     // The driver decodes the password: a raw % is "URI malformed" at start-up.
     ['DATABASE_URL', 'postgres://mlmon:100%sure@db/mlmon'],
+    ['DATABASE_URL', 'postgres://u:p@[::1]:5432/mlmon'],
+    ['DATABASE_URL', 'postgres://u:p@db1:5432,[::1]:5433/mlmon'],
     ['LOG_LEVEL', 'verbose'],
     ['MLMON_INGEST_TOKEN', 'short'],
     ['MLMON_READ_TOKEN', 'has a space in the middle!'],
