@@ -13,7 +13,7 @@ import { MAX_LISTED_LINE_PROBLEMS, ndjsonLines } from '../../validate/ndjson.js'
 import { StoredModelVersion, Text } from '../../validate/limits.js';
 import { createdAtProblem, IngestResultSchema, isLive, PredictionBodySchema, PredictionInputSchema, type PredictionInput } from '../../validate/prediction.js';
 import { ActualBodySchema, ActualResultSchema, type ActualInput } from '../../validate/actual.js';
-import { bodyErrorResponses } from './schemas.js';
+import { bodyErrorResponses, streamedBodyErrorResponses } from './schemas.js';
 import type { ApiOptions } from './options.js';
 
 const ingestFacts = (stored: PredictionInput[]) => {
@@ -113,7 +113,7 @@ export async function ingestRoutes(app: FastifyInstance, { sql, rules, guards, e
             'Idempotent by request_id: after fixing the reported lines, send the whole file again.',
           tags: ['ingest'],
           consumes: ['application/x-ndjson'],
-          response: { 200: BulkResultSchema, ...bodyErrorResponses },
+          response: { 200: BulkResultSchema, ...streamedBodyErrorResponses },
         },
       },
       async (request) => {

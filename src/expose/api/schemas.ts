@@ -91,9 +91,14 @@ export const errorResponses = {
   503: ErrorSchema,
 };
 
-/** ... and those that take a body: too large (413), not JSON or compressed (415). */
-export const bodyErrorResponses = {
+/** ... and those that take a streamed body: not the route's media type, or compressed (415). */
+export const streamedBodyErrorResponses = {
   ...errorResponses,
-  413: ErrorSchema,
   415: ErrorSchema,
+};
+
+/** ... and those that read their body whole, which may also be too large (413). */
+export const bodyErrorResponses = {
+  ...streamedBodyErrorResponses,
+  413: ErrorSchema,
 };
