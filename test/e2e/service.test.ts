@@ -4,11 +4,10 @@
  * (embedded PostgreSQL, generated tokens printed once, both persisted for the next start).
  */
 import { existsSync, statSync } from 'node:fs';
-import { chmod, mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
-import { startServiceProcess, type RunningService } from '../support/service.js';
+import { postgresDataDir, startServiceProcess, type RunningService } from '../support/service.js';
 
 const API = '/api/ml-monitoring';
 
@@ -115,8 +114,7 @@ describe('the service process against an external PostgreSQL (DATABASE_URL)', ()
 describe('zero configuration: embedded PostgreSQL and generated tokens', () => {
   let dataDir: string;
   beforeAll(async () => {
-    dataDir = await mkdtemp(path.join(tmpdir(), 'mlmon-e2e-'));
-    await chmod(dataDir, 0o755); // as root, PostgreSQL runs as the "postgres" user and must enter it
+    dataDir = await postgresDataDir('mlmon-e2e-');
   });
   afterAll(async () => {
     await rm(dataDir, { recursive: true, force: true });

@@ -4,12 +4,11 @@
  * start-up leaves no embedded PostgreSQL behind to block the next start.
  */
 import { existsSync } from 'node:fs';
-import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
-import { freePort, spawnService, startServiceProcess, type SpawnedService } from '../support/service.js';
+import { freePort, postgresDataDir, spawnService, startServiceProcess, type SpawnedService } from '../support/service.js';
 
 const TOKENS = { MLMON_INGEST_TOKEN: 'i'.repeat(32), MLMON_READ_TOKEN: 'r'.repeat(32) };
 
@@ -90,8 +89,7 @@ describe('a database the service cannot use', () => {
 describe('the embedded PostgreSQL and its data directory', () => {
   let dataDir: string;
   beforeAll(async () => {
-    dataDir = await mkdtemp(path.join(tmpdir(), 'mlmon-startup-'));
-    await chmod(dataDir, 0o755); // as root, PostgreSQL runs as the "postgres" user and must enter it
+    dataDir = await postgresDataDir('mlmon-startup-');
   });
   afterAll(async () => {
     // A cluster this suite left running (a failed run) would hold the folder: stop it first.

@@ -4,10 +4,9 @@
  * left), and the next start on the same data dir is healthy and holds every acknowledged row.
  */
 import { existsSync } from 'node:fs';
-import { chmod, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { rm } from 'node:fs/promises';
 import path from 'node:path';
-import { startServiceProcess, type RunningService } from '../support/service.js';
+import { postgresDataDir, startServiceProcess, type RunningService } from '../support/service.js';
 import { API, call, leakIn, sleep, startIngestLoad, uniqueTag } from './support.js';
 
 /** Every request_id of one model version, through the public API (cursor paging). */
@@ -28,8 +27,7 @@ describe('SIGTERM during load (embedded PostgreSQL)', () => {
   let dataDir: string;
   const started: RunningService[] = [];
   beforeAll(async () => {
-    dataDir = await mkdtemp(path.join(tmpdir(), 'mlmon-reliability-sigterm-'));
-    await chmod(dataDir, 0o755); // as root, PostgreSQL runs as the "postgres" user and must enter it
+    dataDir = await postgresDataDir('mlmon-reliability-sigterm-');
   });
   afterAll(async () => {
     for (const s of started) await s.stop('SIGKILL');

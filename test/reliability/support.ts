@@ -3,14 +3,12 @@
  * HTTP calls (a hang is a failure, never a stuck test), a private embedded cluster, and checks of
  * error bodies.
  */
-import { chmod, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
+import { rm } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import postgres from 'postgres';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from '../../src/db/embedded.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
-import { freePort, startServiceProcess, type RunningService } from '../support/service.js';
+import { freePort, postgresDataDir, startServiceProcess, type RunningService } from '../support/service.js';
 
 export const API = '/api/ml-monitoring';
 
@@ -117,8 +115,7 @@ export interface PrivateCluster {
 
 /** A cluster of our own on a fixed loopback port, so it can be stopped and started under a service. */
 export async function startPrivateCluster(): Promise<PrivateCluster> {
-  const dataDir = await mkdtemp(path.join(tmpdir(), 'mlmon-reliability-pg-'));
-  await chmod(dataDir, 0o755); // as root, PostgreSQL runs as the "postgres" user and must enter it
+  const dataDir = await postgresDataDir('mlmon-reliability-pg-');
   const port = await freePort();
   let running: EmbeddedDatabase | undefined;
   try {

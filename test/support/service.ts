@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -10,6 +10,13 @@ export { freePort };
 
 const MAIN = fileURLToPath(new URL('../../dist/main.js', import.meta.url));
 const READY_TIMEOUT_MS = 30_000;
+
+/** A fresh folder for an embedded cluster: as root, PostgreSQL runs as the "postgres" user and must enter it. */
+export async function postgresDataDir(prefix: string): Promise<string> {
+  const dataDir = await mkdtemp(path.join(tmpdir(), prefix));
+  await chmod(dataDir, 0o755);
+  return dataDir;
+}
 
 export interface RunningService {
   baseUrl: string;
