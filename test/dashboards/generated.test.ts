@@ -101,6 +101,11 @@ describe('dashboards as code', () => {
     // the UTC day as the plugin's text, not as a time the viewer's time zone would shift to the evening before
     const daily = byTitle(q, 'Daily metrics (7 days)');
     expect(daily.fieldConfig.overrides).toContainEqual({ matcher: { id: 'byName', options: 'date' }, properties: [{ id: 'custom.hidden', value: true }] });
+    // the seed's feature-flag status, side by side: ML on/off, traffic, success rate, all-time total
+    const flagStatus = ['ML enabled', 'ML traffic', 'ML success rate (24 h)', 'Total predictions'].map((t) => byTitle(q, t));
+    expect(new Set(flagStatus.map((p: Json) => p.gridPos.y)).size).toBe(1);
+    const total = byTitle(q, 'Total predictions');
+    expect([total.datasource.uid, total.targets[0].queryType, total.options.reduceOptions.fields]).toEqual(['mlmon-api', 'summary', '/^total_predictions$/']);
     // no 0/0 (NaN) on a day without requests
     expect(byTitle(q, 'ML success rate (24 h)').targets[0].expr).toMatch(/\/ \(sum\(increase\(ml_requests_total\[24h\]\)\) > 0\)$/);
   });

@@ -113,14 +113,14 @@ export function qualityDashboard(): Dashboard {
         .unit('none')
         .mappings([{ type: MappingType.ValueToText, options: { '0': { text: 'OFF', color: WARN, index: 0 }, '1': { text: 'ON', color: GOOD, index: 1 } } }])
         .thresholds(thresholds(WARN, [1, GOOD]))
-        .span(4),
+        .span(6),
     )
     .withPanel(
       card(11, 'ML traffic', 'Configured share of bookings for the model; routed there only while ML is enabled.', 'ml_feature_flag_traffic_ratio')
         .unit('percentunit')
         .colorMode(BigValueColorMode.Value)
         .thresholds(thresholds('blue'))
-        .span(4),
+        .span(6),
     )
     .withPanel(
       card(
@@ -134,14 +134,31 @@ export function qualityDashboard(): Dashboard {
         .unit('percentunit')
         .decimals(1)
         .thresholds(thresholds(BAD, [0.95, WARN], [0.99, GOOD]))
-        .span(4),
+        .span(6),
+    )
+    .withPanel(
+      // The seed's flag status showed the all-time total, which no gauge carries (they stop at 7 d,
+      // and the ingest counter restarts with the process): the API's /summary has it.
+      new stat.PanelBuilder()
+        .id(16)
+        .title('Total predictions')
+        .description('Every stored prediction, all versions (GET /summary total_predictions; with MLMON_RETENTION_DAYS, those not dropped yet).')
+        .datasource(MLMON_API)
+        .withTarget(mlmonQuery({ refId: 'A', queryType: 'summary' }))
+        .reduceOptions(new ReduceDataOptionsBuilder().calcs(['lastNotNull']).values(false).fields('/^total_predictions$/'))
+        .unit('short')
+        .colorMode(BigValueColorMode.Value)
+        .graphMode(BigValueGraphMode.None)
+        .thresholds(thresholds('blue'))
+        .height(5)
+        .span(6),
     )
     .withPanel(
       card(13, 'Predictions (24 h)', 'Predictions created in the last 24 h.', `ml_prediction_window_predictions{window="24h", ${V}}`)
         .unit('short')
         .colorMode(BigValueColorMode.Value)
         .thresholds(thresholds('blue'))
-        .span(4),
+        .span(8),
     )
     .withPanel(
       card(14, 'Anomalies (24 h)', 'Labelled predictions with error > 5 min in the last 24 h. Click for the list.', `ml_prediction_window_anomalies{window="24h", ${V}}`)
@@ -160,14 +177,14 @@ export function qualityDashboard(): Dashboard {
             .includeVars(true)
             .keepTime(true),
         ])
-        .span(4),
+        .span(8),
     )
     .withPanel(
       card(15, 'Label completeness (24 h)', 'Share of the last 24 h predictions that already have an actual (the ground truth arrives after the ride).', `ml_prediction_window_labeled{window="24h", ${V}} / ml_prediction_window_predictions{window="24h", ${V}}`)
         .unit('percentunit')
         .decimals(0)
         .thresholds(thresholds(BAD, [0.5, WARN], [0.8, GOOD]))
-        .span(4),
+        .span(8),
     )
     .withRow(new RowBuilder('Trends by model version (1 h windows)').id(102))
     .withPanel(
