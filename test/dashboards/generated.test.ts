@@ -94,7 +94,7 @@ describe('dashboards as code', () => {
     expect(accuracy.fieldConfig.defaults.unit).toBe('percentunit');
     expect(steps(accuracy)).toEqual([[null, 'red'], [0.7, 'orange'], [0.8, 'green']]);
     const latency = byTitle(q, 'Avg prediction time (24 h)');
-    expect([latency.fieldConfig.defaults.unit, steps(latency)]).toEqual(['s', [[null, 'green'], [0.15, 'red']]]);
+    expect([latency.fieldConfig.defaults.unit, steps(latency)]).toEqual(['s', [[null, 'green'], [0.15, 'orange'], [0.3, 'red']]]);
     const anomalies = byTitle(q, 'Anomalies (24 h)');
     expect(anomalies.links[0].url).toContain(`viewPanel=panel-${byTitle(q, 'Anomalies (error > 5 min)').id}`);
     expect(q.annotations.list.some((a: Json) => a.datasource?.uid === 'mlmon-api' && a.target?.queryType === 'anomalies')).toBe(true);

@@ -32,7 +32,7 @@ const { maeMinutes, accuracyRatio, r2, latencySeconds } = alertThresholds;
 const MAE_STEPS = thresholds(GOOD, [maeMinutes.ticket * 60, WARN], [maeMinutes.page * 60, BAD]);
 const ACCURACY_STEPS = thresholds(BAD, [accuracyRatio.page, WARN], [accuracyRatio.ticket, GOOD]);
 const R2_STEPS = thresholds(BAD, [r2.page, WARN], [r2.ticket, GOOD], [0.7, 'dark-green']);
-const LATENCY_STEPS = thresholds(GOOD, [latencySeconds.target, BAD]);
+const LATENCY_STEPS = thresholds(GOOD, [latencySeconds.target, WARN], [latencySeconds.page, BAD]);
 
 /** The quality dashboard's cards stand a row taller than promStat's default. */
 const card = (...args: Parameters<typeof promStat>) => promStat(...args).height(5);
