@@ -105,7 +105,7 @@ describe('dashboards as code', () => {
     const flagStatus = ['ML enabled', 'ML traffic', 'ML success rate (24 h)', 'Total predictions'].map((t) => byTitle(q, t));
     expect(new Set(flagStatus.map((p: Json) => p.gridPos.y)).size).toBe(1);
     const total = byTitle(q, 'Total predictions');
-    expect([total.datasource.uid, total.targets[0].queryType, total.options.reduceOptions.fields]).toEqual(['mlmon-api', 'summary', '/^total_predictions$/']);
+    expect([total.datasource.uid, total.targets[0].queryType, total.options.reduceOptions.fields]).toEqual(['mlmon-api', 'summary', '/^Total predictions$/']);
     // no 0/0 (NaN) on a day without requests
     expect(byTitle(q, 'ML success rate (24 h)').targets[0].expr).toMatch(/\/ \(sum\(increase\(ml_requests_total\[24h\]\)\) > 0\)$/);
   });

@@ -145,7 +145,8 @@ export function qualityDashboard(): Dashboard {
         .description('Every stored prediction, all versions (GET /summary total_predictions; with MLMON_RETENTION_DAYS, those not dropped yet).')
         .datasource(MLMON_API)
         .withTarget(mlmonQuery({ refId: 'A', queryType: 'summary' }))
-        .reduceOptions(new ReduceDataOptionsBuilder().calcs(['lastNotNull']).values(false).fields('/^total_predictions$/'))
+        // Grafana matches this against the display name the plugin gives the field.
+        .reduceOptions(new ReduceDataOptionsBuilder().calcs(['lastNotNull']).values(false).fields('/^Total predictions$/'))
         .unit('short')
         .colorMode(BigValueColorMode.Value)
         .graphMode(BigValueGraphMode.None)
