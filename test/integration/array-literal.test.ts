@@ -50,4 +50,11 @@ describe('arrayLiteral', () => {
     const [row] = await db.sql<{ numbers: number[] }[]>`select ${arrayLiteral([1, -2.5, 1e-7])}::text[]::float8[] as numbers`;
     expect(row!.numbers).toEqual([1, -2.5, 1e-7]);
   });
+
+  it('writes an absent optional field as NULL', async () => {
+    // A write maps each column over its rows, so a field left out of a request arrives as undefined.
+    const rows = await db.sql<{ element: string | null }[]>`
+      select element from unnest(${arrayLiteral([undefined, 'a', undefined])}::text[]) with ordinality as e(element, n) order by n`;
+    expect(rows.map((r) => r.element)).toEqual([null, 'a', null]);
+  });
 });

@@ -139,6 +139,8 @@ describe('without MLMON_METRICS_TOKEN', () => {
     expect(await status(`Bearer ${t.tokens.read.slice(0, -1)}`)).toBe(401);
     expect(await status(`Bearer ${t.tokens.read.toUpperCase()}`)).toBe(401);
     expect(await status(`Bearer ${t.tokens.read} ${t.tokens.ingest}`)).toBe(401);
+    expect(await status(`Bearer${t.tokens.read}`)).toBe(401); // the scheme must stand on its own
+    expect(await status(`NotBearer ${t.tokens.read}`)).toBe(401);
     expect(await status('Bearer')).toBe(401);
     expect(await status('')).toBe(401);
     // a token in the query string is not a credential
@@ -180,6 +182,12 @@ describe('with MLMON_METRICS_TOKEN', () => {
 
   it('every route × every token gives the expected status (/metrics needs the metrics token only)', async () => {
     expect(await matrix(t, true)).toEqual([]);
+  });
+
+  it('the read token hint is given on writes only, not where the read token is simply not the metrics one', async () => {
+    const res = await t.get('/metrics', t.tokens.read);
+    expect(res.statusCode).toBe(401);
+    expect(res.json().message).not.toContain('cannot write');
   });
 
   it('the metrics token opens nothing else', async () => {

@@ -94,7 +94,8 @@ describe('exporter gauge refresh', () => {
       5,
       async (exporter, state) => {
         await servedRead(exporter);
-        await jest.advanceTimersByTimeAsync(6 * 60_000);
+        // Just past the 5 minutes: the loop checks every 5 s, so it has stopped by now and not before.
+        await jest.advanceTimersByTimeAsync(5 * 60_000 + 5_000);
         const readsWhileScraped = state.reads;
         expect(readsWhileScraped).toBeGreaterThanOrEqual(55); // every 5 s for the 5 minutes
         await jest.advanceTimersByTimeAsync(30 * 60_000);
@@ -175,6 +176,66 @@ describe('exporter gauge refresh', () => {
       state.readMs = 300;
       const age = samplesOf(parsePrometheus(await exporter.render()), 'mlmon_metrics_snapshot_age_seconds')[0]?.value;
       expect(age).toBeGreaterThanOrEqual(0.29); // a timer may fire a millisecond early
+    }));
+
+  it('does not make a scrape wait for a read while the background loop runs, even after a failed read', () =>
+    withExporter(
+      5,
+      async (exporter, state) => {
+        state.down = true;
+        await exporter.render();
+        const reads = state.reads;
+        await exporter.render();
+        await exporter.render();
+        expect(state.reads).toBe(reads);
+      },
+      'fake',
+    ));
+
+  it('serves the last values after 2 s of a slow read, which then counts as the database down', () =>
+    withExporter(
+      0,
+      async (exporter, state) => {
+        state.readMs = 60_000;
+        let served: string | undefined;
+        void exporter.render().then((text) => (served = text));
+        await jest.advanceTimersByTimeAsync(2_000);
+        expect(served).toBeDefined();
+        expect(samplesOf(parsePrometheus(served!), 'mlmon_database_up')[0]?.value).toBe(0);
+        await jest.advanceTimersByTimeAsync(60_000);
+      },
+      'fake',
+    ));
+
+  it('does not count a read that finished in time as the database down once its deadline passes', () =>
+    withExporter(
+      60,
+      async (exporter) => {
+        await exporter.render();
+        await jest.advanceTimersByTimeAsync(3_000);
+        expect(samplesOf(parsePrometheus(await exporter.render()), 'mlmon_database_up')[0]?.value).toBe(1);
+      },
+      'fake',
+    ));
+
+  it('does not start another read after close when one was in flight', () =>
+    withExporter(0.05, async (exporter, state) => {
+      state.readMs = 200;
+      await servedRead(exporter);
+      await tick(100); // the first background read is under way
+      expect(state.reads).toBe(2);
+      exporter.close();
+      await tick(600);
+      expect(state.reads).toBe(2);
+    }));
+
+  it('does not start the background loop for a scrape served after close', () =>
+    withExporter(0.05, async (exporter, state) => {
+      // A scrape still in progress when the server shuts down is answered, and that must not revive the loop.
+      exporter.close();
+      await servedRead(exporter);
+      await tick(300);
+      expect(state.reads).toBe(1);
     }));
 
   it('stops reading when closed', () =>

@@ -172,3 +172,100 @@ describe('GroupCommit when every request would fail again', () => {
     expect(calls).toBe(2);
   });
 });
+
+/** A writer whose every call waits until the test releases that call by its index. */
+function perCallWriter() {
+  const calls: number[] = [];
+  const releases: (() => void)[] = [];
+  return {
+    calls,
+    release: (call: number) => releases[call]!(),
+    async write(predictions: PredictionInput[]): Promise<boolean[]> {
+      calls.push(predictions.length);
+      await new Promise<void>((resolve) => releases.push(resolve));
+      return predictions.map(() => true);
+    },
+  };
+}
+
+const settle = () => new Promise((resolve) => setImmediate(resolve));
+const rowsFrom = (from: number, n: number) => Array.from({ length: n }, (_, i) => prediction(from + i));
+
+describe('GroupCommit concurrency', () => {
+  it('never has more transactions in flight than concurrency, however many full groups wait', async () => {
+    const writer = perCallWriter();
+    const commit = new GroupCommit((p: PredictionInput[]) => writer.write(p), { concurrency: 2, maxRows: 10 });
+    const pending = [0, 100, 200].map((from) => commit.submit(rowsFrom(from, 10)));
+    await settle();
+    expect(writer.calls).toEqual([10, 10]);
+    writer.release(0);
+    await settle();
+    expect(writer.calls).toEqual([10, 10, 10]);
+    writer.release(1);
+    writer.release(2);
+    await Promise.all(pending);
+  });
+
+  it('keeps a side-by-side writer going while a group of exactly maxRows waits', async () => {
+    const writer = perCallWriter();
+    const commit = new GroupCommit((p: PredictionInput[]) => writer.write(p), { concurrency: 2, maxRows: 10 });
+    const pending = [commit.submit(rowsFrom(0, 4)), commit.submit(rowsFrom(100, 10))];
+    await settle();
+    pending.push(commit.submit(rowsFrom(200, 10)));
+    await settle();
+    expect(writer.calls).toEqual([4, 10]);
+    // The first writer is still busy, so only the one that just finished can take the full group.
+    writer.release(1);
+    await settle();
+    expect(writer.calls).toEqual([4, 10, 10]);
+    writer.release(0);
+    writer.release(2);
+    await Promise.all(pending);
+  });
+
+  it('by default groups up to 2000 rows and writes a full group beside a running one', async () => {
+    const writer = perCallWriter();
+    // The ingest routes rely on these defaults, so they are pinned here.
+    const commit = new GroupCommit((p: PredictionInput[]) => writer.write(p));
+    const pending = [commit.submit(rowsFrom(0, 1)), commit.submit(rowsFrom(1000, 1999))];
+    await settle();
+    expect(writer.calls).toEqual([1]);
+    pending.push(commit.submit(rowsFrom(5000, 1)));
+    await settle();
+    expect(writer.calls).toEqual([1, 2000]);
+    writer.release(0);
+    writer.release(1);
+    await Promise.all(pending);
+  });
+
+  it('retries the requests of a failed group one transaction at a time', async () => {
+    let inFlight = 0;
+    let mostInFlight = 0;
+    let release: () => void = () => {};
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let calls = 0;
+    const commit = new GroupCommit(
+      async (predictions: PredictionInput[]) => {
+        calls++;
+        inFlight++;
+        mostInFlight = Math.max(mostInFlight, inFlight);
+        try {
+          if (calls === 1) await gate;
+          await settle();
+          if (predictions.some((p) => p.booking_id === 666)) throw new Error('invalid input value');
+          return predictions.map(() => true);
+        } finally {
+          inFlight--;
+        }
+      },
+      { concurrency: 1 },
+    );
+    const blocker = commit.submit([prediction(1)]);
+    const group = [commit.submit([prediction(2)]), commit.submit([prediction(666)]), commit.submit([prediction(3)])];
+    release();
+    await blocker;
+    await Promise.allSettled(group);
+    expect(calls).toBe(5);
+    expect(mostInFlight).toBe(1);
+  });
+});

@@ -60,4 +60,12 @@ describe('CounterVersionLabels', () => {
     expect(labels.labelOf('old-1', true)).toBe('old-1');
     expect(labels.labelOf('live-1', false)).toBe('live-1');
   });
+
+  it('history never holds more than half the places, also when the limit is odd', () => {
+    const labels = new CounterVersionLabels(5);
+    expect(['old-1', 'old-2', 'old-3'].map((v) => labels.labelOf(v, false))).toEqual(['old-1', 'old-2', OTHER_VERSIONS]);
+    expect(['live-1', 'live-2', 'live-3', 'live-4'].map((v) => labels.labelOf(v, true))).toEqual(['live-1', 'live-2', 'live-3', OTHER_VERSIONS]);
+    // A single place goes to live traffic: an import alone must not take it.
+    expect(new CounterVersionLabels(1).labelOf('old-1', false)).toBe(OTHER_VERSIONS);
+  });
 });
