@@ -35,8 +35,8 @@ export function limitVersions(windows: Map<string, Aggregate>[], max: number): M
 /**
  * The label of a version on the counters and the histogram: the first `max` versions this process
  * stores get their own, later ones share `other` (a process restart starts over). History (an
- * import of old rows) takes at most half the places, rounded down, so that last year's versions
- * cannot crowd out today's.
+ * import of old rows) takes a place only while fewer than half of them, rounded down, are taken,
+ * so that last year's versions cannot crowd out today's.
  */
 export class CounterVersionLabels {
   private readonly own = new Set<string>();
