@@ -21,6 +21,18 @@ describe('operational settings', () => {
     ).toMatchObject({ retentionDays: 183, logRequests: true, corsOrigins: ['https://grafana.example.com', 'http://localhost:3000'] });
   });
 
+  // Written by hand in deployment manifests, where YAML habits (yes/no, True) are common.
+  it.each([
+    ['true', true], ['TRUE', true], ['1', true], ['yes', true], ['Yes', true],
+    ['false', false], ['False', false], ['0', false], ['no', false], ['NO', false],
+  ])('MLMON_LOG_REQUESTS=%s reads as %s', (value, expected) => {
+    expect(loadConfig({ MLMON_LOG_REQUESTS: value }).logRequests).toBe(expected);
+  });
+
+  it('the smallest retention, one day, is accepted', () => {
+    expect(loadConfig({ MLMON_RETENTION_DAYS: '1' }).retentionDays).toBe(1);
+  });
+
   it.each([
     ['MLMON_RETENTION_DAYS', '0'],
     ['MLMON_RETENTION_DAYS', '1.5'],

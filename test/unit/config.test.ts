@@ -27,8 +27,18 @@ describe('loadConfig (src/config.ts)', () => {
       accuracyToleranceMinutes: 3,
       anomalyThresholdMinutes: 5,
       metricsCacheSeconds: 5,
+      maxModelVersions: 50,
+      requestTimeoutSeconds: 30,
       logLevel: 'info',
     });
+  });
+
+  // The ranges are documented as inclusive: an operator who sets the documented maximum must not be refused.
+  it('accepts both ends of every documented range', () => {
+    const low = { PORT: '1', MLMON_METRICS_CACHE_SECONDS: '0', MLMON_MAX_MODEL_VERSIONS: '1', MLMON_REQUEST_TIMEOUT_SECONDS: '1' };
+    const high = { PORT: '65535', MLMON_METRICS_CACHE_SECONDS: '300', MLMON_MAX_MODEL_VERSIONS: '1000', MLMON_REQUEST_TIMEOUT_SECONDS: '600' };
+    expect(loadConfig(low)).toMatchObject({ port: 1, metricsCacheSeconds: 0, maxModelVersions: 1, requestTimeoutSeconds: 1 });
+    expect(loadConfig(high)).toMatchObject({ port: 65535, metricsCacheSeconds: 300, maxModelVersions: 1000, requestTimeoutSeconds: 600 });
   });
 
   it('empty or blank values mean "not set"', () => {
@@ -80,6 +90,8 @@ describe('loadConfig (src/config.ts)', () => {
     ['MLMON_ACCURACY_TOLERANCE_MINUTES', '-3'],
     ['MLMON_ACCURACY_TOLERANCE_MINUTES', 'three'],
     ['MLMON_ACCURACY_TOLERANCE_MINUTES', 'NaN'],
+    // Passes "> 0" but is no tolerance at all: every late label would count.
+    ['MLMON_ACCURACY_TOLERANCE_MINUTES', 'Infinity'],
     ['MLMON_ANOMALY_THRESHOLD_MINUTES', '0'],
     ['MLMON_ANOMALY_THRESHOLD_MINUTES', '5min'],
     ['MLMON_METRICS_CACHE_SECONDS', '301'],

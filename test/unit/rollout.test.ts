@@ -85,6 +85,15 @@ describe('rollout decision (src/flags/rollout.ts)', () => {
     for (const [id, slot] of pinned) expect([id, rolloutSlot(id), documented(id)]).toEqual([id, slot, slot]);
   });
 
+  // docs/api.md: use_ml is "slot < percentage". A client deciding locally from that must agree with
+  // the server, so it matters which slots are on, not only how many.
+  it('serves exactly the bookings whose slot is below the percentage', () => {
+    for (const [id, slot] of [[0, 1], [1, 95], [42, 74]] as const) {
+      expect([id, usesMl(id, { ml_enabled: true, ml_traffic_percentage: slot })]).toEqual([id, false]);
+      expect([id, usesMl(id, { ml_enabled: true, ml_traffic_percentage: slot + 1 })]).toEqual([id, true]);
+    }
+  });
+
   it('spreads consecutive booking ids over all 100 slots', () => {
     const slots = new Set<number>();
     for (let id = 0; id < 2000; id++) slots.add(rolloutSlot(id));
