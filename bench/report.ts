@@ -46,6 +46,7 @@ export const GOALS = {
 const n = (x: number, digits = 3) => (Number.isFinite(x) ? String(round(x, digits)) : 'n/a');
 const ms = (x: number) => (x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(2));
 const sp = (s: Spread, digits = 3) => `${n(s.median, digits)} (${n(s.min, digits)}–${n(s.max, digits)}, n=${s.n})`;
+const pctSpread = (s: Spread) => `${Math.round(s.median * 100)} % (${Math.round(s.min * 100)}–${Math.round(s.max * 100)} %)`;
 const int = (x: number) => Math.round(x).toLocaleString('en');
 const verdict = (ok: boolean) => (ok ? '**met**' : '**not met**');
 
@@ -177,6 +178,9 @@ export function renderMarkdown(r: BenchResults): string {
       `| mlmon (LOG_LEVEL=warn) | ${cpuOf('mlmon_log_warn', 'service')} | ${cpuOf('mlmon_log_warn', 'database')} |`,
       '',
       `CPU per request of mlmon (server + database) over the no-op's: ${sp(i.cpuRatio)}.`,
+      '',
+      'Machine CPU left idle during the runs (/proc/stat: every process, every core; a target that leaves CPU idle under this load is bound by waiting, not by CPU): ' +
+        `no-op ${pctSpread(i.machineIdle.noop)}, mlmon ${pctSpread(i.machineIdle.mlmon)}, mlmon (LOG_LEVEL=warn) ${pctSpread(i.machineIdle.mlmon_log_warn)}.`,
     );
     if (i.waits) out.push('', ...renderWaits(i.waits, 'mlmon round 1'));
     if (i.profile) out.push('', ...renderProfile(i.profile));

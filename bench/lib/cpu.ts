@@ -41,3 +41,24 @@ export function backendCpuBetween(before: BackendCpu, after: BackendCpu): number
   for (const [pid, ms] of after) total += ms - (before.get(pid) ?? 0);
   return total;
 }
+
+/** The whole machine's CPU time so far (/proc/stat, every core): all of it and its idle part, in ticks. */
+export interface MachineCpu {
+  total: number;
+  idle: number;
+}
+
+export async function machineCpu(): Promise<MachineCpu> {
+  const [line] = (await readFile('/proc/stat', 'utf8')).split('\n', 1);
+  // user nice system idle iowait irq softirq steal (guest time is already inside user and nice)
+  const ticks = line!.trim().split(/\s+/).slice(1, 9).map(Number);
+  return { total: ticks.reduce((sum, t) => sum + t, 0), idle: ticks[3]! + ticks[4]! };
+}
+
+/**
+ * The share of the machine's CPU left idle between two readings. A target that leaves CPU idle
+ * under full load is bound by waiting (a commit flush, one statement at a time), not by CPU.
+ */
+export function idleShareBetween(before: MachineCpu, after: MachineCpu): number {
+  return (after.idle - before.idle) / (after.total - before.total);
+}

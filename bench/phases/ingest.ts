@@ -13,7 +13,7 @@ import type { ProfileSummary } from '../lib/profile.js';
 import { profileMlmon } from '../lib/profiling.js';
 import { predictionJson } from '../lib/rows.js';
 import { tableState, writesBetween, type WriteStats } from '../lib/db-stats.js';
-import { backendCpu, backendCpuBetween, processCpuMs } from '../lib/cpu.js';
+import { backendCpu, backendCpuBetween, idleShareBetween, machineCpu, processCpuMs } from '../lib/cpu.js';
 import { spread, type Spread } from '../lib/stats.js';
 import { sampleWaits, type WaitProfile } from '../lib/waits.js';
 
@@ -30,6 +30,8 @@ export interface IngestRound {
   ratioLogWarn: number;
   /** CPU per answered request, µs: the server process, and the database backends it used. */
   cpuUsPerRequest: Record<Target, { service: number; database: number }>;
+  /** Share of the machine's CPU (every process, every core) left idle during each target's run. */
+  machineIdle: Record<Target, number>;
 }
 
 export interface IngestResult {
@@ -45,6 +47,7 @@ export interface IngestResult {
   rowsPerTransaction: Record<'mlmon' | 'mlmon_log_warn', Spread>;
   /** CPU per request (server + database) of mlmon over that of the no-op (lower is better). */
   cpuRatio: Spread;
+  machineIdle: Record<Target, Spread>;
   /** Every 201 was for a committed row (rows counted >= acknowledged, for each mlmon round). */
   ackAfterCommit: boolean;
   waits: WaitProfile | null;
@@ -83,11 +86,14 @@ export async function singleIngest(ctx: Context): Promise<IngestResult> {
       const results = {} as Record<Target, CannonResult>;
       const committed: Partial<Record<Target, WriteStats>> = {};
       const cpu = {} as IngestRound['cpuUsPerRequest'];
+      const machineIdle = {} as IngestRound['machineIdle'];
       for (const target of order) {
         const before = target === 'noop' ? null : await tableState(db.sql);
         const sampler = target === 'mlmon' && round === 1 ? sampleWaits(db.sql, db.name, 100, seconds + 5) : null;
         const [serviceBefore, backendsBefore] = [await processCpuMs(pids[target]), await backendCpu(db.sql, db.name, 'service')];
+        const machineBefore = await machineCpu();
         results[target] = await run(target, `r${round}-${target}`, seconds);
+        machineIdle[target] = idleShareBetween(machineBefore, await machineCpu());
         const [serviceAfter, backendsAfter] = [await processCpuMs(pids[target]), await backendCpu(db.sql, db.name, 'service')];
         const answered = results[target].ok;
         cpu[target] = {
@@ -111,6 +117,7 @@ export async function singleIngest(ctx: Context): Promise<IngestResult> {
         ratio: results.mlmon.rate / results.noop.rate,
         ratioLogWarn: results.mlmon_log_warn.rate / results.noop.rate,
         cpuUsPerRequest: cpu,
+        machineIdle,
       });
     }
 
@@ -133,6 +140,7 @@ export async function singleIngest(ctx: Context): Promise<IngestResult> {
       ratio: spread(rounds.map((r) => r.ratio)),
       ratioLogWarn: spread(rounds.map((r) => r.ratioLogWarn)),
       cpuRatio: spread(rounds.map(({ cpuUsPerRequest: c }) => (c.mlmon.service + c.mlmon.database) / c.noop.service)),
+      machineIdle: Object.fromEntries(TARGETS.map((t) => [t, spread(rounds.map((r) => r.machineIdle[t]))])) as Record<Target, Spread>,
       rate: by((r) => r.rate),
       p99Ms: by((r) => r.latencyMs.p99),
       p50Ms: by((r) => r.latencyMs.p50),

@@ -51,7 +51,7 @@ interface Results {
     rate: Record<'noop' | 'mlmon' | 'mlmon_log_warn', Spread>;
     p99Ms: Record<'noop' | 'mlmon', Spread>;
     ackAfterCommit: boolean;
-    rounds: { cpuUsPerRequest: Record<'noop' | 'mlmon', { service: number; database: number }> }[];
+    rounds: { cpuUsPerRequest: Record<'noop' | 'mlmon', { service: number; database: number }>; machineIdle: Record<'noop' | 'mlmon' | 'mlmon_log_warn', number> }[];
     profile: { byCategory: unknown[]; byOwner: unknown[]; busyMs: number } | null;
     waits: { samples: number } | null;
   };
@@ -124,6 +124,12 @@ describe('benchmark (smoke run)', () => {
       expect(positive(cpu.mlmon.service)).toBe(true);
       expect(positive(cpu.mlmon.database)).toBe(true); // the service's own backends did the writes
     }
+    for (const { machineIdle } of ingest.rounds) {
+      for (const idle of Object.values(machineIdle)) {
+        expect(idle).toBeGreaterThanOrEqual(0);
+        expect(idle).toBeLessThan(1); // the load generator and the server at least were busy
+      }
+    }
     expect(ingest.waits?.samples).toBeGreaterThan(0);
     expect(ingest.profile?.byCategory.length).toBeGreaterThan(0);
     expect(ingest.profile?.byOwner.length).toBeGreaterThan(0);
@@ -192,6 +198,7 @@ describe('benchmark (smoke run)', () => {
     expect(markdown).toContain('| goal (issue 6) | measured | status |');
     expect(markdown).toContain('/api/ml-monitoring/summary');
     expect(markdown).toContain('### Not a goal: single actuals');
+    expect(markdown).toMatch(/Machine CPU left idle during the runs .*: no-op \d+ % \(\d+–\d+ %\), mlmon \d+ %/);
     expect(existsSync(buildDir)).toBe(true);
   });
 });
