@@ -131,8 +131,9 @@ export async function singleIngest(ctx: Context): Promise<IngestResult> {
           )
         : null;
 
-    const by = (pick: (r: CannonResult) => number) =>
-      Object.fromEntries(TARGETS.map((t) => [t, spread(rounds.map((r) => pick(r.results[t])))])) as Record<Target, Spread>;
+    const perTarget = (pick: (round: IngestRound, target: Target) => number) =>
+      Object.fromEntries(TARGETS.map((t) => [t, spread(rounds.map((r) => pick(r, t)))])) as Record<Target, Spread>;
+    const by = (pick: (r: CannonResult) => number) => perTarget((round, target) => pick(round.results[target]));
     return {
       connections,
       secondsPerRun: seconds,
@@ -140,7 +141,7 @@ export async function singleIngest(ctx: Context): Promise<IngestResult> {
       ratio: spread(rounds.map((r) => r.ratio)),
       ratioLogWarn: spread(rounds.map((r) => r.ratioLogWarn)),
       cpuRatio: spread(rounds.map(({ cpuUsPerRequest: c }) => (c.mlmon.service + c.mlmon.database) / c.noop.service)),
-      machineIdle: Object.fromEntries(TARGETS.map((t) => [t, spread(rounds.map((r) => r.machineIdle[t]))])) as Record<Target, Spread>,
+      machineIdle: perTarget((round, target) => round.machineIdle[target]),
       rate: by((r) => r.rate),
       p99Ms: by((r) => r.latencyMs.p99),
       p50Ms: by((r) => r.latencyMs.p50),
