@@ -61,6 +61,27 @@ describe('docker-compose.yml', () => {
     expect(uids).toEqual(['mlmon-alertmanager', 'mlmon-api', 'mlmon-prometheus']);
   });
 
+  test('the monitoring side starts while the service is down: only the demo waits for mlmon', () => {
+    // Prometheus must scrape a dead mlmon for MLServiceDown / MLDatabaseDown to fire at all.
+    const waitingForMlmon = Object.entries(services).filter(([, s]) => s.depends_on?.mlmon !== undefined).map(([name]) => name);
+    expect(waitingForMlmon).toEqual(['demo']);
+  });
+
+  test('the documented secret files are outside the read-only mounts (Docker cannot create a mount point inside one)', () => {
+    const readOnlyTargets = (service: string) =>
+      (services[service].volumes as string[]).filter((v) => v.endsWith(':ro')).map((v) => v.split(':')[1]!);
+    const secretPaths = (file: string) => [...readFileSync(path.join(ROOT, file), 'utf8').matchAll(/_file: (\/\S+)/g)].map((m) => m[1]!);
+    const checked = [
+      { service: 'alertmanager', paths: secretPaths('provisioning/alertmanager/receivers.example.yml') },
+      { service: 'prometheus', paths: secretPaths('provisioning/prometheus/prometheus.yml') },
+    ];
+    for (const { service, paths } of checked) {
+      expect([service, paths.length > 0]).toEqual([service, true]);
+      const inside = paths.filter((p) => readOnlyTargets(service).some((target) => p.startsWith(target + '/')));
+      expect([service, inside]).toEqual([service, []]);
+    }
+  });
+
   test('the dashboard provider reads the folder compose mounts dashboards/ at', () => {
     const provider = parse(readFileSync(path.join(ROOT, 'provisioning/dashboards/dashboards.yml'), 'utf8')).providers[0];
     expect(services.grafana.volumes).toContain(`./dashboards:${provider.options.path}:ro`);
