@@ -1,7 +1,7 @@
 import { Ajv, type ErrorObject } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import type { FastifyInstance, FastifySchemaValidationError } from 'fastify';
-import { isStorableTimestamp, MIN_MAGNITUDE, STORABLE_TEXT, TIMESTAMP_RULE } from '../validate/limits.js';
+import { isStorableTimestamp, MIN_MAGNITUDE, STORABLE_MODEL_VERSION, STORABLE_TEXT, TIMESTAMP_RULE } from '../validate/limits.js';
 
 // ajv-formats is CommonJS with a default export.
 const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
@@ -68,6 +68,9 @@ function problemOf(error: FastifySchemaValidationError | ErrorObject, bodyIsArra
   if (error.keyword === 'minMagnitude') message = `must be 0 or at least ${MIN_MAGNITUDE} in magnitude`;
   if (error.keyword === 'format' && params.format === 'date-time') message = TIMESTAMP_RULE;
   if (error.keyword === 'pattern' && params.pattern === STORABLE_TEXT) message = 'must not contain NUL characters or unpaired surrogates (invalid Unicode)';
+  if (error.keyword === 'pattern' && params.pattern === STORABLE_MODEL_VERSION) {
+    message = 'must not contain commas, NUL characters or unpaired surrogates, nor start or end with whitespace';
+  }
   return { ...(index === undefined ? {} : { index }), field, message };
 }
 

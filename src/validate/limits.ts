@@ -14,7 +14,7 @@ export const Text = (maxLength: number, minLength = 0) => Type.String({ minLengt
  * milliseconds or probabilities is that small.
  */
 export const MIN_MAGNITUDE = 1e-100;
-const measure = (minimum: number, maximum: number) => Type.Number({ minimum, maximum, minMagnitude: MIN_MAGNITUDE });
+export const measure = (minimum: number, maximum: number) => Type.Number({ minimum, maximum, minMagnitude: MIN_MAGNITUDE });
 export const Confidence = () => measure(0, 1);
 export const LatencyMs = () => measure(0, 3_600_000);
 
@@ -58,7 +58,13 @@ export const ModelVersion = () => Text(MODEL_VERSION_MAX_LENGTH, 1);
 export const FLEET = 'all';
 /** 'other' labels the versions past MLMON_MAX_MODEL_VERSIONS on /metrics, never a model. */
 export const OTHER_VERSIONS = 'other';
+/**
+ * A version as stored: storable text without commas or surrounding whitespace. The read filters
+ * that take several versions (/timeseries, the Grafana plugin) are comma-separated lists with
+ * trimmed entries, so such a version could never be selected there (and " all" would read as the fleet).
+ */
+export const STORABLE_MODEL_VERSION = '^(?!\\s)(?![\\s\\S]*\\s$)[^\\u0000\\uD800-\\uDFFF,]*$';
 export const StoredModelVersion = () =>
-  Type.String({ minLength: 1, maxLength: MODEL_VERSION_MAX_LENGTH, pattern: STORABLE_TEXT, not: { enum: [FLEET, OTHER_VERSIONS] } });
+  Type.String({ minLength: 1, maxLength: MODEL_VERSION_MAX_LENGTH, pattern: STORABLE_MODEL_VERSION, not: { enum: [FLEET, OTHER_VERSIONS] } });
 /** Backfilled timestamps may not lie further ahead than this (clock skew), or windows would lie. */
 export const MAX_FUTURE_SKEW_MS = 5 * 60_000;

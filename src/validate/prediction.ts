@@ -1,5 +1,5 @@
 import { Type, type Static } from 'typebox';
-import { Confidence, DelayMinutes, Id, LatencyMs, MAX_FUTURE_SKEW_MS, StoredModelVersion, Text, Timestamp } from './limits.js';
+import { Confidence, DelayMinutes, Id, LatencyMs, MAX_FUTURE_SKEW_MS, StoredModelVersion, Text, Timestamp, measure } from './limits.js';
 
 export const MAX_BATCH = 10_000;
 
@@ -15,7 +15,7 @@ export const PredictionInputSchema = Type.Object(
       Type.Object(
         {},
         {
-          additionalProperties: Type.Number({ minimum: -1e12, maximum: 1e12 }),
+          additionalProperties: measure(-1e12, 1e12),
           propertyNames: Text(100),
           maxProperties: 100,
           description: 'feature name -> contribution, e.g. {"distance_x_weather": 0.42}',

@@ -237,6 +237,19 @@ describe('reads', () => {
     }
   });
 
+  it('GET /timeseries answers at most 22,000 points in all, however many versions it lists', async () => {
+    const from = '2025-01-01T00:00:00.000Z';
+    const to = new Date(Date.parse(from) + 5_499 * 60_000).toISOString(); // (from, to] touches 5,500 one-minute buckets
+    const versions = (n: number) => Array.from({ length: n }, (_, i) => `v${i}`).join(',');
+    const four = await t.get(`${API}/timeseries?from=${from}&to=${to}&step=60&model_version=${versions(4)}`);
+    expect(four.statusCode).toBe(200);
+    expect(four.json().series.map((s: { points: unknown[] }) => s.points.length)).toEqual([5_500, 5_500, 5_500, 5_500]);
+    const five = await t.get(`${API}/timeseries?from=${from}&to=${to}&step=60&model_version=${versions(5)}`);
+    expect(five.statusCode).toBe(400);
+    expect(five.json().message).toBe('invalid query: query.model_version asks for 5 series of 5500 points, more than 22000 in all; use fewer versions or a larger step');
+    expect((await t.get(`${API}/timeseries?from=${from}&to=${to}&step=120&model_version=${versions(5)}`)).statusCode).toBe(200);
+  });
+
   it('created_at with a UTC offset is stored as the same instant', async () => {
     expect((await t.post(`${API}/predictions`, { booking_id: 4001, predicted_delay_minutes: 1, confidence: 0.5, risk_level: 'low', model_version: 'offset', created_at: '2026-01-01T05:30:00.123456+05:30' })).statusCode).toBe(201);
     const [row] = (await t.get(`${API}/predictions?model_version=offset`)).json();

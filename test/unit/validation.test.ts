@@ -163,6 +163,9 @@ describe('field limits (src/validate/limits.ts, prediction.ts, actual.ts)', () =
     expect(refusedField(validatePredictions, { ...good, confidence: 5e-324 })).toEqual(['confidence']);
     expect(refusedField(validatePredictions, { ...good, prediction_time_ms: 1e-200 })).toEqual(['prediction_time_ms']);
     expect(refusedField(validateActuals, { booking_id: 1, actual_delay_minutes: -1e-150 })).toEqual(['actual_delay_minutes']);
+    // Factors are never squared, but the documented rule holds for every number sent.
+    expect(refusedField(validatePredictions, { ...good, contributing_factors: { a: 1e-101 } })).toEqual(['contributing_factors.a']);
+    expect(accepts(validatePredictions, { ...good, contributing_factors: { a: 0, b: -1e-100 } })).toBe(true);
   });
 
   it('text fields: length bounds, and no unpaired surrogates (PostgreSQL cannot store them)', () => {
@@ -184,6 +187,14 @@ describe('field limits (src/validate/limits.ts, prediction.ts, actual.ts)', () =
       expect(describe_(validatePredictions, { ...good, model_version: reserved }).details).toEqual([{ field: 'model_version', message: 'is a reserved value' }]);
     }
     expect(accepts(validatePredictions, { ...good, model_version: 'All' })).toBe(true);
+  });
+
+  it('model_version has no commas nor surrounding whitespace: the multi-version read filters could not select it', () => {
+    const rule = 'must not contain commas, NUL characters or unpaired surrogates, nor start or end with whitespace';
+    for (const bad of ['v3,beta', ' all', 'v2 ', '\tv1', 'v1\n', 'a\n ']) {
+      expect([bad, describe_(validatePredictions, { ...good, model_version: bad }).details]).toEqual([bad, [{ field: 'model_version', message: rule }]]);
+    }
+    for (const ok of ['v2 beta', 'v1.2-rc.3', 'x', 'é€😀']) expect([ok, accepts(validatePredictions, { ...good, model_version: ok })]).toEqual([ok, true]);
   });
 
   it('contributing_factors: at most 100 names of at most 100 characters, values within ±1e12', () => {

@@ -13,6 +13,12 @@ import type { ApiOptions } from './options.js';
 
 /** A series may have at most this many points (a year at 1 h, a week at 1 min). */
 const MAX_POINTS = 11_000;
+/**
+ * And an answer at most this many in all, however many versions it lists: its JSON is built in
+ * one go on the event loop, where every other request waits (~0.2 s for 22,000 points on the
+ * 2-core benchmark machine; 300 versions of a week at 1 min exhausted the heap).
+ */
+const MAX_POINTS_IN_ALL = 22_000;
 
 export async function qualityRoutes(app: FastifyInstance, { sql, rules, guards }: ApiOptions): Promise<void> {
   const api = app.withTypeProvider<TypeBoxTypeProvider>();
@@ -61,7 +67,8 @@ export async function qualityRoutes(app: FastifyInstance, { sql, rules, guards }
         summary: 'Metrics per time bucket over a range (for Grafana panels)',
         description:
           'Buckets [t, t+step) aligned to multiples of step since the epoch, clipped to (from, to]; each bucket is exact. ' +
-          'model_version: comma-separated list (one series each); absent: one fleet series named "all".',
+          'model_version: comma-separated list (one series each); absent: one fleet series named "all". ' +
+          `At most ${MAX_POINTS} points per series and ${MAX_POINTS_IN_ALL} in all.`,
         tags: ['quality'],
         querystring: Type.Object(
           {
@@ -98,6 +105,13 @@ export async function qualityRoutes(app: FastifyInstance, { sql, rules, guards }
       const versions = model_version === undefined ? undefined : [...new Set(model_version.split(',').map((v) => v.trim()).filter(Boolean))];
       if (versions?.some((v) => v.length > MODEL_VERSION_MAX_LENGTH)) {
         throw invalidField('query', 'model_version', `has a version longer than ${MODEL_VERSION_MAX_LENGTH} characters`);
+      }
+      if (versions && versions.length * points > MAX_POINTS_IN_ALL) {
+        throw invalidField(
+          'query',
+          'model_version',
+          `asks for ${versions.length} series of ${points} points, more than ${MAX_POINTS_IN_ALL} in all; use fewer versions or a larger step`,
+        );
       }
       return {
         from: new Date(fromUs / MICROS_PER_MS).toISOString(),

@@ -1,6 +1,7 @@
 import {
   buildRequests,
   daysCovering,
+  MAX_POINTS_IN_ALL,
   MAX_POINTS_PER_SERIES,
   parseModelVersions,
   QueryContext,
@@ -55,6 +56,17 @@ describe('timeseriesStepSeconds', () => {
     expect(step % 60).toBe(0);
     expect(Math.ceil(yearMs / 1000 / step) + 1).toBeLessThanOrEqual(MAX_POINTS_PER_SERIES);
     expect(step).toBe(48 * 60); // 527,040 minutes over 10,999 intervals
+  });
+
+  it('widens it further for several versions, so that the answer stays within the limit in all', () => {
+    const weekMs = 7 * 86_400_000;
+    expect(timeseriesStepSeconds(1_000, 0, weekMs, 1)).toBe(60);
+    expect(timeseriesStepSeconds(1_000, 0, weekMs, 2)).toBe(60); // 10,081 points each, 20,162 in all
+    const step = timeseriesStepSeconds(1_000, 0, weekMs, 50);
+    expect(50 * (Math.ceil(weekMs / 1000 / step) + 1)).toBeLessThanOrEqual(MAX_POINTS_IN_ALL);
+    expect(step).toBe(23 * 60); // 10,080 minutes over 439 intervals (440 points each)
+    // more versions than the limit has points: the widest step; the service then names model_version
+    expect(timeseriesStepSeconds(1_000, 0, weekMs, MAX_POINTS_IN_ALL * 2)).toBe(10_080 * 60);
   });
 });
 

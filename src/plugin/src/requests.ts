@@ -18,8 +18,9 @@ export interface QueryContext {
   nowMs: number;
 }
 
-/** `GET /timeseries` returns at most this many points per series. */
+/** `GET /timeseries` returns at most this many points per series, and this many in all. */
 export const MAX_POINTS_PER_SERIES = 11_000;
+export const MAX_POINTS_IN_ALL = 22_000;
 export const DEFAULT_PREDICTIONS_LIMIT = 100;
 const MAX_PREDICTIONS_LIMIT = 1000;
 export const DEFAULT_ANOMALIES_LIMIT = 1000;
@@ -62,12 +63,14 @@ export function parseModelVersions(value: string | undefined): string[] {
 
 /**
  * Bucket width for `/timeseries`: the panel interval rounded up to whole minutes (the service
- * requires a multiple of 60 s), widened when the range would otherwise exceed the point limit.
- * A range of R seconds aligned to buckets of S seconds touches at most ceil(R / S) + 1 buckets.
+ * requires a multiple of 60 s), widened when the range would otherwise exceed the point limits
+ * for `series` series. A range of R seconds aligned to buckets of S seconds touches at most
+ * ceil(R / S) + 1 buckets.
  */
-export function timeseriesStepSeconds(intervalMs: number, fromMs: number, toMs: number): number {
+export function timeseriesStepSeconds(intervalMs: number, fromMs: number, toMs: number, series = 1): number {
+  const pointsPerSeries = Math.min(MAX_POINTS_PER_SERIES, Math.floor(MAX_POINTS_IN_ALL / Math.max(1, series)));
   const rangeMinutes = Math.max(0, toMs - fromMs) / MINUTE_MS;
-  const minutes = Math.max(1, Math.ceil(intervalMs / MINUTE_MS), Math.ceil(rangeMinutes / (MAX_POINTS_PER_SERIES - 1)));
+  const minutes = Math.max(1, Math.ceil(intervalMs / MINUTE_MS), Math.ceil(rangeMinutes / Math.max(1, pointsPerSeries - 1)));
   return minutes * 60;
 }
 
@@ -119,7 +122,7 @@ export function buildRequests(query: MlmonQuery, context: QueryContext): ApiRequ
     case QueryType.Timeseries: {
       const params: ApiRequest['params'] = {
         ...isoRange(context),
-        step: timeseriesStepSeconds(context.intervalMs, context.fromMs, context.toMs),
+        step: timeseriesStepSeconds(context.intervalMs, context.fromMs, context.toMs, Math.max(1, versions.length)),
       };
       // This endpoint takes the whole list at once and answers one series per version.
       if (versions.length > 0) {
