@@ -1,5 +1,5 @@
 import { STATUS_CODES } from 'node:http';
-import type { FastifyError, FastifyInstance } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyRequest } from 'fastify';
 import { describeValidation, type FieldProblem } from './validation.js';
 
 /** A 4xx decided by a handler (a rule a schema cannot express), naming the field. */
@@ -32,6 +32,15 @@ export function isDatabaseUnavailable(error: unknown): boolean {
   return CONNECTION_ERRORS.has(code) || code.startsWith('08') || ['57P01', '57P02', '57P03', '53300'].includes(code);
 }
 
+/**
+ * The client's connection closed before its body ended: it hung up, or the request timeout cut a
+ * slow body off. Node reports it as ECONNRESET, a code the database client uses too, so the
+ * request's own socket tells them apart.
+ */
+function isBodyCutOff(error: unknown, request: FastifyRequest): boolean {
+  return (error as { code?: unknown })?.code === 'ECONNRESET' && request.raw.socket?.destroyed === true;
+}
+
 export const RETRY_AFTER_SECONDS = 5;
 
 /**
@@ -52,6 +61,11 @@ export function installErrorHandler(app: FastifyInstance): void {
       // Fastify's own text is only "Unsupported Media Type": say what was sent and what to send.
       const sent = request.headers['content-type'];
       message = `${sent ? `Content-Type ${sent} is` : 'a body without a Content-Type is'} not accepted here: send Content-Type: application/json`;
+    } else if (isBodyCutOff(error, request)) {
+      // Nobody is left to read an answer; logged, but not as the database's fault.
+      statusCode = 408;
+      message = 'the connection closed before the request body arrived';
+      request.log.info('request body cut off: the connection closed before it ended');
     } else if (isDatabaseUnavailable(error)) {
       statusCode = 503;
       message = 'the database is unavailable; retry later';

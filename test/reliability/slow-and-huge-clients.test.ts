@@ -167,6 +167,8 @@ describe('slow clients against a short request timeout', () => {
         expect(seconds!).toBeLessThanOrEqual(SHORT_TIMEOUT_SECONDS * 1.5 + 2);
       }
       expect((await call(s.baseUrl, 'GET', '/readyz')).status).toBe(200);
+      // The body cut off surfaces as ECONNRESET, a code the database client uses too: not its fault.
+      expect(s.output()).not.toContain('database unavailable');
     } finally {
       for (const c of slow) c.stop();
     }

@@ -47,7 +47,9 @@ export async function qualityRoutes(app: FastifyInstance, { sql, rules, guards }
       ...read,
       schema: {
         summary: 'Metrics per UTC day (the seed\'s get_daily_metrics)',
-        description: 'Exactly `days` days ending today (today ends now), oldest first; empty days have count 0.',
+        description:
+          'Exactly `days` days ending today (today ends now), oldest first; empty days have count 0. ' +
+          'A day is [from, to): midnight UTC up to the next midnight (a window of /metrics is (from, to]).',
         tags: ['quality'],
         querystring: Type.Object(
           { days: Defaulted(Type.Integer({ minimum: 1, maximum: 366, default: 7 })), ...ModelVersionQuery },
