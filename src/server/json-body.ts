@@ -36,7 +36,7 @@ export function installJsonBodyParser(app: FastifyInstance): void {
     }
     const text = bytes.toString('utf8');
     if (text.trim() === '') {
-      done(new RequestProblem(400, 'invalid body: the body is empty; send a JSON object or array'), undefined);
+      done(new RequestProblem(400, 'invalid body: the body is empty; send JSON'), undefined);
       return;
     }
     try {

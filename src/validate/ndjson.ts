@@ -8,7 +8,7 @@ export const MAX_LISTED_LINE_PROBLEMS = 1000;
 export type NdjsonLine = { line: number; text: string } | { line: number; unreadable: string };
 
 /**
- * Splits a byte stream into lines without ever holding more than one line (at most
+ * Splits a byte stream into lines, skipping blank ones, without ever holding more than one line (at most
  * `maxLineBytes`) plus one chunk in memory. A longer line is reported and skipped, not buffered;
  * so is one that is not UTF-8 (decoding would store replacement characters in its place).
  */
@@ -22,8 +22,11 @@ export async function* ndjsonLines(stream: Readable, maxLineBytes: number): Asyn
     if (skipping) yield { line, unreadable: `is longer than ${maxLineBytes} bytes` };
     else if (size > 0) {
       const bytes = Buffer.concat(parts);
-      if (isUtf8(bytes)) yield { line, text: bytes.toString('utf8').replace(/\r$/, '') };
-      else yield { line, unreadable: 'is not valid UTF-8' };
+      if (!isUtf8(bytes)) yield { line, unreadable: 'is not valid UTF-8' };
+      else {
+        const text = bytes.toString('utf8').replace(/\r$/, '');
+        if (text.trim() !== '') yield { line, text }; // a line of spaces is as blank as an empty one
+      }
     }
     parts = [];
     size = 0;

@@ -382,6 +382,15 @@ describe('reads', () => {
     expect((await t.get(`${API}/anomalies?cursor=not-a-cursor`)).statusCode).toBe(400);
   });
 
+  it('routes without parameters refuse one sent anyway instead of ignoring it (/summary?hours=5 would still be 24 h)', async () => {
+    for (const path of ['/summary?hours=5', '/info?x=1', '/feature-flags?model_version=v1']) {
+      const res = await t.get(`${API}${path}`);
+      const field = path.split('?')[1]!.split('=')[0]!;
+      expect([path, res.statusCode, res.json().details]).toEqual([path, 400, [{ field, message: 'is not a known field' }]]);
+    }
+    expect((await t.get(`${API}/summary`)).statusCode).toBe(200);
+  });
+
   it('GET /summary: the seed\'s shape, request counts over 24 h', async () => {
     const res = await t.get(`${API}/summary`);
     expect(res.statusCode).toBe(200);

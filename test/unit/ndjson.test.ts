@@ -8,11 +8,11 @@ async function linesOf(chunks: string[], maxLineBytes = 100): Promise<NdjsonLine
 }
 
 describe('ndjsonLines', () => {
-  it('numbers lines as in the file, across chunk boundaries, skipping blank lines', async () => {
-    expect(await linesOf(['{"a":', '1}\n\n{"b"', ':2}\r\n', '{"c":3}'])).toEqual([
+  it('numbers lines as in the file, across chunk boundaries, skipping blank lines (empty or only whitespace)', async () => {
+    expect(await linesOf(['{"a":', '1}\n\n{"b"', ':2}\r\n', '  \t\r\n', '{"c":3}'])).toEqual([
       { line: 1, text: '{"a":1}' },
       { line: 3, text: '{"b":2}' },
-      { line: 4, text: '{"c":3}' },
+      { line: 5, text: '{"c":3}' },
     ]);
   });
 

@@ -4,7 +4,7 @@ import { Type } from 'typebox';
 import { usesMl } from '../../flags/rollout.js';
 import { readFlags, updateFlags } from '../../store/feature-flags.js';
 import { Id } from '../../validate/limits.js';
-import { FlagsSchema, bodyErrorResponses, errorResponses } from './schemas.js';
+import { FlagsSchema, NoQuery, bodyErrorResponses, errorResponses } from './schemas.js';
 import type { ApiOptions } from './options.js';
 
 export async function flagRoutes(app: FastifyInstance, { sql, guards }: ApiOptions): Promise<void> {
@@ -12,7 +12,7 @@ export async function flagRoutes(app: FastifyInstance, { sql, guards }: ApiOptio
 
   api.get(
     '/feature-flags',
-    { onRequest: guards.read, schema: { summary: 'The ML rollout flag', tags: ['feature flags'], response: { 200: FlagsSchema, ...errorResponses } } },
+    { onRequest: guards.read, schema: { summary: 'The ML rollout flag', tags: ['feature flags'], querystring: NoQuery, response: { 200: FlagsSchema, ...errorResponses } } },
     async () => readFlags(sql),
   );
 

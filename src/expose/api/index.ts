@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
-import { errorResponses } from './schemas.js';
+import { NoQuery, errorResponses } from './schemas.js';
 import { ingestRoutes } from './ingest-routes.js';
 import { qualityRoutes } from './quality-routes.js';
 import { predictionRoutes } from './prediction-routes.js';
@@ -25,6 +25,7 @@ export async function monitoringApi(app: FastifyInstance, { sql, rules, guards, 
       schema: {
         summary: 'Service and API version (the Grafana plugin\'s health check)',
         tags: ['service'],
+        querystring: NoQuery,
         response: {
           200: Type.Object({ service: Type.Literal('mlmon'), version: Type.String(), api_version: Type.Integer() }),
           ...errorResponses,

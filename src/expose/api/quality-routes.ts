@@ -7,7 +7,7 @@ import { modelVersionsSince } from '../../store/read-predictions.js';
 import { readOverview } from '../../store/overview.js';
 import { invalidField } from '../../server/errors.js';
 import { MODEL_VERSION_MAX_LENGTH, ModelVersion, Text, Timestamp } from '../../validate/limits.js';
-import { DailySchema, Defaulted, MetricsSchema, ModelVersionQuery, QualityFields, WindowQuery, errorResponses } from './schemas.js';
+import { DailySchema, Defaulted, MetricsSchema, ModelVersionQuery, NoQuery, QualityFields, WindowQuery, errorResponses } from './schemas.js';
 import { nowMicros, parseWindow } from './window-params.js';
 import type { ApiOptions } from './options.js';
 
@@ -132,6 +132,7 @@ export async function qualityRoutes(app: FastifyInstance, { sql, rules, guards }
         summary: 'Overview (the seed\'s get_summary)',
         description: 'feature_flags request counts cover the last 24 h: successes are predictions logged, failures those reported.',
         tags: ['quality'],
+        querystring: NoQuery,
         response: {
           200: Type.Object({
             total_predictions: Type.Integer(),

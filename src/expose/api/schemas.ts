@@ -63,6 +63,9 @@ export const Defaulted = <T extends TSchema>(schema: T): T => Type.Optional(sche
 
 export const ModelVersionQuery = { model_version: Type.Optional(ModelVersion()) };
 
+/** For routes that take no parameters: one sent anyway (`/summary?hours=5`) is a 400, not silently ignored. */
+export const NoQuery = Type.Object({}, { additionalProperties: false });
+
 /** An exact range (from, to]: both or neither; see parseRange. */
 export const RangeQuery = {
   from: Type.Optional(Timestamp()),
