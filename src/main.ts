@@ -9,24 +9,26 @@ import { applyRetention } from './store/partitions.js';
 import { buildApp } from './app.js';
 import { SERVICE_VERSION } from './version.js';
 
-function printTokenHelp({ tokens, file, generated }: ResolvedTokens, config: Config): void {
+/** Generated tokens are shown once, on the start that made them; a token from the environment never. */
+function printTokenHelp({ tokens, file, generated, fromFile }: ResolvedTokens, config: Config): void {
   if (!file) return;
   const base = `http://${config.host === '0.0.0.0' ? 'localhost' : config.host}:${config.port}`;
-  if (generated) {
+  const role = { ingest: 'ingest (write + read)', read: 'read                 ' } as const;
+  if (generated.length > 0) {
     process.stderr.write(
       [
         '',
-        '  mlmon generated API tokens (shown once; kept in ' + file + '):',
-        `    ingest (write + read): ${tokens.ingest}`,
-        `    read:                  ${tokens.read}`,
+        `  mlmon generated API token${generated.length > 1 ? 's' : ''} (shown once; kept in ${file}):`,
+        ...generated.map((name) => `    ${role[name]}: ${tokens[name]}`),
         '  Use them as "Authorization: Bearer <token>", e.g.',
-        `    curl -H "Authorization: Bearer ${tokens.read}" ${base}/api/ml-monitoring/summary`,
+        `    curl -H "Authorization: Bearer ${generated.includes('read') ? tokens.read : '<read token>'}" ${base}/api/ml-monitoring/summary`,
         '  Set MLMON_INGEST_TOKEN and MLMON_READ_TOKEN to choose your own.',
         '',
       ].join('\n') + '\n',
     );
-  } else {
-    process.stderr.write(`mlmon: API tokens are in ${file} (set MLMON_INGEST_TOKEN / MLMON_READ_TOKEN to override)\n`);
+  }
+  if (fromFile.length > 0) {
+    process.stderr.write(`mlmon: the ${fromFile.join(' and ')} token${fromFile.length > 1 ? 's are' : ' is'} in ${file} (set MLMON_INGEST_TOKEN / MLMON_READ_TOKEN to override)\n`);
   }
 }
 

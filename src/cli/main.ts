@@ -35,7 +35,9 @@ async function ingestToken(config: Config, explicit: string | undefined): Promis
   if (config.ingestToken) return config.ingestToken;
   const stored = await readStoredIngestToken(config.dataDir);
   if (stored === null) {
-    throw new UsageError(`no ingest token: pass --token, set MLMON_INGEST_TOKEN, or run from the folder whose ${tokenFileOf(config.dataDir)} the service wrote`);
+    throw new UsageError(
+      `no ingest token: pass --token, set MLMON_INGEST_TOKEN, or set MLMON_DATA_DIR to the data directory of a service that generated one (${tokenFileOf(config.dataDir)} has none)`,
+    );
   }
   return stored;
 }

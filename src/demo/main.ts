@@ -45,7 +45,9 @@ async function send(options: DemoOptions, token: string, method: string, route: 
       lastError = new Error(`${method} ${route}: ${response.status} ${text}`);
     } catch (error) {
       if (error instanceof FatalHttpError) throw error;
-      lastError = error;
+      // fetch says only "fetch failed": name the service it could not reach, and why.
+      const cause = error instanceof Error && error.cause instanceof Error ? `: ${error.cause.message}` : '';
+      lastError = new Error(`${method} ${options.url}${API}${route}: ${error instanceof Error ? error.message : String(error)}${cause}`);
     }
     await new Promise((resolve) => setTimeout(resolve, 250 * 2 ** attempt));
   }

@@ -23,7 +23,7 @@ export const USAGE = `Usage: npm run demo -- [options]   (node dist/demo/main.js
 Sends realistic predictions, actuals and ML failures to a running mlmon, with an incident episode
 (one model version ~10 min off) so alerts and anomalies show. Stops by itself after --duration.
 
-  --url URL                 the service (env MLMON_URL; default http://127.0.0.1:8080)
+  --url URL                 the service (env MLMON_URL; default http://127.0.0.1 on PORT, 8080 unless set, as npm start)
   --rate N                  ML requests per second, 0 < N <= 500 (env MLMON_DEMO_RATE; default 2)
   --duration D              how long to run, e.g. 90s, 30m, 2h; at most 7d (env MLMON_DEMO_DURATION; default 1h)
   --incident-after D        start of the incident episode (env MLMON_DEMO_INCIDENT_AFTER; default 10m)
@@ -55,11 +55,18 @@ function parseNumber(text: string, what: string, low: number, high: number): num
   return value;
 }
 
+/** PORT as the service reads it, so that a plain `npm run demo` finds a service started with it. */
+function parsePort(text: string): number {
+  const port = Number(text);
+  if (!/^\s*\d+\s*$/.test(text) || port < 1 || port > 65535) throw new Error(`PORT must be a whole number from 1 to 65535 (got ${JSON.stringify(text)})`);
+  return port;
+}
+
 export type ParseResult = { help: true } | { help: false; options: DemoOptions };
 
 export function parseDemoArguments(argv: readonly string[], env: Readonly<Record<string, string | undefined>>, now = Date.now()): ParseResult {
   const options: DemoOptions = {
-    url: env.MLMON_URL ?? 'http://127.0.0.1:8080',
+    url: env.MLMON_URL ?? `http://127.0.0.1:${env.PORT ? parsePort(env.PORT) : 8080}`,
     rate: env.MLMON_DEMO_RATE ? parseNumber(env.MLMON_DEMO_RATE, 'MLMON_DEMO_RATE', 0, 500) : 2,
     durationSeconds: env.MLMON_DEMO_DURATION ? parseDuration(env.MLMON_DEMO_DURATION, 'MLMON_DEMO_DURATION') : 3600,
     incidentAfterSeconds: env.MLMON_DEMO_INCIDENT_AFTER ? parseDuration(env.MLMON_DEMO_INCIDENT_AFTER, 'MLMON_DEMO_INCIDENT_AFTER') : 600,
@@ -140,7 +147,9 @@ export async function readIngestToken(env: Readonly<Record<string, string | unde
   if (env.MLMON_INGEST_TOKEN) return env.MLMON_INGEST_TOKEN;
   const stored = await readStoredIngestToken(dataDir);
   if (stored === null) {
-    throw new Error(`no ingest token: set MLMON_INGEST_TOKEN or start the service once so that ${tokenFileOf(dataDir)} exists (or pass --data-dir)`);
+    throw new Error(
+      `no ingest token: set MLMON_INGEST_TOKEN, or point --data-dir (MLMON_DATA_DIR) at the data directory of a service that generated one (${tokenFileOf(dataDir)} has none)`,
+    );
   }
   return stored;
 }

@@ -11,18 +11,21 @@ export interface Tokens {
   metrics: string | undefined;
 }
 
+export type TokenName = 'ingest' | 'read';
+
 export interface ResolvedTokens {
   tokens: Tokens;
-  /** Set when tokens come from (or were just written to) the data directory. */
+  /** Set when a token comes from (or was just written to) the data directory. */
   file?: string;
-  /** True on the first start: the caller prints them once. */
-  generated: boolean;
+  /** The tokens generated on this start (the caller prints them once), and those read from the file. */
+  generated: TokenName[];
+  fromFile: TokenName[];
 }
 
-interface TokenFile {
-  ingest_token: string;
-  read_token: string;
-}
+/** Only the generated tokens: one the environment sets is the operator's secret, kept where they keep it. */
+type TokenFile = Partial<Record<'ingest_token' | 'read_token', string>>;
+
+const FILE_FIELD = { ingest: 'ingest_token', read: 'read_token' } as const;
 
 const newToken = () => randomBytes(24).toString('hex');
 
@@ -30,58 +33,61 @@ const newToken = () => randomBytes(24).toString('hex');
 export const tokenFileOf = (dataDir: string) => path.resolve(dataDir, 'tokens.json');
 
 function parseTokenFile(text: string, file: string): TokenFile {
-  let stored: Partial<TokenFile> | null = null;
+  let stored: unknown = null;
   try {
-    stored = JSON.parse(text) as Partial<TokenFile> | null;
+    stored = JSON.parse(text);
   } catch {
     // reported below, with the fix
   }
-  if (typeof stored?.ingest_token !== 'string' || typeof stored.read_token !== 'string') {
-    throw new Error(`${file} is not a token file (expected ingest_token and read_token); remove it to generate new tokens`);
+  const fields = Object.values(FILE_FIELD);
+  const record = stored as Record<string, unknown> | null;
+  const isTokenFile =
+    typeof record === 'object' && record !== null && !Array.isArray(record) &&
+    fields.some((name) => name in record) && fields.every((name) => !(name in record) || typeof record[name] === 'string');
+  if (!isTokenFile) {
+    throw new Error(`${file} is not a token file (expected ingest_token and/or read_token); remove it to generate new tokens`);
   }
-  for (const name of ['ingest_token', 'read_token'] as const) {
-    if (!isUsableToken(stored[name]!)) throw new Error(`${file}: ${name} must be ${TOKEN_RULE}; remove the file to generate new tokens`);
+  for (const name of fields) {
+    const token = record[name];
+    if (typeof token === 'string' && !isUsableToken(token)) throw new Error(`${file}: ${name} must be ${TOKEN_RULE}; remove the file to generate new tokens`);
   }
-  return stored as TokenFile;
+  return record as TokenFile;
 }
 
 /**
  * The ingest token the service generated into `<data dir>/tokens.json`, for clients on the same
- * machine (the CLI, the demo); null when the service never wrote that file.
+ * machine (the CLI, the demo); null when the service never generated one there.
  */
 export async function readStoredIngestToken(dataDir: string): Promise<string | null> {
   const file = tokenFileOf(dataDir);
   if (!existsSync(file)) return null;
-  return parseTokenFile(await readFile(file, 'utf8'), file).ingest_token;
+  return parseTokenFile(await readFile(file, 'utf8'), file).ingest_token ?? null;
 }
 
 /**
- * The API never runs anonymous. Tokens from the environment win; for what is missing, tokens are
- * generated on the first start and kept in `<data dir>/tokens.json` (mode 0600), so a first
- * `npm start` works with nothing set and later starts reuse them.
+ * The API never runs anonymous. Tokens from the environment win; a missing one is generated on
+ * the first start that needs it and kept in `<data dir>/tokens.json` (mode 0600), so a first
+ * `npm start` works with nothing set and later starts reuse it.
  */
 export async function resolveTokens(config: Config): Promise<ResolvedTokens> {
-  if (config.ingestToken && config.readToken) {
-    return { tokens: { ingest: config.ingestToken, read: config.readToken, metrics: config.metricsToken }, generated: false };
+  const configured: Record<TokenName, string | undefined> = { ingest: config.ingestToken, read: config.readToken };
+  const missing = (['ingest', 'read'] as const).filter((name) => configured[name] === undefined);
+  if (missing.length === 0) {
+    return { tokens: { ingest: configured.ingest!, read: configured.read!, metrics: config.metricsToken }, generated: [], fromFile: [] };
   }
   const file = tokenFileOf(config.dataDir);
-  let stored: TokenFile;
-  let generated = false;
-  if (existsSync(file)) {
-    stored = parseTokenFile(await readFile(file, 'utf8'), file);
-  } else {
-    stored = { ingest_token: newToken(), read_token: newToken() };
+  const stored: TokenFile = existsSync(file) ? parseTokenFile(await readFile(file, 'utf8'), file) : {};
+  const generated = missing.filter((name) => stored[FILE_FIELD[name]] === undefined);
+  if (generated.length > 0) {
+    for (const name of generated) stored[FILE_FIELD[name]] = newToken();
     await mkdir(path.dirname(file), { recursive: true });
     await writeFile(file, JSON.stringify(stored, null, 2) + '\n', { mode: 0o600 });
-    generated = true;
   }
+  const effective = (name: TokenName) => configured[name] ?? stored[FILE_FIELD[name]]!;
   return {
-    tokens: {
-      ingest: config.ingestToken ?? stored.ingest_token,
-      read: config.readToken ?? stored.read_token,
-      metrics: config.metricsToken,
-    },
+    tokens: { ingest: effective('ingest'), read: effective('read'), metrics: config.metricsToken },
     file,
     generated,
+    fromFile: missing.filter((name) => !generated.includes(name)),
   };
 }

@@ -15,6 +15,12 @@ describe('demo options', () => {
     expect(options([])).toMatchObject({ url: 'http://127.0.0.1:8080', rate: 2, durationSeconds: 3600, incidentAfterSeconds: 600, incidentDurationSeconds: 1200, seed: 1234, dataDir: './.data' });
   });
 
+  it('by default finds the service on PORT, as the mlmon CLI does', () => {
+    expect(options([], { PORT: '18961' }).url).toBe('http://127.0.0.1:18961');
+    expect(options([], { PORT: '18961', MLMON_URL: 'http://mlmon:8080' }).url).toBe('http://mlmon:8080');
+    for (const bad of ['abc', '0', '70000', '0x50']) expect(() => options([], { PORT: bad })).toThrow(`PORT must be a whole number from 1 to 65535 (got "${bad}")`);
+  });
+
   it('flags override the environment, which overrides the defaults', () => {
     const env = { MLMON_URL: 'http://mlmon:8080/', MLMON_DEMO_RATE: '4', MLMON_DEMO_DURATION: '2h', MLMON_DATA_DIR: '/var/mlmon' };
     expect(options([], env)).toMatchObject({ url: 'http://mlmon:8080', rate: 4, durationSeconds: 7200, dataDir: '/var/mlmon' });
@@ -55,7 +61,10 @@ describe('demo options', () => {
       await writeFile(path.join(directory, 'tokens.json'), JSON.stringify({ ingest_token: 'from-file-0123456789', read_token: 'r'.repeat(16) }));
       await expect(readIngestToken({}, directory)).resolves.toBe('from-file-0123456789');
       await writeFile(path.join(directory, 'tokens.json'), JSON.stringify({ read_token: 'r' }));
-      await expect(readIngestToken({}, directory)).rejects.toThrow(/is not a token file/);
+      await expect(readIngestToken({}, directory)).rejects.toThrow(/read_token must be/);
+      // the service generated only the read token (MLMON_INGEST_TOKEN was set when it started)
+      await writeFile(path.join(directory, 'tokens.json'), JSON.stringify({ read_token: 'r'.repeat(16) }));
+      await expect(readIngestToken({}, directory)).rejects.toThrow(/no ingest token: set MLMON_INGEST_TOKEN/);
       await writeFile(path.join(directory, 'tokens.json'), 'not json');
       await expect(readIngestToken({}, directory)).rejects.toThrow(/is not a token file/);
       await writeFile(path.join(directory, 'tokens.json'), JSON.stringify({ ingest_token: '', read_token: 'r'.repeat(16) }));
