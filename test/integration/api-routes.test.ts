@@ -452,6 +452,14 @@ describe('unauthenticated routes', () => {
     expect([200, 302]).toContain(docs.statusCode);
   });
 
+  it('the /docs page keeps its scripts on the scheme it was served over (plain HTTP)', async () => {
+    const page = await t.get('/docs/', null);
+    expect(page.statusCode).toBe(200);
+    const csp = String(page.headers['content-security-policy']);
+    expect(csp).toContain("script-src 'self'");
+    expect(csp).not.toContain('upgrade-insecure-requests');
+  });
+
   it('GET /docs/json agrees with docs/api.md: defaults, tokens, error statuses', async () => {
     type Operation = { parameters?: { name: string; required?: boolean; schema: { default?: unknown } }[]; requestBody?: unknown; security?: unknown[]; responses: Record<string, unknown> };
     const doc = (await t.get('/docs/json', null)).json() as { security: unknown[]; paths: Record<string, Record<string, Operation>> };
