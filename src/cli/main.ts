@@ -143,23 +143,25 @@ async function runMigrations(config: Config): Promise<void> {
   log('migrations up to date');
 }
 
+const HELP = new Set(['help', '--help', '-h']);
+
 async function main(argv: string[]): Promise<void> {
   const [command, ...args] = argv;
+  // Help needs no configuration: it must work where the environment is what is being fixed.
+  if (command === undefined || HELP.has(command) || args.some((arg) => HELP.has(arg))) {
+    process.stdout.write(`${USAGE}\n`);
+    return;
+  }
   const config = loadConfig();
   switch (command) {
     case 'migrate':
+      parseArgs({ args, options: {}, strict: true }); // it takes none: a stray one is a mistake, not ignored
       return runMigrations(config);
     case 'activate-ml':
     case 'activate_ml':
       return activateMl(args, config);
     case 'import-flask':
       return importFromFlask(args, config);
-    case undefined:
-    case 'help':
-    case '--help':
-    case '-h':
-      process.stdout.write(`${USAGE}\n`);
-      return;
     default:
       throw new UsageError(`unknown command "${command}"`);
   }
@@ -168,7 +170,7 @@ async function main(argv: string[]): Promise<void> {
 main(process.argv.slice(2)).then(
   () => process.exit(), // with process.exitCode, which a command may have set
   (error: unknown) => {
-    if (error instanceof UsageError || (error as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
+    if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS_')) {
       process.stderr.write(`mlmon: ${(error as Error).message}\n\n${USAGE}\n`);
       process.exit(2);
     }

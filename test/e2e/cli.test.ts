@@ -35,6 +35,22 @@ afterAll(() => t.close());
 
 const target = () => ['--url', t.baseUrl, '--token', t.tokens.ingest];
 
+describe('mlmon', () => {
+  it('prints its usage for help, and for --help after any command, even with a bad environment', async () => {
+    for (const args of [[], ['help'], ['--help'], ['migrate', '--help'], ['activate-ml', '-h'], ['import-flask', '--help']]) {
+      const run = await mlmon(args, { PORT: 'eighty' });
+      expect([args, run.code, run.stdout.startsWith('usage: mlmon')]).toEqual([args, 0, true]);
+    }
+  });
+
+  it('migrate takes no arguments: a stray one is refused before any database is touched', async () => {
+    for (const args of [['--bogus'], ['now']]) {
+      const run = await mlmon(['migrate', ...args]);
+      expect([args, run.code, run.stderr]).toEqual([args, 2, expect.stringContaining('usage: mlmon')]);
+    }
+  });
+});
+
 describe('mlmon activate-ml', () => {
   it('turns ML on for a share of bookings, as the seed\'s activate_ml --enable --percentage 25', async () => {
     const run = await mlmon(['activate-ml', '--enable', '--percentage', '25', ...target()]);
