@@ -22,7 +22,7 @@ function bearerOf(request: FastifyRequest): string | undefined {
 /**
  * Builds the onRequest hook for each access level: ingest may read too; the metrics token (when
  * set) opens /metrics only. It runs before the body is read or validated, so a request without a
- * valid token gets 401 whatever it carries. Tokens are never logged (the logger redacts them).
+ * valid token gets 401 (the read token on a write, 403) whatever it carries. Tokens are never logged (the logger redacts them).
  */
 export function accessGuards(tokens: Tokens): Record<Access, (request: FastifyRequest, reply: FastifyReply) => Promise<void>> {
   const ingest = digest(tokens.ingest);
@@ -44,8 +44,9 @@ export function accessGuards(tokens: Tokens): Record<Access, (request: FastifyRe
     // Check every candidate so timing does not reveal which one matched.
     const ok = accepted.map((expected) => sameSecret(presented, expected)).includes(true);
     if (!ok) {
-      const hint = access === 'ingest' && sameSecret(presented, read) ? ' (the read token cannot write)' : '';
-      throw new RequestProblem(401, `the bearer token was rejected${hint}`);
+      // A known token without the right is a 403 (RFC 9110): sending it again cannot help.
+      if (access === 'ingest' && sameSecret(presented, read)) throw new RequestProblem(403, 'the read token cannot write: send the ingest token');
+      throw new RequestProblem(401, 'the bearer token was rejected');
     }
   };
   return { ingest: guard('ingest'), read: guard('read'), metrics: guard('metrics') };

@@ -73,7 +73,7 @@ describe('the service process against an external PostgreSQL (DATABASE_URL)', ()
     const wrong = 'f'.repeat(40);
     await call(s.baseUrl, 'GET', `${API}/summary`, s.readToken);
     await call(s.baseUrl, 'GET', `${API}/summary`, wrong); // 401
-    await call(s.baseUrl, 'POST', `${API}/predictions`, s.readToken, { booking_id: 1, predicted_delay_minutes: 1, confidence: 0.5, risk_level: 'low' }); // 401 hint
+    await call(s.baseUrl, 'POST', `${API}/predictions`, s.readToken, { booking_id: 1, predicted_delay_minutes: 1, confidence: 0.5, risk_level: 'low' }); // 403 hint
     await call(s.baseUrl, 'POST', `${API}/predictions`, s.ingestToken, { booking_id: 'x' }); // 400
     await call(s.baseUrl, 'POST', `${API}/predictions`, s.ingestToken, '{"oops'); // 400
     await call(s.baseUrl, 'GET', `/nope`, s.ingestToken); // 404
@@ -144,7 +144,7 @@ describe('zero configuration: embedded PostgreSQL and generated tokens', () => {
       expect((await call(first.baseUrl, 'GET', `${API}/info`)).status).toBe(401); // never anonymous
       const post = await call(first.baseUrl, 'POST', `${API}/predictions`, firstTokens.ingest_token, { booking_id: 77, predicted_delay_minutes: 3, confidence: 0.5, risk_level: 'low', model_version: 'persist' });
       expect(post.status).toBe(201);
-      expect((await call(first.baseUrl, 'POST', `${API}/predictions`, firstTokens.read_token, { booking_id: 78, predicted_delay_minutes: 3, confidence: 0.5, risk_level: 'low' })).status).toBe(401);
+      expect((await call(first.baseUrl, 'POST', `${API}/predictions`, firstTokens.read_token, { booking_id: 78, predicted_delay_minutes: 3, confidence: 0.5, risk_level: 'low' })).status).toBe(403);
     } finally {
       const code = await first.stop('SIGTERM');
       expect(code).toBe(0);

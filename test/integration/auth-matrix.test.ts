@@ -74,7 +74,7 @@ function expected(route: Route, who: Who, metricsProtected: boolean): number {
     case 'read':
       return who === 'read' || who === 'ingest' ? route.ok : 401;
     case 'ingest':
-      return who === 'ingest' ? route.ok : 401;
+      return who === 'ingest' ? route.ok : who === 'read' ? 403 : 401;
   }
 }
 
@@ -118,10 +118,11 @@ describe('without MLMON_METRICS_TOKEN', () => {
     expect(after).toBe(before + 2);
   });
 
-  it('the read token is told it cannot write; the message never contains a token', async () => {
+  it('the read token is told it cannot write (403: a known token without the right); the message never contains a token', async () => {
     const res = await t.post(`${API}/predictions`, { booking_id: 1, predicted_delay_minutes: 1, confidence: 0.5, risk_level: 'low' }, t.tokens.read);
-    expect(res.statusCode).toBe(401);
-    expect(res.json().message).toContain('read token cannot write');
+    expect(res.statusCode).toBe(403);
+    expect(res.json()).toMatchObject({ statusCode: 403, error: 'Forbidden', message: 'the read token cannot write: send the ingest token' });
+    expect(res.headers['www-authenticate']).toBeUndefined();
     expect(res.body).not.toContain(t.tokens.read);
     expect(res.body).not.toContain(t.tokens.ingest);
   });

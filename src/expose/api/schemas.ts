@@ -94,9 +94,15 @@ export const errorResponses = {
   503: ErrorSchema,
 };
 
+/** ... and the writes, which refuse the read token (403); each takes a body. */
+const writeErrorResponses = {
+  ...errorResponses,
+  403: ErrorSchema,
+};
+
 /** ... and those that take a streamed body: not the route's media type, or compressed (415). */
 export const streamedBodyErrorResponses = {
-  ...errorResponses,
+  ...writeErrorResponses,
   415: ErrorSchema,
 };
 
