@@ -83,7 +83,8 @@ export function loadConfig(env: Env = process.env): Config {
     const raw = text(name);
     if (raw === undefined) return fallback;
     const value = Number(raw);
-    if (!Number.isFinite(value) || !check(value)) {
+    // Plain decimals only: Number() also reads 0x50 and 1e3, which nobody means as a port or a count.
+    if (!/^[+-]?(\d+\.?\d*|\.\d+)$/.test(raw) || !Number.isFinite(value) || !check(value)) {
       problems.push(`${name}=${JSON.stringify(raw)} must be ${rule}`);
       return fallback;
     }
@@ -114,8 +115,8 @@ export function loadConfig(env: Env = process.env): Config {
     // postgres.js splits the host from the port at the first colon: it would look up a host "[".
     problems.push('DATABASE_URL: the driver cannot read a bracketed IPv6 address; use a host name that resolves to it');
   }
-  const logLevel = text('LOG_LEVEL') ?? 'info';
-  if (!LOG_LEVELS.includes(logLevel)) problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`);
+  const logLevel = text('LOG_LEVEL')?.toLowerCase() ?? 'info';
+  if (!LOG_LEVELS.includes(logLevel)) problems.push(`LOG_LEVEL=${JSON.stringify(text('LOG_LEVEL'))} must be one of ${LOG_LEVELS.join(', ')}`);
   const config: Config = {
     host: text('HOST') ?? '0.0.0.0',
     // Not 0: the OS would pick a port nobody (Prometheus, the load balancer) knows.

@@ -111,6 +111,11 @@ describe('loadConfig (src/config.ts)', () => {
     ['DATABASE_URL', 'postgres://u:p@[::1]:5432/mlmon'],
     ['DATABASE_URL', 'postgres://u:p@db1:5432,[::1]:5433/mlmon'],
     ['LOG_LEVEL', 'verbose'],
+    // Number() reads these; nobody means them as a port or a count
+    ['PORT', '0x50'],
+    ['PORT', '1e3'],
+    ['MLMON_MAX_MODEL_VERSIONS', '0b11'],
+    ['MLMON_RETENTION_DAYS', 'Infinity'],
     ['MLMON_INGEST_TOKEN', 'short'],
     ['MLMON_READ_TOKEN', 'has a space in the middle!'],
     ['MLMON_METRICS_TOKEN', 'tooshort'],
@@ -119,6 +124,13 @@ describe('loadConfig (src/config.ts)', () => {
     const problems = problemsOf({ [name]: value });
     expect(problems).toHaveLength(1);
     expect(problems[0]).toContain(name);
+  });
+
+  it('plain decimals are read, and LOG_LEVEL whatever its case', () => {
+    expect(loadConfig({ PORT: ' 18080 ', MLMON_ANOMALY_THRESHOLD_MINUTES: '4.5', MLMON_ACCURACY_TOLERANCE_MINUTES: '.5', LOG_LEVEL: 'WARN' })).toMatchObject({
+      port: 18080, anomalyThresholdMinutes: 4.5, accuracyToleranceMinutes: 0.5, logLevel: 'warn',
+    });
+    expect(problemsOf({ LOG_LEVEL: 'LOUD' })).toEqual([expect.stringContaining('LOG_LEVEL="LOUD" must be one of')]);
   });
 
   it('DATABASE_URL: a host list is a URL (as the driver reads it); a malformed one is refused without echoing it', () => {

@@ -68,7 +68,7 @@ export class Exporter {
   private readonly flagTraffic = new Gauge({ name: 'ml_feature_flag_traffic_ratio', help: 'Configured share of bookings for the ML model (routed there only while ml_feature_flag_enabled is 1)', registers: [] });
   private flagsRead = false;
   private readonly databaseUp = new Gauge({ name: 'mlmon_database_up', help: 'Whether the last read of the database succeeded (1) or not (0)', registers: [this.registry] });
-  private readonly snapshotAge = new Gauge({ name: 'mlmon_metrics_snapshot_age_seconds', help: 'Age of the quality gauge values served, counted from the start while no read has succeeded (grows while the database is unreachable)', registers: [this.registry] });
+  private readonly snapshotAge = new Gauge({ name: 'mlmon_metrics_snapshot_age_seconds', help: 'Seconds since the quality gauges served were read from the database (since the start until a first read succeeds); grows while the database is unreachable', registers: [this.registry] });
   private readonly latencyHistogram = new Histogram({
     name: 'ml_prediction_latency_seconds',
     help: 'Prediction latency reported with live predictions (prediction_time_ms; history is left out)',
