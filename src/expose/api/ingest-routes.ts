@@ -197,6 +197,10 @@ export async function ingestRoutes(app: FastifyInstance, { sql, rules, guards, e
     '/prediction-failures',
     {
       ...write,
+      // Every field has a default: a bare POST (no body at all) reports one failure.
+      preValidation: async (request) => {
+        request.body ??= {};
+      },
       schema: {
         summary: 'Count failed ML requests',
         description: 'For the feature-flag success rate: successes are the predictions logged, failures are reported here.',
