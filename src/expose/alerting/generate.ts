@@ -14,6 +14,7 @@
  */
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { runIfEntryPoint } from '../../cli/entry-point.js';
 import { Document } from 'yaml';
@@ -150,39 +151,45 @@ interface CliArguments {
   runbookUrl: string | undefined;
 }
 
-const USAGE = 'usage: generate.js [--check] [--out DIR] [--grafana-out DIR] [--evaluator prometheus|grafana] [--runbook-url URL]';
+const USAGE = 'usage: generate.js [--check] [--out DIR] [--grafana-out DIR] [--evaluator prometheus|grafana] [--runbook-url URL] [--help]';
 
-function parseArguments(argv: readonly string[]): CliArguments {
-  const parsed: CliArguments = {
-    check: false,
-    out: DEFAULT_RULES_DIRECTORY,
-    grafanaOut: DEFAULT_GRAFANA_DIRECTORY,
-    evaluator: 'prometheus',
-    runbookUrl: undefined,
-  };
-  for (let index = 0; index < argv.length; index += 1) {
-    const argument = argv[index];
-    const next = (): string => {
-      const value = argv[index + 1];
-      if (value === undefined) throw new Error(`${argument} needs a value`);
-      index += 1;
-      return value;
-    };
-    if (argument === '--check') parsed.check = true;
-    else if (argument === '--out') parsed.out = path.resolve(next());
-    else if (argument === '--grafana-out') parsed.grafanaOut = path.resolve(next());
-    else if (argument === '--runbook-url') parsed.runbookUrl = next();
-    else if (argument === '--evaluator') {
-      const value = next();
-      if (value !== 'prometheus' && value !== 'grafana') throw new Error(`--evaluator must be prometheus or grafana; ${USAGE}`);
-      parsed.evaluator = value;
-    } else throw new Error(`unknown argument ${argument}; ${USAGE}`);
+/** The arguments, or null for --help. */
+function parseArguments(argv: readonly string[]): CliArguments | null {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: [...argv],
+      options: {
+        check: { type: 'boolean' },
+        out: { type: 'string' },
+        'grafana-out': { type: 'string' },
+        evaluator: { type: 'string' },
+        'runbook-url': { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+      strict: true,
+    }));
+  } catch (error) {
+    throw new Error(`${error instanceof Error ? error.message : String(error)}\n${USAGE}`);
   }
-  return parsed;
+  if (values.help) return null;
+  const evaluator = values.evaluator ?? 'prometheus';
+  if (evaluator !== 'prometheus' && evaluator !== 'grafana') throw new Error(`--evaluator must be prometheus or grafana\n${USAGE}`);
+  return {
+    check: values.check ?? false,
+    out: values.out === undefined ? DEFAULT_RULES_DIRECTORY : path.resolve(values.out),
+    grafanaOut: values['grafana-out'] === undefined ? DEFAULT_GRAFANA_DIRECTORY : path.resolve(values['grafana-out']),
+    evaluator,
+    runbookUrl: values['runbook-url'],
+  };
 }
 
 async function main(argv: readonly string[]): Promise<number> {
   const options = parseArguments(argv);
+  if (options === null) {
+    console.log(USAGE);
+    return 0;
+  }
   const renderOptions: RenderOptions = { runbookUrl: options.runbookUrl, evaluator: options.evaluator };
   const outputs = [
     { directory: options.out, files: renderRuleFiles(renderOptions), what: 'Prometheus rule files' },

@@ -5,6 +5,7 @@
  */
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { runIfEntryPoint } from '../../cli/entry-point.js';
 import { buildDashboards, renderDashboard } from './index.js';
@@ -34,9 +35,22 @@ export async function generateDashboards(directory = DEFAULT_DASHBOARDS_DIRECTOR
   return results;
 }
 
+const USAGE = 'usage: generate.js [--check] [DIR] [--help]   (DIR: default dashboards/ of this checkout)';
+
 async function main(args: string[]): Promise<number> {
-  const check = args.includes('--check');
-  const directory = args.find((a) => !a.startsWith('--')) ?? DEFAULT_DASHBOARDS_DIRECTORY;
+  let parsed;
+  try {
+    parsed = parseArgs({ args, options: { check: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } }, allowPositionals: true, strict: true });
+  } catch (error) {
+    throw new Error(`${error instanceof Error ? error.message : String(error)}\n${USAGE}`);
+  }
+  if (parsed.values.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  if (parsed.positionals.length > 1) throw new Error(`one output directory at most\n${USAGE}`);
+  const check = parsed.values.check ?? false;
+  const directory = parsed.positionals[0] ?? DEFAULT_DASHBOARDS_DIRECTORY;
   const results = await generateDashboards(directory, check);
   for (const r of results) process.stdout.write(`${r.status.padEnd(9)} ${path.join(directory, r.fileName)}\n`);
   if (results.some((r) => r.status === 'differs')) {
