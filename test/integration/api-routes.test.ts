@@ -451,6 +451,8 @@ describe('unauthenticated routes', () => {
     ]) {
       expect(paths).toContain(route);
     }
+    const bulk = res.json().paths[`${API}/predictions/bulk`].post;
+    expect(Object.keys(bulk.requestBody.content)).toEqual(['application/x-ndjson']);
     const docs = await t.get('/docs', null);
     expect([200, 302]).toContain(docs.statusCode);
   });

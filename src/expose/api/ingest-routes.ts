@@ -113,6 +113,15 @@ export async function ingestRoutes(app: FastifyInstance, { sql, rules, guards, e
             'Idempotent by request_id: after fixing the reported lines, send the whole file again.',
           tags: ['ingest'],
           consumes: ['application/x-ndjson'],
+          // Documents the body for OpenAPI only: it is a stream here, and each line is checked
+          // against the prediction schema as it is read.
+          body: {
+            content: {
+              'application/x-ndjson': {
+                schema: { description: 'One prediction object per line, as the body of POST /predictions (lines up to 64 KiB)' },
+              },
+            },
+          },
           response: { 200: BulkResultSchema, ...streamedBodyErrorResponses },
         },
       },
