@@ -1,7 +1,6 @@
 import type postgres from 'postgres';
 import type { Sql } from '../db/connect.js';
 import type { PredictionInput } from '../validate/prediction.js';
-import { UNKNOWN_VERSION } from '../validate/limits.js';
 import { arrayLiteral } from './array-literal.js';
 import { actualsOfLockedBookingsParameters, actualsOfLockedBookingsSql } from './booking-locks.js';
 import type { ErrorRules } from './contribution.js';
@@ -68,7 +67,7 @@ function inputRowOf(p: PredictionInput): InputRow {
     confidence: p.confidence,
     risk_level: p.risk_level,
     contributing_factors: p.contributing_factors ?? null,
-    model_version: p.model_version ?? UNKNOWN_VERSION,
+    model_version: p.model_version ?? 'unknown',
     prediction_time_ms: p.prediction_time_ms ?? null,
     feature_flag_enabled: p.feature_flag_enabled ?? null,
     traffic_percentage: p.traffic_percentage ?? null,

@@ -54,8 +54,6 @@ export const Timestamp = () => Type.String({ format: 'date-time', maxLength: 40 
 export const MODEL_VERSION_MAX_LENGTH = 50;
 /** A version name is never empty: absent means `unknown` on writes and the whole fleet on reads. */
 export const ModelVersion = () => Text(MODEL_VERSION_MAX_LENGTH, 1);
-/** The version of a prediction or failure sent without one. */
-export const UNKNOWN_VERSION = 'unknown';
 /** 'all' names the whole fleet (in the API and the gauges' model_version label), never a model. */
 export const FLEET = 'all';
 /** 'other' labels the versions past MLMON_MAX_MODEL_VERSIONS on /metrics, never a model. */

@@ -233,7 +233,7 @@ describeWithBinaries('dashboard queries against a real Prometheus scraping the s
       const [predictions, labelled, successes, rejected] = await Promise.all([
         scalarAt('ml_prediction_window_predictions{window="24h",model_version="all"}'),
         scalarAt('ml_prediction_window_labeled{window="24h",model_version="all"}'),
-        scalarAt('sum(ml_requests_total{outcome="success"})'),
+        scalarAt('ml_requests_total{outcome="success"}'),
         scalarAt('sum(ml_ingest_rejected_total)'),
       ]);
       return predictions === total && labelled === labeled && successes === total && rejected === 1 + rejectionsAfterFirst;

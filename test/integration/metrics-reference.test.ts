@@ -408,6 +408,6 @@ describe('metrics vs an independent two-pass computation', () => {
       expect(latency('bucket', '0.15')).toBe(latencies.filter((l) => l <= 0.15).length);
     }
     expect(samplesOf(samples, 'ml_actuals_ingested_total')[0]?.value).toBe(actualsSent);
-    expect(samplesOf(samples, 'ml_requests_total', { outcome: 'success' }).reduce((sum, s) => sum + s.value, 0)).toBe(live.length);
+    expect(samplesOf(samples, 'ml_requests_total', { outcome: 'success' })[0]?.value).toBe(live.length);
   });
 });

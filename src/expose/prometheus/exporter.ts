@@ -8,7 +8,6 @@ import type { ErrorRules } from '../../store/contribution.js';
 import { readFlags } from '../../store/feature-flags.js';
 import { DEFAULT_EVENT_LOOP_METRICS, registerEventLoopDelay } from './event-loop.js';
 import { CounterVersionLabels, limitVersions } from './version-labels.js';
-import { UNKNOWN_VERSION } from '../../validate/limits.js';
 
 export const GAUGE_WINDOWS = { '1h': HOUR_US, '24h': DAY_US, '7d': 7 * DAY_US } as const;
 
@@ -80,12 +79,7 @@ export class Exporter {
   private readonly ingested = new Counter({ name: 'ml_predictions_ingested_total', help: 'Predictions stored (retried duplicates not counted)', labelNames: ['model_version'], registers: [this.registry] });
   private readonly actualsIngested = new Counter({ name: 'ml_actuals_ingested_total', help: 'Actuals received', registers: [this.registry] });
   private readonly rejected = new Counter({ name: 'ml_ingest_rejected_total', help: 'Write requests refused, by reason', labelNames: ['reason'], registers: [this.registry] });
-  private readonly requests = new Counter({
-    name: 'ml_requests_total',
-    help: 'ML requests by outcome and model version: success per live prediction logged (history is left out), failure per reported failure',
-    labelNames: ['outcome', 'model_version'],
-    registers: [this.registry],
-  });
+  private readonly requests = new Counter({ name: 'ml_requests_total', help: 'ML requests by outcome: success per live prediction logged (history is left out), failure per reported failure', labelNames: ['outcome'], registers: [this.registry] });
   readonly httpDuration = new Histogram({
     name: 'http_request_duration_seconds',
     help: 'HTTP request duration by route',
@@ -119,10 +113,8 @@ export class Exporter {
       this.registry.removeSingleMetric(name);
     }
     this.stopEventLoopDelay = registerEventLoopDelay(this.registry);
-    // Both outcomes exist from the start (so that the first ones count in rate()), under the
-    // version of requests sent without one; it takes none of the versions' places.
-    this.requests.inc({ outcome: 'success', model_version: UNKNOWN_VERSION }, 0);
-    this.requests.inc({ outcome: 'failure', model_version: UNKNOWN_VERSION }, 0);
+    this.requests.inc({ outcome: 'success' }, 0);
+    this.requests.inc({ outcome: 'failure' }, 0);
   }
 
   private gauge(name: string, help: string): Gauge<'window' | 'model_version'> {
@@ -139,32 +131,31 @@ export class Exporter {
   /** Stored predictions: all count as ingested; only live ones (not history) as requests and latencies. */
   predictionsStored(stored: { model_version: string; prediction_time_ms: number | null; live: boolean }[]): void {
     // Labels are resolved once per version, not per row: a batch holds thousands of rows and few versions.
-    const byVersion = new Map<string, { label: string; stored: number; live: number; latency: Histogram.Internal<'model_version'> }>();
+    const byVersion = new Map<string, { label: string; stored: number; latency: Histogram.Internal<'model_version'> }>();
+    let live = 0;
     for (const p of stored) {
       const key = `${p.live ? 'live' : 'history'}\u0000${p.model_version}`;
       let version = byVersion.get(key);
       if (version === undefined) {
         const label = this.counterVersionLabels.labelOf(p.model_version, p.live);
-        version = { label, stored: 0, live: 0, latency: this.latencyHistogram.labels({ model_version: label }) };
+        version = { label, stored: 0, latency: this.latencyHistogram.labels({ model_version: label }) };
         byVersion.set(key, version);
       }
       version.stored += 1;
       if (!p.live) continue;
-      version.live += 1;
+      live += 1;
       if (p.prediction_time_ms !== null) version.latency.observe(p.prediction_time_ms / 1000);
     }
-    for (const { label, stored: count, live } of byVersion.values()) {
-      this.ingested.inc({ model_version: label }, count);
-      if (live > 0) this.requests.inc({ outcome: 'success', model_version: label }, live);
-    }
+    for (const { label, stored: count } of byVersion.values()) this.ingested.inc({ model_version: label }, count);
+    this.requests.inc({ outcome: 'success' }, live);
   }
 
   actualsStored(count: number): void {
     this.actualsIngested.inc(count);
   }
 
-  failuresReported(count: number, modelVersion: string): void {
-    this.requests.inc({ outcome: 'failure', model_version: this.counterVersionLabels.labelOf(modelVersion, true) }, count);
+  failuresReported(count: number): void {
+    this.requests.inc({ outcome: 'failure' }, count);
   }
 
   rejectedWrite(reason: RejectReason): void {
