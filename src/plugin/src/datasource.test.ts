@@ -134,7 +134,7 @@ describe('query', () => {
     );
     const datasource = new MlmonDataSource(instanceSettings());
     const response = await datasource.query(dataQueryRequest([{ refId: 'A' }], RANGE));
-    expect(response.errors?.[0]?.message).toMatch(/^The read token was rejected by the mlmon service \(HTTP 401\)/);
+    expect(response.errors?.[0]?.message).toMatch(/^The read token was rejected by the mlmon service\. /);
   });
 });
 
@@ -231,6 +231,17 @@ describe('annotations', () => {
     expect(events?.[0]?.tags).toContain('anomaly');
     expect(sentRequests()[0]?.params).toEqual({ ...RANGE, limit: 1000, threshold: 5 });
   });
+
+  it('run an annotation saved without a target as the anomalies query the editor showed', () => {
+    const datasource = new MlmonDataSource(instanceSettings());
+    const prepare = datasource.annotations!.prepareQuery!;
+    expect(prepare({ name: 'Anomalies', enable: true, iconColor: 'red' } as never)).toEqual({ refId: 'Anno', queryType: QueryType.Anomalies });
+    expect(prepare({ name: 'A', enable: true, iconColor: 'red', target: { refId: 'X', queryType: QueryType.Anomalies, threshold: 8 } } as never)).toEqual({
+      refId: 'X',
+      queryType: QueryType.Anomalies,
+      threshold: 8,
+    });
+  });
 });
 
 describe('testDatasource', () => {
@@ -256,8 +267,18 @@ describe('testDatasource', () => {
     failWith(401, { statusCode: 401, error: 'Unauthorized', message: 'invalid token' });
     const result = await new MlmonDataSource(instanceSettings()).testDatasource();
     expect(result.status).toBe('error');
-    expect(result.message).toContain('The read token was rejected by the mlmon service (HTTP 401)');
+    expect(result.message).toContain('The read token was rejected by the mlmon service.');
     expect(result.message).toContain('Read token');
+  });
+
+  it("says the token was rejected on the 400 Grafana's proxy makes of a 401", async () => {
+    failWith(400, 'Authentication to data source failed');
+    const result = await new MlmonDataSource(instanceSettings()).testDatasource();
+    expect(result.status).toBe('error');
+    expect(result.message).toContain('The read token was rejected by the mlmon service.');
+    // a 400 of the service itself is passed on, not read as a token problem
+    failWith(400, { statusCode: 400, error: 'Bad Request', message: 'invalid query: query.step must be a multiple of 60' });
+    expect((await new MlmonDataSource(instanceSettings()).testDatasource()).message).toContain('query.step must be a multiple of 60');
   });
 
   it.each([502, 504, 0])('says the service is unreachable when the proxy answers %i', async (status) => {

@@ -48,6 +48,9 @@ export class MlmonDataSource extends DataSourceApi<MlmonQuery, MlmonDataSourceOp
     this.variables = new ModelVersionVariableSupport(this);
     this.annotations = {
       getDefaultQuery: () => ({ queryType: QueryType.Anomalies }),
+      // Grafana shows getDefaultQuery in the editor but runs the saved target as it is, which is
+      // empty until a control is touched: run that as the anomalies it showed.
+      prepareQuery: (annotation) => ({ refId: 'Anno', queryType: QueryType.Anomalies, ...annotation.target }),
       processEvents: (_annotation, frames) => of(anomalyEvents(frames)),
     };
   }

@@ -18,6 +18,18 @@ function isServiceErrorBody(data: unknown): data is ServiceErrorBody {
   return typeof data === 'object' && data !== null && 'statusCode' in data && typeof (data as ServiceErrorBody).message === 'string';
 }
 
+/**
+ * Grafana's data source proxy turns the service's 401 into a 400 with this plain text
+ * (pkg/api/pluginproxy/ds_proxy.go), so a rejected token never reaches the browser as a 401.
+ */
+export const PROXY_AUTH_FAILURE = 'Authentication to data source failed';
+
+function isProxiedAuthFailure(status: number, data: unknown): boolean {
+  if (status !== 400) return false;
+  const text = typeof data === 'string' ? data : typeof data === 'object' && data !== null ? (data as { message?: unknown }).message : undefined;
+  return typeof text === 'string' && text.includes(PROXY_AUTH_FAILURE);
+}
+
 /** Statuses Grafana's data source proxy answers with when it cannot get a response from the service. */
 const UNREACHABLE_STATUSES = new Set([502, 503, 504]);
 
@@ -33,9 +45,9 @@ export function describeRequestFailure(error: unknown, path: string, serviceUrl:
   }
   const { status, data } = error;
   const fromService = isServiceErrorBody(data);
-  if (status === 401) {
+  if (status === 401 || isProxiedAuthFailure(status, data)) {
     return new MlmonRequestError(
-      'The read token was rejected by the mlmon service (HTTP 401). Enter the service\'s read token ' +
+      'The read token was rejected by the mlmon service. Enter the service\'s read token ' +
         '(MLMON_READ_TOKEN) under "Read token" in the data source settings and save.',
     );
   }

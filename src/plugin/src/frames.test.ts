@@ -70,6 +70,12 @@ describe('timeseries frames', () => {
     expect(v1?.fields.map((candidate) => candidate.name)).toEqual(['time', 'mae', 'r2']);
   });
 
+  it('names the fleet series as the fleet beside the versions asked for too', () => {
+    const both = { ...timeseriesResponse, series: [{ ...timeseriesResponse.series[0]!, model_version: 'all' }, timeseriesResponse.series[0]!] };
+    const frames = toFrames(query({}), { path: '/timeseries', params: { model_version: 'all,v1' } }, both, context);
+    expect(frames.map((frame) => frame.name)).toEqual([FLEET_NAME, 'v1']);
+  });
+
   it('names the fleet series without a version suffix or label', () => {
     const fleet = { ...timeseriesResponse, series: [{ ...timeseriesResponse.series[0]!, model_version: 'all' }] };
     const [frame] = toFrames(query({}), { path: '/timeseries', params: {} }, fleet, context);

@@ -15,6 +15,8 @@ import {
 
 /** Frame name and legend suffix when results cover every model version together. */
 export const FLEET_NAME = 'All versions';
+/** What the service calls the fleet: its series on /timeseries, its label on /metrics. */
+const FLEET_SERIES = 'all';
 
 const DAY_MS = 86_400_000;
 
@@ -46,12 +48,12 @@ function metricField(metric: MetricDefinition, values: Array<number | null>, mod
 
 /**
  * One wide time series frame per series: a bucket start time field and one field per metric.
- * `fleet` tells that no version was requested: the service then names its single series "all".
+ * The service names the fleet's series "all", alone or beside the versions asked for.
  */
-function timeseriesFrames(response: TimeseriesResponse, refId: string, requested: MetricName[] | undefined, fleet: boolean): DataFrame[] {
+function timeseriesFrames(response: TimeseriesResponse, refId: string, requested: MetricName[] | undefined): DataFrame[] {
   const metrics = selectMetrics(requested);
   return response.series.map((series) => {
-    const modelVersion = fleet ? undefined : series.model_version;
+    const modelVersion = series.model_version === FLEET_SERIES ? undefined : series.model_version;
     return createDataFrame({
       refId,
       name: modelVersion ?? FLEET_NAME,
@@ -257,7 +259,7 @@ export function toFrames(query: MlmonQuery, request: ApiRequest, body: unknown, 
   const { modelVersion } = request;
   switch (resolveQueryType(query)) {
     case QueryType.Timeseries:
-      return timeseriesFrames(body as TimeseriesResponse, refId, metrics, request.params.model_version === undefined);
+      return timeseriesFrames(body as TimeseriesResponse, refId, metrics);
     case QueryType.Window:
       return [windowFrame(body as MetricsObject, refId, metrics, modelVersion)];
     case QueryType.Daily: {

@@ -28,10 +28,13 @@ describe('plugin.json', () => {
     expect(pluginJson).toMatchObject({ id: 'mlmon-predictions-datasource', type: 'datasource', metrics: true, annotations: true, backend: false });
   });
 
-  it('declares the proxy route the data source uses, adding the read token as a Bearer header', () => {
+  it('declares the proxy route the data source uses, GET only, adding the read token as a Bearer header', () => {
+    // GET only: whoever may query the data source must not be able to write through it, even
+    // with the ingest token configured (Grafana restricts a route's methods only when it names one).
     expect(pluginJson.routes).toEqual([
       {
         path: PROXY_ROUTE,
+        method: 'GET',
         url: '{{ .JsonData.url }}',
         headers: [{ name: 'Authorization', content: 'Bearer {{ .SecureJsonData.readToken }}' }],
       },

@@ -28,14 +28,21 @@ describe('parseModelVersions', () => {
     expect(parseModelVersions('v1, v2,v1,,v3 ')).toEqual(['v1', 'v2', 'v3']);
   });
 
-  it('reads * (a custom All value) and "all" (the exporter\'s fleet label) as the whole fleet', () => {
+  it('reads *, .* (custom All values) and "all" (the exporter\'s fleet label) alone as the whole fleet', () => {
     expect(parseModelVersions('*')).toEqual([]);
-    expect(parseModelVersions('v1,*')).toEqual([]);
+    expect(parseModelVersions('.*')).toEqual([]);
     expect(parseModelVersions('all')).toEqual([]);
-    expect(parseModelVersions('v1, all')).toEqual([]);
+    expect(parseModelVersions('all, *')).toEqual([]);
   });
 
-  it('refuses "other" (the exporter\'s label for versions past its limit), which names no stored version', () => {
+  it('keeps the fleet as a series of its own beside versions (a canary against all traffic)', () => {
+    expect(parseModelVersions('all,v2')).toEqual(['all', 'v2']);
+    expect(parseModelVersions('v1, *')).toEqual(['all', 'v1']);
+    // "Include All" of a label_values variable: every label value, "all" and "other" among them
+    expect(parseModelVersions('all,other,v1,v2')).toEqual(['all', 'v1', 'v2']);
+  });
+
+  it('refuses "other" (the exporter\'s label for versions past its limit) picked without the fleet', () => {
     expect(() => parseModelVersions('other')).toThrow(/MLMON_MAX_MODEL_VERSIONS.*\/model-versions/);
     expect(() => parseModelVersions('v1,other')).toThrow(/"other"/);
     expect(parseModelVersions('other,all')).toEqual([]);
@@ -108,6 +115,11 @@ describe('buildRequests', () => {
     expect(buildRequests(query({ queryType: QueryType.Window }), context)).toEqual([{ path: '/metrics', params: range }]);
     expect(buildRequests(query({ queryType: QueryType.Window, modelVersion: 'v1,v2' }), context)).toEqual([
       { path: '/metrics', params: { ...range, model_version: 'v1' }, modelVersion: 'v1' },
+      { path: '/metrics', params: { ...range, model_version: 'v2' }, modelVersion: 'v2' },
+    ]);
+    // the fleet beside a version: its own request, named as the fleet
+    expect(buildRequests(query({ queryType: QueryType.Window, modelVersion: 'all,v2' }), context)).toEqual([
+      { path: '/metrics', params: { ...range, model_version: 'all' } },
       { path: '/metrics', params: { ...range, model_version: 'v2' }, modelVersion: 'v2' },
     ]);
   });

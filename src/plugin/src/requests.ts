@@ -31,11 +31,13 @@ const MINUTE_MS = 60_000;
 const DAY_MS = 86_400_000;
 
 /**
- * Values that stand for "the whole fleet" among model versions: `*` (e.g. a variable's custom All
- * value) and `all`, the name the service's Prometheus gauges and `/timeseries` give the fleet, so a
- * variable filled from `label_values(..., model_version)` works here too.
+ * Values that stand for "the whole fleet" among model versions: `*` and `.*` (custom All values of
+ * variables) and `all`, the name the service's Prometheus gauges and `/timeseries` give the fleet,
+ * so a variable filled from `label_values(..., model_version)` works here too.
  */
-const FLEET_MARKERS: readonly string[] = ['*', 'all'];
+const FLEET_MARKERS: readonly string[] = ['*', '.*', 'all'];
+/** The fleet's own name in the service's filters: a series of its own beside versions. */
+const FLEET = 'all';
 /**
  * The label the service's Prometheus series give the versions past its per-version limit: a
  * variable filled from `label_values` offers it, but it names no stored version.
@@ -43,22 +45,29 @@ const FLEET_MARKERS: readonly string[] = ['*', 'all'];
 const OVERFLOW_LABEL = 'other';
 
 /**
- * Splits an interpolated model version filter into versions; an empty list means the whole fleet.
- * Multi-value variables arrive comma-joined (see the datasource's interpolation).
+ * Splits an interpolated model version filter into versions; an empty list means the whole fleet
+ * alone. Multi-value variables arrive comma-joined (see the datasource's interpolation). The fleet
+ * picked beside versions stays a series of its own (a canary against all traffic).
  */
 export function parseModelVersions(value: string | undefined): string[] {
-  const versions = [...new Set((value ?? '').split(',').map((part) => part.trim()).filter(Boolean))];
-  if (versions.some((version) => FLEET_MARKERS.includes(version))) {
+  const entries = [...new Set((value ?? '').split(',').map((part) => part.trim()).filter(Boolean))];
+  const fleet = entries.some((entry) => FLEET_MARKERS.includes(entry));
+  let versions = entries.filter((entry) => !FLEET_MARKERS.includes(entry));
+  if (versions.includes(OVERFLOW_LABEL)) {
+    if (!fleet) {
+      // The service would answer an empty version, and the panel would look like a dead model.
+      throw new Error(
+        `"${OVERFLOW_LABEL}" groups the model versions past MLMON_MAX_MODEL_VERSIONS on the Prometheus panels; ` +
+          'mlmon stores no version of that name: choose a version (GET /model-versions lists them) or "all"',
+      );
+    }
+    // "Include All" of a label_values variable brings it along with "all": the fleet covers it.
+    versions = versions.filter((version) => version !== OVERFLOW_LABEL);
+  }
+  if (versions.length === 0) {
     return [];
   }
-  if (versions.includes(OVERFLOW_LABEL)) {
-    // The service would answer an empty version, and the panel would look like a dead model.
-    throw new Error(
-      `"${OVERFLOW_LABEL}" groups the model versions past MLMON_MAX_MODEL_VERSIONS on the Prometheus panels; ` +
-        'mlmon stores no version of that name: choose a version (GET /model-versions lists them) or "all"',
-    );
-  }
-  return versions;
+  return fleet ? [FLEET, ...versions] : versions;
 }
 
 /**
@@ -107,7 +116,8 @@ function perModelVersion(path: string, params: ApiRequest['params'], versions: s
   if (versions.length === 0) {
     return [{ path, params }];
   }
-  return versions.map((modelVersion) => ({ path, params: { ...params, model_version: modelVersion }, modelVersion }));
+  // The fleet's request is named as the fleet alone would be ("All versions"), not "all".
+  return versions.map((modelVersion) => ({ path, params: { ...params, model_version: modelVersion }, ...(modelVersion === FLEET ? {} : { modelVersion }) }));
 }
 
 /**

@@ -154,7 +154,7 @@ export function QueryEditor({ datasource, query, onChange, onRunQuery }: Props) 
           {queryType === QueryType.Anomalies && (
             <NumberField
               label="Threshold"
-              tooltip="Minimum prediction error; empty uses the service's configured threshold (5 minutes by default)"
+              tooltip="Lists predictions whose error is above this, in minutes; empty uses the service's configured threshold (5 minutes by default)"
               placeholder="service default"
               suffix="min"
               zeroAllowed

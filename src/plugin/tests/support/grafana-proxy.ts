@@ -1,6 +1,7 @@
 import { BackendSrvRequest, FetchError, FetchResponse } from '@grafana/runtime';
 import { from, Observable } from 'rxjs';
 
+import { PROXY_AUTH_FAILURE } from '../../src/errors';
 import pluginJson from '../../src/plugin.json';
 import { httpRequest } from './http';
 
@@ -8,7 +9,8 @@ import { httpRequest } from './http';
  * Stands in for Grafana's backendSrv.fetch plus its data source proxy, over real HTTP: it serves
  * `${proxyUrl}/<route path>/...` from the route in plugin.json, interpolating `{{ .JsonData.x }}`
  * and `{{ .SecureJsonData.x }}` in the route URL and headers as Grafana's proxy does. Like Grafana,
- * it answers 502 when the target cannot be reached and reports non-2xx answers as FetchErrors.
+ * it answers 502 when the target cannot be reached, turns a 401 into its plain-text 400, and reports
+ * non-2xx answers as FetchErrors.
  */
 export function grafanaProxyFetch(options: {
   proxyUrl: string;
@@ -35,6 +37,11 @@ export function grafanaProxyFetch(options: {
     if (!answer) {
       const unreachable: FetchError = { status: 502, statusText: 'Bad Gateway', data: { message: 'Bad Gateway' }, config };
       throw unreachable;
+    }
+    if (answer.status === 401) {
+      // Grafana's proxy never passes a 401 on (the browser would log the user out): a plain-text 400.
+      const rejected: FetchError = { status: 400, statusText: 'Bad Request', data: PROXY_AUTH_FAILURE, config };
+      throw rejected;
     }
     if (answer.status < 200 || answer.status >= 300) {
       const failed: FetchError = { status: answer.status, statusText: answer.statusText, data: answer.data, config };
