@@ -34,11 +34,12 @@ export function isDatabaseUnavailable(error: unknown): boolean {
 
 /**
  * The client's connection closed before its body ended: it hung up, or the request timeout cut a
- * slow body off. Node reports it as ECONNRESET, a code the database client uses too, so the
- * request's own socket tells them apart.
+ * slow body off. Node reports it as ECONNRESET, a code the database client uses too, so the request
+ * itself tells them apart: its body never arrived whole, and its connection is gone. (A client that
+ * hung up on a complete request while the database was away still gets the database's name.)
  */
 function isBodyCutOff(error: unknown, request: FastifyRequest): boolean {
-  return (error as { code?: unknown })?.code === 'ECONNRESET' && request.raw.socket?.destroyed === true;
+  return (error as { code?: unknown })?.code === 'ECONNRESET' && request.raw.complete === false && request.raw.socket?.destroyed === true;
 }
 
 export const RETRY_AFTER_SECONDS = 5;

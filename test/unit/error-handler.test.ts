@@ -1,3 +1,5 @@
+import { connect } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { installErrorHandler, isDatabaseUnavailable, RETRY_AFTER_SECONDS } from '../../src/server/errors.js';
 
@@ -79,5 +81,43 @@ describe('isDatabaseUnavailable (src/server/errors.ts)', () => {
     expect(isDatabaseUnavailable(new Error('x'))).toBe(false);
     expect(isDatabaseUnavailable({ code: 8006 })).toBe(false);
     expect(isDatabaseUnavailable(undefined)).toBe(false);
+  });
+});
+
+// Node reports a body cut off (the client hung up, or the request timeout closed the connection)
+// as ECONNRESET, as the database client reports a reset: the request's completeness tells them apart.
+describe('ECONNRESET: a body cut off, or the database', () => {
+  const logged: { level: number; msg: string }[] = [];
+  let app: FastifyInstance;
+  let port: number;
+  beforeAll(async () => {
+    app = Fastify({ logger: { level: 'info', stream: { write: (line: string) => logged.push(JSON.parse(line) as { level: number; msg: string }) } } });
+    installErrorHandler(app);
+    app.get('/db-reset', () => {
+      throw Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' });
+    });
+    app.post('/body', async () => ({ ok: true }));
+    await app.listen({ host: '127.0.0.1', port: 0 });
+    port = (app.server.address() as AddressInfo).port;
+  });
+  afterAll(() => app.close());
+
+  it('on a request that arrived whole, a reset is the database going away', async () => {
+    const response = await fetch(`http://127.0.0.1:${port}/db-reset`);
+    expect(response.status).toBe(503);
+    expect(logged.map((line) => line.msg)).toContain('database unavailable');
+  });
+
+  it('a body that never ends is logged as cut off (info), not as the database', async () => {
+    logged.length = 0;
+    const socket = connect(port, '127.0.0.1');
+    await new Promise((resolve) => socket.once('connect', resolve));
+    socket.write('POST /body HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"a":');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    socket.destroy();
+    const deadline = Date.now() + 5000;
+    while (!logged.some((line) => line.msg.startsWith('request body cut off')) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(logged.filter((line) => line.msg.startsWith('request body cut off')).map((line) => line.level)).toEqual([30]);
+    expect(logged.map((line) => line.msg)).not.toContain('database unavailable');
   });
 });
