@@ -10,17 +10,22 @@ import { buildApp } from './app.js';
 import { SERVICE_VERSION } from './version.js';
 
 /** Generated tokens are shown once, on the start that made them; a token from the environment never. */
-function printTokenHelp({ tokens, file, generated, fromFile }: ResolvedTokens, config: Config): void {
+function printTokenHelp({ tokens, file, generated, fromFile, dropped }: ResolvedTokens, config: Config): void {
   if (!file) return;
+  if (dropped.length > 0) {
+    const variables = dropped.map((name) => (name === 'ingest' ? 'MLMON_INGEST_TOKEN' : 'MLMON_READ_TOKEN')).join(' and ');
+    const pronoun = dropped.length > 1 ? 'set them' : 'sets it';
+    process.stderr.write(`mlmon: removed the generated ${dropped.join(' and ')} token from ${file}: ${variables} now ${pronoun}\n`);
+  }
   const base = `http://${config.host === '0.0.0.0' ? 'localhost' : config.host}:${config.port}`;
-  const role = { ingest: 'ingest (write + read)', read: 'read                 ' } as const;
+  const role = { ingest: 'ingest (write + read):', read: 'read:' } as const;
   if (generated.length > 0) {
     process.stderr.write(
       [
         '',
         `  mlmon generated API token${generated.length > 1 ? 's' : ''} (shown once; kept in ${file}):`,
-        ...generated.map((name) => `    ${role[name]}: ${tokens[name]}`),
-        '  Use them as "Authorization: Bearer <token>", e.g.',
+        ...generated.map((name) => `    ${role[name].padEnd(role.ingest.length)} ${tokens[name]}`),
+        `  Use ${generated.length > 1 ? 'them' : 'it'} as "Authorization: Bearer <token>", e.g.`,
         `    curl -H "Authorization: Bearer ${generated.includes('read') ? tokens.read : '<read token>'}" ${base}/api/ml-monitoring/summary`,
         '  Set MLMON_INGEST_TOKEN and MLMON_READ_TOKEN to choose your own.',
         '',
@@ -77,8 +82,10 @@ async function main(): Promise<void> {
   process.on('SIGTERM', exitDuringStartup);
   process.on('SIGINT', exitDuringStartup);
 
-  const generatesTokens = !(config.ingestToken && config.readToken) && !existsSync(tokenFileOf(config.dataDir));
-  if (!config.databaseUrl || generatesTokens) await assertWritableDataDir(config.dataDir);
+  const writesTokenFile = !(config.ingestToken && config.readToken) || existsSync(tokenFileOf(config.dataDir));
+  if (!config.databaseUrl || writesTokenFile) await assertWritableDataDir(config.dataDir);
+  // Before the database: a token file that cannot be read or written is reported at once.
+  const resolved = await resolveTokens(config);
   let embedded: EmbeddedDatabase | undefined;
   let databaseUrl = config.databaseUrl;
   if (!databaseUrl) {
@@ -97,7 +104,6 @@ async function main(): Promise<void> {
   }
 
   const sql = connect(databaseUrl);
-  const resolved = await resolveTokens(config);
   const app = await buildApp({
     sql,
     tokens: resolved.tokens,

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { isUsableToken, TOKEN_RULE, type Config } from '../config.js';
 
@@ -12,6 +12,7 @@ export interface Tokens {
 }
 
 export type TokenName = 'ingest' | 'read';
+const TOKEN_NAMES: readonly TokenName[] = ['ingest', 'read'];
 
 export interface ResolvedTokens {
   tokens: Tokens;
@@ -20,6 +21,8 @@ export interface ResolvedTokens {
   /** The tokens generated on this start (the caller prints them once), and those read from the file. */
   generated: TokenName[];
   fromFile: TokenName[];
+  /** Generated tokens removed from the file because the environment now sets their role. */
+  dropped: TokenName[];
 }
 
 /** Only the generated tokens: one the environment sets is the operator's secret, kept where they keep it. */
@@ -64,30 +67,45 @@ export async function readStoredIngestToken(dataDir: string): Promise<string | n
   return parseTokenFile(await readFile(file, 'utf8'), file).ingest_token ?? null;
 }
 
+/** Written whole or not at all (a crash mid-write must not lose a token Grafana uses), mode 0600. */
+async function writeTokenFile(file: string, stored: TokenFile): Promise<void> {
+  if (Object.keys(stored).length === 0) {
+    await rm(file, { force: true });
+    return;
+  }
+  await mkdir(path.dirname(file), { recursive: true });
+  const partial = `${file}.${process.pid}.tmp`;
+  await writeFile(partial, JSON.stringify(stored, null, 2) + '\n', { mode: 0o600 });
+  await rename(partial, file);
+}
+
 /**
  * The API never runs anonymous. Tokens from the environment win; a missing one is generated on
  * the first start that needs it and kept in `<data dir>/tokens.json` (mode 0600), so a first
- * `npm start` works with nothing set and later starts reuse it.
+ * `npm start` works with nothing set and later starts reuse it. A generated token that the
+ * environment now overrides is removed from the file: it no longer works, and the CLI and the
+ * demo would pick it up.
  */
 export async function resolveTokens(config: Config): Promise<ResolvedTokens> {
   const configured: Record<TokenName, string | undefined> = { ingest: config.ingestToken, read: config.readToken };
-  const missing = (['ingest', 'read'] as const).filter((name) => configured[name] === undefined);
-  if (missing.length === 0) {
-    return { tokens: { ingest: configured.ingest!, read: configured.read!, metrics: config.metricsToken }, generated: [], fromFile: [] };
-  }
   const file = tokenFileOf(config.dataDir);
-  const stored: TokenFile = existsSync(file) ? parseTokenFile(await readFile(file, 'utf8'), file) : {};
-  const generated = missing.filter((name) => stored[FILE_FIELD[name]] === undefined);
-  if (generated.length > 0) {
-    for (const name of generated) stored[FILE_FIELD[name]] = newToken();
-    await mkdir(path.dirname(file), { recursive: true });
-    await writeFile(file, JSON.stringify(stored, null, 2) + '\n', { mode: 0o600 });
+  const missing = TOKEN_NAMES.filter((name) => configured[name] === undefined);
+  const exists = existsSync(file);
+  if (missing.length === 0 && !exists) {
+    return { tokens: { ingest: configured.ingest!, read: configured.read!, metrics: config.metricsToken }, generated: [], fromFile: [], dropped: [] };
   }
+  const stored: TokenFile = exists ? parseTokenFile(await readFile(file, 'utf8'), file) : {};
+  const dropped = TOKEN_NAMES.filter((name) => configured[name] !== undefined && stored[FILE_FIELD[name]] !== undefined);
+  for (const name of dropped) delete stored[FILE_FIELD[name]];
+  const generated = missing.filter((name) => stored[FILE_FIELD[name]] === undefined);
+  for (const name of generated) stored[FILE_FIELD[name]] = newToken();
+  if (dropped.length > 0 || generated.length > 0) await writeTokenFile(file, stored);
   const effective = (name: TokenName) => configured[name] ?? stored[FILE_FIELD[name]]!;
   return {
     tokens: { ingest: effective('ingest'), read: effective('read'), metrics: config.metricsToken },
     file,
     generated,
     fromFile: missing.filter((name) => !generated.includes(name)),
+    dropped,
   };
 }

@@ -1,6 +1,6 @@
 /** Where the API tokens come from: the environment, else tokens.json, generated once per missing token. */
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { loadConfig } from '../../src/config.js';
@@ -24,7 +24,7 @@ describe('resolveTokens', () => {
 
   it('both from the environment: no file is written', async () => {
     const resolved = await resolveTokens(config({ MLMON_INGEST_TOKEN: INGEST, MLMON_READ_TOKEN: READ }));
-    expect(resolved).toMatchObject({ tokens: { ingest: INGEST, read: READ }, generated: [], fromFile: [] });
+    expect(resolved).toMatchObject({ tokens: { ingest: INGEST, read: READ }, generated: [], fromFile: [], dropped: [] });
     expect(existsSync(file())).toBe(false);
   });
 
@@ -48,6 +48,27 @@ describe('resolveTokens', () => {
     expect(later).toMatchObject({ tokens: { read: resolved.tokens.read }, generated: ['ingest'], fromFile: ['read'] });
     expect(await stored()).toEqual({ read_token: resolved.tokens.read, ingest_token: later.tokens.ingest });
     expect(await readStoredIngestToken(dataDir)).toBe(later.tokens.ingest);
+  });
+
+  it('removes a generated token the environment now overrides (the CLI would pick up a dead one)', async () => {
+    const first = await resolveTokens(config());
+    const moved = await resolveTokens(config({ MLMON_INGEST_TOKEN: INGEST }));
+    expect(moved).toMatchObject({ tokens: { ingest: INGEST, read: first.tokens.read }, generated: [], fromFile: ['read'], dropped: ['ingest'] });
+    expect(await stored()).toEqual({ read_token: first.tokens.read });
+    expect(await readStoredIngestToken(dataDir)).toBeNull();
+    // both set now: nothing generated is left, so neither is the file
+    expect((await resolveTokens(config({ MLMON_INGEST_TOKEN: INGEST, MLMON_READ_TOKEN: READ }))).dropped).toEqual(['read']);
+    expect(existsSync(file())).toBe(false);
+  });
+
+  it('rewrites the file whole, mode 0600 even where an older one was readable by others', async () => {
+    await writeFile(file(), JSON.stringify({ read_token: 'r'.repeat(20) }), { mode: 0o644 });
+    await chmod(file(), 0o644);
+    const resolved = await resolveTokens(config());
+    expect(resolved.generated).toEqual(['ingest']);
+    expect((await stat(file())).mode & 0o777).toBe(0o600);
+    expect(await stored()).toEqual({ read_token: 'r'.repeat(20), ingest_token: resolved.tokens.ingest });
+    expect((await readdir(dataDir)).filter((name) => name.endsWith('.tmp'))).toEqual([]);
   });
 
   it('refuses a file that holds no token, or an unusable one, saying how to fix it', async () => {
