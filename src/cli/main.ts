@@ -30,6 +30,14 @@ The seed's "activate_ml --enable --percentage 25" is "mlmon activate-ml --enable
 
 class UsageError extends Error {}
 
+/** Every command takes --help (-h); it is answered before the environment is read, which may be what is being fixed. */
+const HELP_OPTION = { help: { type: 'boolean', short: 'h' } } as const;
+
+function printedHelp(values: { help?: boolean }): boolean {
+  if (values.help) process.stdout.write(`${USAGE}\n`);
+  return values.help === true;
+}
+
 async function ingestToken(config: Config, explicit: string | undefined): Promise<string> {
   if (explicit) return explicit;
   if (config.ingestToken) return config.ingestToken;
@@ -47,10 +55,11 @@ async function serviceTarget(config: Config, options: { url?: string; token?: st
   return { url: options.url ?? `http://localhost:${config.port}`, ingestToken: await ingestToken(config, options.token) };
 }
 
-async function activateMl(args: string[], config: Config): Promise<void> {
+async function activateMl(args: string[]): Promise<void> {
   const { values } = parseArgs({
     args,
     options: {
+      ...HELP_OPTION,
       enable: { type: 'boolean' },
       disable: { type: 'boolean' },
       percentage: { type: 'string' },
@@ -59,6 +68,8 @@ async function activateMl(args: string[], config: Config): Promise<void> {
     },
     strict: true,
   });
+  if (printedHelp(values)) return;
+  const config = loadConfig();
   if (values.enable && values.disable) throw new UsageError('--enable and --disable exclude each other');
   const change: { ml_enabled?: boolean; ml_traffic_percentage?: number } = {};
   if (values.enable) change.ml_enabled = true;
@@ -93,10 +104,11 @@ function print(text: string): Promise<void> {
   return new Promise((resolve, reject) => process.stdout.write(text, (error) => (error ? reject(error) : resolve())));
 }
 
-async function importFromFlask(args: string[], config: Config): Promise<void> {
+async function importFromFlask(args: string[]): Promise<void> {
   const { values } = parseArgs({
     args,
     options: {
+      ...HELP_OPTION,
       from: { type: 'string' },
       table: { type: 'string', default: 'ml_prediction' },
       chunk: { type: 'string', default: String(MAX_CHUNK_ROWS) },
@@ -105,6 +117,8 @@ async function importFromFlask(args: string[], config: Config): Promise<void> {
     },
     strict: true,
   });
+  if (printedHelp(values)) return;
+  const config = loadConfig();
   if (!values.from) throw new UsageError('--from is required: the URL of the Flask monitor\'s PostgreSQL database');
   const chunkRows = Number(values.chunk);
   if (!Number.isInteger(chunkRows) || chunkRows < 1 || chunkRows > MAX_CHUNK_ROWS) throw new UsageError(`--chunk must be a whole number from 1 to ${MAX_CHUNK_ROWS}`);
@@ -128,7 +142,11 @@ async function importFromFlask(args: string[], config: Config): Promise<void> {
   if (report.refused > 0) process.exitCode = 1;
 }
 
-async function runMigrations(config: Config): Promise<void> {
+async function runMigrations(args: string[]): Promise<void> {
+  // It takes no options: a stray argument is a mistake, not something to ignore.
+  const { values } = parseArgs({ args, options: HELP_OPTION, strict: true });
+  if (printedHelp(values)) return;
+  const config = loadConfig();
   const log = (message: string) => process.stdout.write(`${message}\n`);
   if (config.databaseUrl) {
     await migrate(config.databaseUrl, log);
@@ -143,25 +161,20 @@ async function runMigrations(config: Config): Promise<void> {
   log('migrations up to date');
 }
 
-const HELP = new Set(['help', '--help', '-h']);
-
 async function main(argv: string[]): Promise<void> {
   const [command, ...args] = argv;
-  // Help needs no configuration: it must work where the environment is what is being fixed.
-  if (command === undefined || HELP.has(command) || args.some((arg) => HELP.has(arg))) {
+  if (command === undefined || ['help', '--help', '-h'].includes(command)) {
     process.stdout.write(`${USAGE}\n`);
     return;
   }
-  const config = loadConfig();
   switch (command) {
     case 'migrate':
-      parseArgs({ args, options: {}, strict: true }); // it takes none: a stray one is a mistake, not ignored
-      return runMigrations(config);
+      return runMigrations(args);
     case 'activate-ml':
     case 'activate_ml':
-      return activateMl(args, config);
+      return activateMl(args);
     case 'import-flask':
-      return importFromFlask(args, config);
+      return importFromFlask(args);
     default:
       throw new UsageError(`unknown command "${command}"`);
   }

@@ -43,6 +43,13 @@ describe('mlmon', () => {
     }
   });
 
+  it('"help" as the value of an option is that value, not a request for help', async () => {
+    const percentage = await mlmon(['activate-ml', '--percentage', 'help', '--url', 'http://127.0.0.1:1', '--token', 'x'.repeat(20)]);
+    expect([percentage.code, percentage.stderr]).toEqual([2, expect.stringContaining('--percentage must be a whole number')]);
+    const unknown = await mlmon(['nosuch', '--help']);
+    expect([unknown.code, unknown.stderr]).toEqual([2, expect.stringContaining('unknown command "nosuch"')]);
+  });
+
   it('migrate takes no arguments: a stray one is refused before any database is touched', async () => {
     for (const args of [['--bogus'], ['now']]) {
       const run = await mlmon(['migrate', ...args]);
