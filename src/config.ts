@@ -73,6 +73,17 @@ export function withoutPassword(url: string): string {
   return scheme + (colon < 0 ? userinfo : `${userinfo.slice(0, colon)}:***`) + rest.slice(at);
 }
 
+/**
+ * A number written as a plain decimal (`8080`, `4.5`, `.5`), else undefined: Number() also reads
+ * `0x50` and `1e3`, which nobody means as a port or a count.
+ */
+export function plainNumber(text: string): number | undefined {
+  const trimmed = text.trim();
+  return /^[+-]?(\d+\.?\d*|\.\d+)$/.test(trimmed) ? Number(trimmed) : undefined;
+}
+
+export const isPort = (n: number) => Number.isInteger(n) && n >= 1 && n <= 65535;
+
 export function loadConfig(env: Env = process.env): Config {
   const problems: string[] = [];
   const text = (name: string) => {
@@ -82,9 +93,8 @@ export function loadConfig(env: Env = process.env): Config {
   const number = (name: string, fallback: number, check: (n: number) => boolean, rule: string) => {
     const raw = text(name);
     if (raw === undefined) return fallback;
-    const value = Number(raw);
-    // Plain decimals only: Number() also reads 0x50 and 1e3, which nobody means as a port or a count.
-    if (!/^[+-]?(\d+\.?\d*|\.\d+)$/.test(raw) || !Number.isFinite(value) || !check(value)) {
+    const value = plainNumber(raw);
+    if (value === undefined || !check(value)) {
       problems.push(`${name}=${JSON.stringify(raw)} must be ${rule}`);
       return fallback;
     }
@@ -120,7 +130,7 @@ export function loadConfig(env: Env = process.env): Config {
   const config: Config = {
     host: text('HOST') ?? '0.0.0.0',
     // Not 0: the OS would pick a port nobody (Prometheus, the load balancer) knows.
-    port: number('PORT', 8080, (n) => Number.isInteger(n) && n >= 1 && n <= 65535, 'an integer from 1 to 65535'),
+    port: number('PORT', 8080, isPort, 'an integer from 1 to 65535'),
     databaseUrl,
     dataDir: text('MLMON_DATA_DIR') ?? './.data',
     ingestToken: token('MLMON_INGEST_TOKEN'),

@@ -2,6 +2,7 @@
  * Command line and environment of the demo traffic generator. Pure except `readIngestToken`, which
  * reads `<data dir>/tokens.json` (the file the service writes on its first start).
  */
+import { isPort, plainNumber } from '../config.js';
 import { readStoredIngestToken, tokenFileOf } from '../server/tokens.js';
 
 export interface DemoOptions {
@@ -57,8 +58,8 @@ function parseNumber(text: string, what: string, low: number, high: number): num
 
 /** PORT as the service reads it, so that a plain `npm run demo` finds a service started with it. */
 function parsePort(text: string): number {
-  const port = Number(text);
-  if (!/^\s*\d+\s*$/.test(text) || port < 1 || port > 65535) throw new Error(`PORT must be a whole number from 1 to 65535 (got ${JSON.stringify(text)})`);
+  const port = plainNumber(text);
+  if (port === undefined || !isPort(port)) throw new Error(`PORT must be an integer from 1 to 65535 (got ${JSON.stringify(text)})`);
   return port;
 }
 

@@ -3,6 +3,13 @@ import sjson from 'secure-json-parse';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { RequestProblem } from './errors.js';
 
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** The route takes no body as well as a JSON one (every field has a default): an empty body is none. */
+    bodyOptional?: boolean;
+  }
+}
+
 const POISONING = /prototype/;
 
 /**
@@ -36,7 +43,8 @@ export function installJsonBodyParser(app: FastifyInstance): void {
     }
     const text = bytes.toString('utf8');
     if (text.trim() === '') {
-      done(new RequestProblem(400, 'invalid body: the body is empty; send JSON'), undefined);
+      if (request.routeOptions.config?.bodyOptional) done(null, undefined);
+      else done(new RequestProblem(400, 'invalid body: the body is empty; send JSON'), undefined);
       return;
     }
     try {

@@ -145,7 +145,13 @@ describe('writes', () => {
     // every field has a default, so no body at all (curl -X POST) is one failure too
     const bare = await t.raw({ method: 'POST', path: `${API}/prediction-failures`, headers: { authorization: `Bearer ${t.tokens.ingest}` } });
     expect([bare.statusCode, bare.json()]).toEqual([201, { recorded: 1 }]);
-    expect((await tableCounts(t.db)).failures).toBe(5);
+    // ... also from clients that always send a JSON Content-Type
+    const emptyJson = await t.raw({ method: 'POST', path: `${API}/prediction-failures`, headers: { authorization: `Bearer ${t.tokens.ingest}`, 'content-type': 'application/json' } });
+    expect([emptyJson.statusCode, emptyJson.json()]).toEqual([201, { recorded: 1 }]);
+    // elsewhere an empty body stays a mistake
+    const emptyPrediction = await t.raw({ method: 'POST', path: `${API}/predictions`, headers: { authorization: `Bearer ${t.tokens.ingest}`, 'content-type': 'application/json' } });
+    expect([emptyPrediction.statusCode, emptyPrediction.json().message]).toEqual([400, 'invalid body: the body is empty; send JSON']);
+    expect((await tableCounts(t.db)).failures).toBe(6);
   });
 });
 
@@ -410,10 +416,10 @@ describe('reads', () => {
     expect(s.feature_flags).toEqual({
       ml_enabled: true,
       ml_traffic_percentage: 25,
-      ml_requests: successes + 5,
+      ml_requests: successes + 6,
       ml_successes: successes,
-      ml_failures: 5, // reported by the writes' test above
-      ml_success_rate: successes / (successes + 5),
+      ml_failures: 6, // reported by the writes' test above
+      ml_success_rate: successes / (successes + 6),
     });
     expect(s.timestamp).toMatch(ISO);
   });

@@ -18,7 +18,9 @@ describe('demo options', () => {
   it('by default finds the service on PORT, as the mlmon CLI does', () => {
     expect(options([], { PORT: '18961' }).url).toBe('http://127.0.0.1:18961');
     expect(options([], { PORT: '18961', MLMON_URL: 'http://mlmon:8080' }).url).toBe('http://mlmon:8080');
-    for (const bad of ['abc', '0', '70000', '0x50']) expect(() => options([], { PORT: bad })).toThrow(`PORT must be a whole number from 1 to 65535 (got "${bad}")`);
+    for (const bad of ['abc', '0', '70000', '0x50', '80.5']) expect(() => options([], { PORT: bad })).toThrow(`PORT must be an integer from 1 to 65535 (got "${bad}")`);
+    // what the service takes, the demo takes
+    expect(options([], { PORT: '8081.0' }).url).toBe('http://127.0.0.1:8081');
   });
 
   it('flags override the environment, which overrides the defaults', () => {

@@ -206,7 +206,8 @@ export async function ingestRoutes(app: FastifyInstance, { sql, rules, guards, e
     '/prediction-failures',
     {
       ...write,
-      // Every field has a default: a bare POST (no body at all) reports one failure.
+      // Every field has a default: a POST without a body (with or without a JSON Content-Type) reports one failure.
+      config: { ...write.config, bodyOptional: true },
       preValidation: async (request) => {
         request.body ??= {};
       },
