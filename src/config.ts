@@ -4,6 +4,11 @@ export interface Config {
   port: number;
   /** Absent: start an embedded PostgreSQL in `dataDir`. */
   databaseUrl: string | undefined;
+  /**
+   * Where migrations run (at start-up and in `mlmon migrate`): a direct connection when
+   * DATABASE_URL goes through a transaction pooler, which cannot hold the migrations' session lock.
+   */
+  migrationDatabaseUrl: string | undefined;
   dataDir: string;
   ingestToken: string | undefined;
   readToken: string | undefined;
@@ -115,15 +120,26 @@ export function loadConfig(env: Env = process.env): Config {
     }
     return value;
   };
-  const databaseUrl = text('DATABASE_URL');
-  if (databaseUrl !== undefined && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
-    problems.push('DATABASE_URL must be a postgres:// or postgresql:// URL');
-  } else if (databaseUrl !== undefined && !parsesAsDatabaseUrl(databaseUrl)) {
-    // Never echoed: it holds the password.
-    problems.push('DATABASE_URL is not a valid URL (percent-encode special characters in the user and password, e.g. @ as %40)');
-  } else if (databaseUrl !== undefined && /[@,]\[/.test(databaseUrl.split(/[/?]/, 3)[2] ?? '')) {
-    // postgres.js splits the host from the port at the first colon: it would look up a host "[".
-    problems.push('DATABASE_URL: the driver cannot read a bracketed IPv6 address; use a host name that resolves to it');
+  /** The URL in `name` when it is one the driver can use (else its problem is recorded). */
+  const databaseUrlOf = (name: string) => {
+    const url = text(name);
+    let problem: string | undefined;
+    if (url !== undefined && !/^postgres(ql)?:\/\//.test(url)) {
+      problem = `${name} must be a postgres:// or postgresql:// URL`;
+    } else if (url !== undefined && !parsesAsDatabaseUrl(url)) {
+      // Never echoed: it holds the password.
+      problem = `${name} is not a valid URL (percent-encode special characters in the user and password, e.g. @ as %40)`;
+    } else if (url !== undefined && /[@,]\[/.test(url.split(/[/?]/, 3)[2] ?? '')) {
+      // postgres.js splits the host from the port at the first colon: it would look up a host "[".
+      problem = `${name}: the driver cannot read a bracketed IPv6 address; use a host name that resolves to it`;
+    }
+    if (problem !== undefined) problems.push(problem);
+    return problem === undefined ? url : undefined;
+  };
+  const databaseUrl = databaseUrlOf('DATABASE_URL');
+  const migrationDatabaseUrl = databaseUrlOf('MLMON_MIGRATION_DATABASE_URL');
+  if (migrationDatabaseUrl !== undefined && text('DATABASE_URL') === undefined) {
+    problems.push('MLMON_MIGRATION_DATABASE_URL needs DATABASE_URL (the embedded database migrates itself)');
   }
   const logLevel = text('LOG_LEVEL')?.toLowerCase() ?? 'info';
   if (!LOG_LEVELS.includes(logLevel)) problems.push(`LOG_LEVEL=${JSON.stringify(text('LOG_LEVEL'))} must be one of ${LOG_LEVELS.join(', ')}`);
@@ -132,6 +148,7 @@ export function loadConfig(env: Env = process.env): Config {
     // Not 0: the OS would pick a port nobody (Prometheus, the load balancer) knows.
     port: number('PORT', 8080, isPort, 'an integer from 1 to 65535'),
     databaseUrl,
+    migrationDatabaseUrl,
     dataDir: text('MLMON_DATA_DIR') ?? './.data',
     ingestToken: token('MLMON_INGEST_TOKEN'),
     readToken: token('MLMON_READ_TOKEN'),

@@ -94,12 +94,14 @@ async function main(): Promise<void> {
     databaseUrl = embedded.url;
   }
   const stopEmbedded = async () => embedded?.stop();
+  const migrationUrl = config.migrationDatabaseUrl ?? databaseUrl;
   try {
-    await migrate(databaseUrl, (message) => process.stderr.write(`mlmon: ${message}\n`));
+    await migrate(migrationUrl, (message) => process.stderr.write(`mlmon: ${message}\n`));
   } catch (error) {
     await stopEmbedded();
     // The driver's message (ECONNREFUSED, password authentication failed) does not say which setting.
-    if (config.databaseUrl) throw new Error(`DATABASE_URL=${withoutPassword(config.databaseUrl)}: ${(error as Error).message}`);
+    const setting = config.migrationDatabaseUrl ? 'MLMON_MIGRATION_DATABASE_URL' : config.databaseUrl ? 'DATABASE_URL' : undefined;
+    if (setting) throw new Error(`${setting}=${withoutPassword(migrationUrl)}: ${(error as Error).message}`);
     throw error;
   }
 

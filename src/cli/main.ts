@@ -11,8 +11,9 @@ import { readStoredIngestToken, tokenFileOf } from '../server/tokens.js';
 const USAGE = `usage: mlmon <command> [options]
 
 commands:
-  migrate                      apply pending database migrations (DATABASE_URL, or the embedded
-                               database in MLMON_DATA_DIR when the service is not running)
+  migrate                      apply pending database migrations (MLMON_MIGRATION_DATABASE_URL, else
+                               DATABASE_URL, else the embedded database in MLMON_DATA_DIR when the
+                               service is not running)
   activate-ml                  change the ML rollout flag through the running service
       --enable | --disable     turn the model on or off
       --percentage N           share of bookings (0..100) served by the model
@@ -149,7 +150,7 @@ async function runMigrations(args: string[]): Promise<void> {
   const config = loadConfig();
   const log = (message: string) => process.stdout.write(`${message}\n`);
   if (config.databaseUrl) {
-    await migrate(config.databaseUrl, log);
+    await migrate(config.migrationDatabaseUrl ?? config.databaseUrl, log);
   } else {
     const embedded = await startEmbeddedPostgres({ dataDir: config.dataDir });
     try {

@@ -56,6 +56,13 @@ describe('a database the service cannot use', () => {
     expect(wrongPassword.output).not.toContain('not-the-password');
   });
 
+  it('migrations go through MLMON_MIGRATION_DATABASE_URL when it is set (a direct connection beside a pooler)', async () => {
+    const refused = await failedStart({ DATABASE_URL: db.url, MLMON_MIGRATION_DATABASE_URL: 'postgres://mlmon:hunter2hunter2@127.0.0.1:1/mlmon' });
+    expect(refused.code).toBe(1);
+    expectOneLineNaming(refused.output, 'MLMON_MIGRATION_DATABASE_URL=postgres://mlmon:\\*\\*\\*@127.0.0.1:1/mlmon: .*ECONNREFUSED');
+    expect(refused.output).not.toContain('hunter2');
+  });
+
   it('a server that accepts and hangs up (a proxy without a backend): a clear failure, not a silent hang', async () => {
     const hangsUp = createServer((socket) => {
       socket.on('data', () => socket.end());

@@ -110,6 +110,7 @@ describe('loadConfig (src/config.ts)', () => {
     ['DATABASE_URL', 'postgres://mlmon:100%sure@db/mlmon'],
     ['DATABASE_URL', 'postgres://u:p@[::1]:5432/mlmon'],
     ['DATABASE_URL', 'postgres://u:p@db1:5432,[::1]:5433/mlmon'],
+    ['MLMON_MIGRATION_DATABASE_URL', 'mysql://localhost/db'],
     ['LOG_LEVEL', 'verbose'],
     // Number() reads these; nobody means them as a port or a count
     ['PORT', '0x50'],
@@ -124,6 +125,12 @@ describe('loadConfig (src/config.ts)', () => {
     const problems = problemsOf({ [name]: value });
     expect(problems).toHaveLength(1);
     expect(problems[0]).toContain(name);
+  });
+
+  it('MLMON_MIGRATION_DATABASE_URL goes with DATABASE_URL', () => {
+    const direct = 'postgres://mlmon:pw@db:5432/mlmon';
+    expect(loadConfig({ DATABASE_URL: 'postgres://mlmon:pw@pgbouncer:6432/mlmon', MLMON_MIGRATION_DATABASE_URL: direct }).migrationDatabaseUrl).toBe(direct);
+    expect(problemsOf({ MLMON_MIGRATION_DATABASE_URL: direct })).toEqual(['MLMON_MIGRATION_DATABASE_URL needs DATABASE_URL (the embedded database migrates itself)']);
   });
 
   it('plain decimals are read, and LOG_LEVEL whatever its case', () => {
