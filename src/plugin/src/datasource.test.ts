@@ -281,7 +281,7 @@ describe('testDatasource', () => {
     expect((await new MlmonDataSource(instanceSettings()).testDatasource()).message).toContain('query.step must be a multiple of 60');
   });
 
-  it.each([502, 504, 0])('says the service is unreachable when the proxy answers %i', async (status) => {
+  it.each([502, 0])('says the service is unreachable when the proxy answers %i', async (status) => {
     failWith(status, { message: 'Bad Gateway' });
     const result = await new MlmonDataSource(instanceSettings()).testDatasource();
     expect(result.message).toBe(
@@ -294,6 +294,18 @@ describe('testDatasource', () => {
     failWith(503, { statusCode: 503, error: 'Service Unavailable', message: 'database unreachable' });
     const result = await new MlmonDataSource(instanceSettings()).testDatasource();
     expect(result.message).toBe('The mlmon service answered HTTP 503 to /api/ml-monitoring/info: database unreachable');
+  });
+
+  it('says the proxy gave up waiting on a 504 (a slow query, not a wrong URL)', async () => {
+    failWith(504, { message: 'Gateway Timeout' });
+    const result = await new MlmonDataSource(instanceSettings()).testDatasource();
+    expect(result.message).toMatch(/^Grafana's proxy gave up waiting for the mlmon service at .* \(HTTP 504\)\. A slow query/);
+  });
+
+  it('points at the URL when mlmon itself has no /info there (its base URL plus /api/ml-monitoring)', async () => {
+    failWith(404, { statusCode: 404, error: 'Not Found', message: 'no route GET /api/ml-monitoring/api/ml-monitoring/info' });
+    const result = await new MlmonDataSource(instanceSettings()).testDatasource();
+    expect(result.message).toContain('without /api/ml-monitoring');
   });
 
   it('points at the URL when something else answers 404', async () => {

@@ -31,7 +31,11 @@ function isProxiedAuthFailure(status: number, data: unknown): boolean {
 }
 
 /** Statuses Grafana's data source proxy answers with when it cannot get a response from the service. */
-const UNREACHABLE_STATUSES = new Set([502, 503, 504]);
+const UNREACHABLE_STATUSES = new Set([502, 503]);
+/** The proxy's answer when the service took too long (its dataproxy timeout, 30 s by default). */
+const PROXY_TIMEOUT = 504;
+/** Every mlmon answers this path: a 404 there, even in mlmon's words, means the URL is not its base URL. */
+const INFO_PATH = '/info';
 
 /**
  * Turns a failed `getBackendSrv().fetch` into an actionable message. `serviceUrl` is the configured
@@ -57,7 +61,13 @@ export function describeRequestFailure(error: unknown, path: string, serviceUrl:
         'service is running, and that the Grafana server (not only your browser) can connect to it.',
     );
   }
-  if (status === 404 && !fromService) {
+  if (!fromService && status === PROXY_TIMEOUT) {
+    return new MlmonRequestError(
+      `Grafana's proxy gave up waiting for the mlmon service at ${where} (HTTP 504). A slow query (anomalies ` +
+        'below the 5-minute threshold over a long range walk every prediction in it), or an overloaded service or database.',
+    );
+  }
+  if (status === 404 && (!fromService || path.endsWith(INFO_PATH))) {
     return new MlmonRequestError(
       `${where} answered but has no mlmon API at ${path} (HTTP 404). The URL must be the service's base ` +
         'URL, e.g. http://mlmon:8080, without /api/ml-monitoring.',
