@@ -47,21 +47,28 @@ export function installJsonBodyParser(app: FastifyInstance): void {
       else done(new RequestProblem(400, 'invalid body: the body is empty; send JSON'), undefined);
       return;
     }
-    try {
-      done(null, sjson.parse(text, undefined, { protoAction: 'error', constructorAction: 'error' }));
-    } catch (error) {
-      const reason = error instanceof Error ? error.message : String(error);
-      if (POISONING.test(reason)) {
-        done(
-          new RequestProblem(400, 'invalid body: the field names "__proto__" and "constructor.prototype" are not allowed', [
-            { field: '__proto__', message: 'is not an allowed field name' },
-            { field: 'constructor', message: 'may not contain "prototype"' },
-          ]),
-          undefined,
-        );
-      } else {
-        done(new RequestProblem(400, `invalid body: not valid JSON (${reason})`), undefined);
-      }
-    }
+    const parsed = parseJson(text);
+    if ('value' in parsed) done(null, parsed.value);
+    else if ('poisoned' in parsed) done(new RequestProblem(400, 'invalid body: the field names "__proto__" and "constructor.prototype" are not allowed', POISONED_FIELDS), undefined);
+    else done(new RequestProblem(400, `invalid body: not valid JSON (${parsed.invalid})`), undefined);
   });
+}
+
+/** What a body naming `__proto__` or `constructor.prototype` is told, field by field. */
+export const POISONED_FIELDS = [
+  { field: '__proto__', message: 'is not an allowed field name' },
+  { field: 'constructor', message: 'may not contain "prototype"' },
+];
+
+/**
+ * JSON text read as every write route reads it (the JSON bodies and each NDJSON line): keys that
+ * would pollute object prototypes are refused, not stored for a client to merge later.
+ */
+export function parseJson(text: string): { value: unknown } | { poisoned: true } | { invalid: string } {
+  try {
+    return { value: sjson.parse(text, undefined, { protoAction: 'error', constructorAction: 'error' }) };
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    return POISONING.test(reason) ? { poisoned: true } : { invalid: reason };
+  }
 }

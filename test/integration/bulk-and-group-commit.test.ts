@@ -30,6 +30,8 @@ describe('NDJSON bulk load and group commit', () => {
     lines[2] = '{"booking_id": 1,';
     lines[4] = JSON.stringify(prediction(5, { confidence: 7, extra_field: 1 }));
     lines[6] = JSON.stringify(prediction(6, { created_at: '2016-12-31T23:59:60Z' })); // a leap second: no JavaScript Date holds it
+    // refused as on the JSON routes: a client merging the stored factors would pollute its prototypes
+    lines[8] = JSON.stringify(prediction(8)).replace(/}$/, ',"contributing_factors":{"__proto__":1}}');
     const body = lines.join('\n') + '\n';
     const before = await tableCounts(t.db);
 
@@ -38,22 +40,24 @@ describe('NDJSON bulk load and group commit', () => {
     const report = first.json();
     const byLineAndField = (a: { line: number; field: string }, b: { line: number; field: string }) => a.line - b.line || a.field.localeCompare(b.field);
     expect({ ...report, errors: [...report.errors].sort(byLineAndField) }).toEqual({
-      accepted: 5997,
+      accepted: 5996,
       duplicates: 0,
-      rejected: 3,
+      rejected: 4,
       errors: [
         { line: 3, field: '(line)', message: 'is not valid JSON' },
         { line: 5, field: 'confidence', message: 'must be <= 1' },
         { line: 5, field: 'extra_field', message: 'is not a known field' },
         { line: 7, field: 'created_at', message: TIMESTAMP_RULE },
+        { line: 9, field: '__proto__', message: 'is not an allowed field name' },
+        { line: 9, field: 'constructor', message: 'may not contain "prototype"' },
       ],
     });
     const after = await tableCounts(t.db);
-    expect(after.predictions - before.predictions).toBe(5997);
-    expect(after.rollupPredictions - before.rollupPredictions).toBe(5997);
+    expect(after.predictions - before.predictions).toBe(5996);
+    expect(after.rollupPredictions - before.rollupPredictions).toBe(5996);
 
     const again = await bulk(body);
-    expect(again.json()).toMatchObject({ accepted: 0, duplicates: 5997, rejected: 3 });
+    expect(again.json()).toMatchObject({ accepted: 0, duplicates: 5996, rejected: 4 });
     expect((await tableCounts(t.db)).rollupPredictions).toBe(after.rollupPredictions);
   });
 
