@@ -74,8 +74,9 @@ async function writeTokenFile(file: string, stored: TokenFile): Promise<void> {
     return;
   }
   await mkdir(path.dirname(file), { recursive: true });
-  const partial = `${file}.${process.pid}.tmp`;
-  await writeFile(partial, JSON.stringify(stored, null, 2) + '\n', { mode: 0o600 });
+  // A fresh name, created exclusively: an existing file (or a symlink planted there) is never written through.
+  const partial = `${file}.${randomBytes(8).toString('hex')}.tmp`;
+  await writeFile(partial, JSON.stringify(stored, null, 2) + '\n', { mode: 0o600, flag: 'wx' });
   await rename(partial, file);
 }
 

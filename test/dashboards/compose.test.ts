@@ -67,6 +67,13 @@ describe('docker-compose.yml', () => {
     expect(waitingForMlmon).toEqual(['demo']);
   });
 
+  test('Prometheus and Alertmanager, which have no authentication, are published on loopback only', () => {
+    for (const name of ['prometheus', 'alertmanager']) {
+      const ports = services[name].ports as string[];
+      expect([name, ports.every((p) => p.startsWith('127.0.0.1:'))]).toEqual([name, true]);
+    }
+  });
+
   test('the documented secret files are outside the read-only mounts (Docker cannot create a mount point inside one)', () => {
     const readOnlyTargets = (service: string) =>
       (services[service].volumes as string[]).filter((v) => v.endsWith(':ro')).map((v) => v.split(':')[1]!);
