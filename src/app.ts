@@ -16,7 +16,10 @@ import prometheus from './expose/prometheus/plugin.js';
 import { Exporter } from './expose/prometheus/exporter.js';
 
 export interface AppOptions {
+  /** The write pool: ingest, flags, health. */
   sql: Sql;
+  /** The read pool (the API's reads, the gauge refresh), with a statement timeout; default: `sql`. */
+  readSql?: Sql;
   tokens: Tokens;
   rules: ErrorRules;
   metricsCacheSeconds: number;
@@ -57,8 +60,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   installErrorHandler(app);
 
   const guards = accessGuards(options.tokens);
+  const readSql = options.readSql ?? options.sql;
   const exporter = new Exporter({
-    sql: options.sql,
+    sql: readSql,
     rules: options.rules,
     cacheSeconds: options.metricsCacheSeconds,
     maxModelVersions: options.maxModelVersions ?? 50,
@@ -89,6 +93,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(monitoringApi, {
     prefix: '/api/ml-monitoring',
     sql: options.sql,
+    readSql,
     rules: options.rules,
     guards,
     exporter,

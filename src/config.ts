@@ -20,6 +20,8 @@ export interface Config {
   maxModelVersions: number;
   /** A request (headers and body) must arrive within this; slow clients are cut off. */
   requestTimeoutSeconds: number;
+  /** A read (API or gauge refresh) running longer is cancelled by PostgreSQL. */
+  readTimeoutSeconds: number;
   logLevel: string;
   /** Log every request and response at info level (costs about half the ingest rate; see BENCHMARKS.md). */
   logRequests: boolean;
@@ -158,6 +160,7 @@ export function loadConfig(env: Env = process.env): Config {
     metricsCacheSeconds: number('MLMON_METRICS_CACHE_SECONDS', 5, (n) => n >= 0 && n <= 300, 'a number of seconds from 0 to 300'),
     maxModelVersions: number('MLMON_MAX_MODEL_VERSIONS', 50, (n) => Number.isInteger(n) && n >= 1 && n <= 1000, 'a whole number from 1 to 1000'),
     requestTimeoutSeconds: number('MLMON_REQUEST_TIMEOUT_SECONDS', 30, (n) => Number.isInteger(n) && n >= 1 && n <= 600, 'a whole number of seconds from 1 to 600'),
+    readTimeoutSeconds: number('MLMON_READ_TIMEOUT_SECONDS', 15, (n) => n > 0 && n <= 600, 'a number of seconds > 0 and <= 600'),
     logLevel,
     logRequests: flag('MLMON_LOG_REQUESTS'),
     retentionDays: text('MLMON_RETENTION_DAYS') === undefined

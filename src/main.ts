@@ -1,7 +1,7 @@
 import { access, mkdir } from 'node:fs/promises';
 import { constants, existsSync } from 'node:fs';
 import { loadConfig, ConfigError, withoutPassword, type Config } from './config.js';
-import { connect } from './db/connect.js';
+import { connect, READ_POOL_SIZE } from './db/connect.js';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from './db/embedded.js';
 import { migrate } from './db/migrate.js';
 import { resolveTokens, tokenFileOf, type ResolvedTokens } from './server/tokens.js';
@@ -106,8 +106,10 @@ async function main(): Promise<void> {
   }
 
   const sql = connect(databaseUrl);
+  const readSql = connect(databaseUrl, { max: READ_POOL_SIZE, statementTimeout: config.readTimeoutSeconds });
   const app = await buildApp({
     sql,
+    readSql,
     tokens: resolved.tokens,
     rules: {
       accuracyToleranceMinutes: config.accuracyToleranceMinutes,
@@ -142,7 +144,7 @@ async function main(): Promise<void> {
       await app.close();
       clearInterval(sweeper);
       clearTimeout(deadline);
-      await sql.end({ timeout: 10 });
+      await Promise.all([sql.end({ timeout: 10 }), readSql.end({ timeout: 10 })]);
     } finally {
       await stopEmbedded();
       process.exit(0);

@@ -42,6 +42,9 @@ function isBodyCutOff(error: unknown, request: FastifyRequest): boolean {
   return (error as { code?: unknown })?.code === 'ECONNRESET' && request.raw.complete === false && request.raw.socket?.destroyed === true;
 }
 
+/** PostgreSQL cancelled the statement: on the read pool, its statement timeout (MLMON_READ_TIMEOUT_SECONDS). */
+const QUERY_CANCELED = '57014';
+
 export const RETRY_AFTER_SECONDS = 5;
 
 /**
@@ -67,6 +70,13 @@ export function installErrorHandler(app: FastifyInstance): void {
       statusCode = 408;
       message = 'the connection closed before the request body arrived';
       request.log.info('request body cut off: the connection closed before it ended');
+    } else if ((error as { code?: string }).code === QUERY_CANCELED) {
+      // Retrying it as it is would meet the same limit: say how to make it cheaper.
+      statusCode = 504;
+      message =
+        'the database did not finish this read within MLMON_READ_TIMEOUT_SECONDS; narrow it: a shorter window, ' +
+        'one model version, or on /anomalies a threshold of 5 minutes or more';
+      request.log.warn({ url: request.url.split('?')[0] }, 'read cancelled by the statement timeout');
     } else if (isDatabaseUnavailable(error)) {
       statusCode = 503;
       message = 'the database is unavailable; retry later';

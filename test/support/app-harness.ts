@@ -3,7 +3,7 @@ import { Agent, request as httpRequest, type IncomingHttpHeaders } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../src/app.js';
-import { connect } from '../../src/db/connect.js';
+import { connect, READ_POOL_SIZE } from '../../src/db/connect.js';
 import type { ErrorRules } from '../../src/store/contribution.js';
 import { createTestDatabase, type TestDatabase } from './database.js';
 
@@ -99,15 +99,26 @@ const auth = (token: string | null | undefined): Record<string, string> =>
  * app it replicates, which drops the database.
  */
 export async function startTestApp(
-  options: { metricsToken?: boolean; rules?: Partial<ErrorRules>; metricsCacheSeconds?: number; maxModelVersions?: number; retentionDays?: number; replicaOf?: TestApp } = {},
+  options: {
+    metricsToken?: boolean;
+    rules?: Partial<ErrorRules>;
+    metricsCacheSeconds?: number;
+    maxModelVersions?: number;
+    retentionDays?: number;
+    /** A read pool of its own with this statement timeout, as the service runs; default: reads share the pool. */
+    readTimeoutSeconds?: number;
+    replicaOf?: TestApp;
+  } = {},
 ): Promise<TestApp> {
   const { replicaOf } = options;
   const db = replicaOf?.db ?? (await createTestDatabase());
   const pool = replicaOf ? connect(db.url) : db.sql;
   const tokens: TestTokens = replicaOf?.tokens ?? { ingest: newToken(), read: newToken(), metrics: options.metricsToken ? newToken() : undefined };
   const rules: ErrorRules = replicaOf?.rules ?? { accuracyToleranceMinutes: 3, anomalyThresholdMinutes: 5, ...options.rules };
+  const readPool = options.readTimeoutSeconds === undefined ? undefined : connect(db.url, { max: READ_POOL_SIZE, statementTimeout: options.readTimeoutSeconds });
   const app = await buildApp({
     sql: pool,
+    readSql: readPool,
     tokens,
     rules,
     metricsCacheSeconds: options.metricsCacheSeconds ?? 0,
@@ -136,6 +147,7 @@ export async function startTestApp(
     async close() {
       agent.destroy();
       await app.close();
+      await readPool?.end({ timeout: 5 });
       if (replicaOf) await pool.end({ timeout: 5 });
       else await db.drop();
     },

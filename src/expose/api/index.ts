@@ -11,9 +11,9 @@ import type { ApiOptions } from './options.js';
 export const API_VERSION = 1;
 
 /** The monitoring API, mounted under /api/ml-monitoring. Every route needs a token. */
-export async function monitoringApi(app: FastifyInstance, { sql, rules, guards, exporter, version, retentionDays }: ApiOptions): Promise<void> {
+export async function monitoringApi(app: FastifyInstance, { sql, readSql, rules, guards, exporter, version, retentionDays }: ApiOptions): Promise<void> {
   // Pass on only the dependencies: the register options also carry this plugin's own prefix.
-  const options: ApiOptions = { sql, rules, guards, exporter, version, retentionDays };
+  const options: ApiOptions = { sql, readSql, rules, guards, exporter, version, retentionDays };
   await app.register(ingestRoutes, options);
   await app.register(qualityRoutes, options);
   await app.register(predictionRoutes, options);

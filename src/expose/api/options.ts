@@ -6,7 +6,10 @@ import type { Exporter } from '../prometheus/exporter.js';
 
 /** What the API's route plugins are given: their dependencies, explicitly. */
 export interface ApiOptions {
+  /** Writes (and the flag, read with them). */
   sql: Sql;
+  /** Reads of predictions and metrics: their own pool, with a statement timeout. */
+  readSql: Sql;
   rules: ErrorRules;
   guards: Record<Access, (request: FastifyRequest, reply: FastifyReply) => Promise<void>>;
   exporter: Exporter;

@@ -26,7 +26,7 @@ function linkNextPage(request: FastifyRequest, reply: FastifyReply, nextCursor: 
   reply.header('link', `<${request.url.split('?')[0]}?${next}>; rel="next"`);
 }
 
-export async function predictionRoutes(app: FastifyInstance, { sql, rules, guards }: ApiOptions): Promise<void> {
+export async function predictionRoutes(app: FastifyInstance, { readSql: sql, rules, guards }: ApiOptions): Promise<void> {
   const api = app.withTypeProvider<TypeBoxTypeProvider>();
   const read = { onRequest: guards.read };
 

@@ -20,7 +20,7 @@ const MAX_POINTS = 11_000;
  */
 const MAX_POINTS_IN_ALL = 22_000;
 
-export async function qualityRoutes(app: FastifyInstance, { sql, rules, guards }: ApiOptions): Promise<void> {
+export async function qualityRoutes(app: FastifyInstance, { readSql: sql, rules, guards }: ApiOptions): Promise<void> {
   const api = app.withTypeProvider<TypeBoxTypeProvider>();
   const read = { onRequest: guards.read };
 

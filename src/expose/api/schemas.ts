@@ -92,6 +92,8 @@ export const errorResponses = {
   400: ErrorSchema,
   401: ErrorSchema,
   503: ErrorSchema,
+  /** A statement cancelled by the read timeout (MLMON_READ_TIMEOUT_SECONDS). */
+  504: ErrorSchema,
 };
 
 /** ... and the writes, which refuse the read token (403); each takes a body. */
