@@ -88,6 +88,10 @@ export function installErrorHandler(app: FastifyInstance): void {
       message = 'internal error; see the service log';
     }
     if (statusCode === 401) reply.header('www-authenticate', 'Bearer');
+    // Answered before the body ended (a bulk upload cut short by the database): the rest of the
+    // body is still coming on this connection, half read, and a next request sent on it would wait
+    // for ever. Closing it lets the client's next request start on a fresh one.
+    if (request.raw.complete === false) reply.header('connection', 'close');
     reply.status(statusCode).send({
       statusCode,
       error: STATUS_CODES[statusCode] ?? 'Error',

@@ -1,3 +1,4 @@
+import { Agent as HttpAgent, request as httpRequest } from 'node:http';
 import { connect } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import Fastify, { type FastifyInstance } from 'fastify';
@@ -119,5 +120,47 @@ describe('ECONNRESET: a body cut off, or the database', () => {
     while (!logged.some((line) => line.msg.startsWith('request body cut off')) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
     expect(logged.filter((line) => line.msg.startsWith('request body cut off')).map((line) => line.level)).toEqual([30]);
     expect(logged.map((line) => line.msg)).not.toContain('database unavailable');
+  });
+});
+
+// A streamed upload (the NDJSON bulk route) answered with an error before its body ended.
+describe('an error answered in the middle of a streamed body', () => {
+  let app: FastifyInstance;
+  let port: number;
+  beforeAll(async () => {
+    app = Fastify({ logger: false });
+    installErrorHandler(app);
+    app.addContentTypeParser('application/x-ndjson', (_request, payload, done) => done(null, payload));
+    app.post('/stream', async (request) => {
+      for await (const chunk of request.body as AsyncIterable<Buffer>) {
+        if (chunk.length > 0) throw Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' });
+      }
+      return { read: true };
+    });
+    app.get('/next', async () => ({ ok: true }));
+    await app.listen({ host: '127.0.0.1', port: 0 });
+    port = (app.server.address() as AddressInfo).port;
+  });
+  afterAll(() => app.close());
+
+  it('closes the connection, so that the next request is not stuck behind the unread rest', async () => {
+    const agent = new HttpAgent({ keepAlive: true, maxSockets: 1 });
+    const send = (method: string, path: string, body?: string) =>
+      new Promise<{ status: number; connection: string | undefined }>((resolve, reject) => {
+        const req = httpRequest({ host: '127.0.0.1', port, path, method, agent, headers: body ? { 'content-type': 'application/x-ndjson' } : {} }, (res) => {
+          res.resume();
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, connection: res.headers.connection }));
+        });
+        req.setTimeout(5000, () => req.destroy(new Error(`${method} ${path}: no answer within 5 s`)));
+        req.on('error', reject);
+        req.end(body);
+      });
+    try {
+      const upload = await send('POST', '/stream', '{"line":1}\n'.repeat(200_000)); // 2 MB, still arriving when answered
+      expect(upload).toEqual({ status: 503, connection: 'close' });
+      expect((await send('GET', '/next')).status).toBe(200);
+    } finally {
+      agent.destroy();
+    }
   });
 });
