@@ -4,7 +4,9 @@
 #   docker run -e DATABASE_URL=postgres://... -e MLMON_INGEST_TOKEN=... -e MLMON_READ_TOKEN=... -p 8080:8080 mlmon
 # The Grafana plugin (src/plugin) has its own package and build and is not part of this image.
 
-ARG NODE_IMAGE=node:20-bookworm-slim
+# Node 22 (LTS): Node 20 stopped receiving security fixes in April 2026. The code needs >= 20.12
+# (package.json engines) and the test suite runs on 20 and later; override with --build-arg NODE_IMAGE=...
+ARG NODE_IMAGE=node:22-bookworm-slim
 
 # ---- build: TypeScript -> dist/ ----
 FROM ${NODE_IMAGE} AS build
