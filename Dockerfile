@@ -5,7 +5,7 @@
 # The Grafana plugin (src/plugin) has its own package and build and is not part of this image.
 
 # Node 22 (LTS): Node 20 stopped receiving security fixes in April 2026. The code needs >= 20.12
-# (package.json engines) and the test suite runs on 20 and later; override with --build-arg NODE_IMAGE=...
+# (package.json engines); CI runs the suite on Node 20, not on this image. Override with --build-arg NODE_IMAGE=...
 ARG NODE_IMAGE=node:22-bookworm-slim
 
 # ---- build: TypeScript -> dist/ ----
