@@ -142,7 +142,7 @@ export function qualityDashboard(): Dashboard {
       new stat.PanelBuilder()
         .id(16)
         .title('Total predictions')
-        .description('Every stored prediction, all versions (GET /summary total_predictions; with MLMON_RETENTION_DAYS, those not dropped yet).')
+        .description('Every prediction ever stored, all versions (GET /summary total_predictions, from the day rollups: those MLMON_RETENTION_DAYS dropped still count).')
         .datasource(MLMON_API)
         .withTarget(mlmonQuery({ refId: 'A', queryType: 'summary' }))
         // Grafana matches this against the display name the plugin gives the field.
