@@ -1,10 +1,10 @@
 import { access, mkdir } from 'node:fs/promises';
-import { constants, existsSync } from 'node:fs';
+import { constants } from 'node:fs';
 import { loadConfig, ConfigError, withoutPassword, type Config } from './config.js';
 import { connect, READ_POOL_SIZE } from './db/connect.js';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from './db/embedded.js';
 import { migrate } from './db/migrate.js';
-import { resolveTokens, tokenFileOf, type ResolvedTokens } from './server/tokens.js';
+import { resolveTokens, type ResolvedTokens } from './server/tokens.js';
 import { applyRetention } from './store/partitions.js';
 import { buildApp } from './app.js';
 import { SERVICE_VERSION } from './version.js';
@@ -53,13 +53,27 @@ function scheduleRetention(
   return setInterval(tick, RETENTION_EVERY_MS).unref();
 }
 
-/** The service writes its data directory (embedded cluster, generated tokens): say so before anything else fails on it. */
+const dataDirProblem = (dataDir: string, error: unknown) =>
+  new Error(`MLMON_DATA_DIR=${dataDir} must be a folder the service can create and write (${(error as Error).message})`);
+
+/** The embedded cluster lives in the data directory: say so before anything else fails on it. */
 async function assertWritableDataDir(dataDir: string): Promise<void> {
   try {
     await mkdir(dataDir, { recursive: true });
     await access(dataDir, constants.W_OK);
   } catch (error) {
-    throw new Error(`MLMON_DATA_DIR=${dataDir} must be a folder the service can create and write (${(error as Error).message})`);
+    throw dataDirProblem(dataDir, error);
+  }
+}
+
+/** Tokens from the environment or the data directory, before the database: a file problem is reported at once. */
+async function tokensOf(config: Config): Promise<ResolvedTokens> {
+  try {
+    return await resolveTokens(config);
+  } catch (error) {
+    // A file system refusal (EACCES, EROFS...) is the directory's; a bad token file says so itself.
+    if (typeof (error as { code?: unknown }).code === 'string') throw dataDirProblem(config.dataDir, error);
+    throw error;
   }
 }
 
@@ -82,10 +96,8 @@ async function main(): Promise<void> {
   process.on('SIGTERM', exitDuringStartup);
   process.on('SIGINT', exitDuringStartup);
 
-  const writesTokenFile = !(config.ingestToken && config.readToken) || existsSync(tokenFileOf(config.dataDir));
-  if (!config.databaseUrl || writesTokenFile) await assertWritableDataDir(config.dataDir);
-  // Before the database: a token file that cannot be read or written is reported at once.
-  const resolved = await resolveTokens(config);
+  if (!config.databaseUrl) await assertWritableDataDir(config.dataDir);
+  const resolved = await tokensOf(config);
   let embedded: EmbeddedDatabase | undefined;
   let databaseUrl = config.databaseUrl;
   if (!databaseUrl) {

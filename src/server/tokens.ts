@@ -100,7 +100,11 @@ export async function resolveTokens(config: Config): Promise<ResolvedTokens> {
   for (const name of dropped) delete stored[FILE_FIELD[name]];
   const generated = missing.filter((name) => stored[FILE_FIELD[name]] === undefined);
   for (const name of generated) stored[FILE_FIELD[name]] = newToken();
-  if (dropped.length > 0 || generated.length > 0) await writeTokenFile(file, stored);
+  if (generated.length > 0) await writeTokenFile(file, stored);
+  else if (dropped.length > 0) {
+    // Only tidying: where the data directory is read-only (DATABASE_URL set), the stale token stays.
+    await writeTokenFile(file, stored).catch(() => dropped.splice(0));
+  }
   const effective = (name: TokenName) => configured[name] ?? stored[FILE_FIELD[name]]!;
   return {
     tokens: { ingest: effective('ingest'), read: effective('read'), metrics: config.metricsToken },

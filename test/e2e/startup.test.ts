@@ -63,6 +63,18 @@ describe('a database the service cannot use', () => {
     expect(refused.output).not.toContain('hunter2');
   });
 
+  it('with DATABASE_URL, a data directory where no token can be generated: named before the database is touched', async () => {
+    const notAFolder = path.join(await postgresDataDir('mlmon-tokens-'), 'a-file');
+    await writeFile(notAFolder, '');
+    try {
+      const result = await failedStart({ DATABASE_URL: db.url, MLMON_DATA_DIR: notAFolder, MLMON_INGEST_TOKEN: '', MLMON_READ_TOKEN: '' });
+      expect(result.code).toBe(1);
+      expectOneLineNaming(result.output, `MLMON_DATA_DIR=${notAFolder} must be a folder the service can create and write`);
+    } finally {
+      await rm(path.dirname(notAFolder), { recursive: true, force: true });
+    }
+  });
+
   it('a server that accepts and hangs up (a proxy without a backend): a clear failure, not a silent hang', async () => {
     const hangsUp = createServer((socket) => {
       socket.on('data', () => socket.end());
