@@ -45,12 +45,14 @@ export interface RetentionResult {
   droppedPartitions: string[];
   forgottenRequestIds: number;
   forgottenActuals: number;
+  /** Minutes of reported failures: only the last 24 h are read (/summary), so older ones go with their months. */
+  forgottenFailureMinutes: number;
 }
 
 /**
  * Drops the monthly partitions that end before `now - retentionDays` (whole months only, so raw
- * rows are kept between retentionDays and retentionDays + one month), and forgets the request ids
- * and actuals of that period. Rollups are kept: windows over dropped months stay exact to the
+ * rows are kept between retentionDays and retentionDays + one month), and forgets the request ids,
+ * actuals and failure counts of that period. Rollups are kept: windows over dropped months stay exact to the
  * minute (a window edge inside a minute reads that minute's raw rows, which are gone).
  */
 export async function applyRetention(sql: Sql, retentionDays: number, now = new Date()): Promise<RetentionResult> {
@@ -61,7 +63,7 @@ export async function applyRetention(sql: Sql, retentionDays: number, now = new 
     where i.inhparent = 'ml_prediction'::regclass and c.relname ~ '^ml_prediction_p[0-9]{6}$'
     order by c.relname`;
   const dropped = partitions.map(({ name }) => name).filter((name) => nextMonth(monthStartOf(name)) <= cutoff);
-  if (dropped.length === 0) return { droppedPartitions: [], forgottenRequestIds: 0, forgottenActuals: 0 };
+  if (dropped.length === 0) return { droppedPartitions: [], forgottenRequestIds: 0, forgottenActuals: 0, forgottenFailureMinutes: 0 };
   const keptFrom = nextMonth(monthStartOf(dropped[dropped.length - 1]!));
   // Forget first, drop last, in two transactions. Dropping a partition locks ml_prediction ACCESS
   // EXCLUSIVE until the commit, which stops every write and window read, and deleting a month of
@@ -70,14 +72,15 @@ export async function applyRetention(sql: Sql, retentionDays: number, now = new 
   // deadlocks with an actual that updates one of them while that statement waits for the actual's
   // booking stripe. Writes older than the retention are refused, so nothing needs the forgotten
   // rows while their partitions wait to be dropped.
-  const [forgottenRequestIds, forgottenActuals] = await sql.begin(async (tx) => {
+  const [forgottenRequestIds, forgottenActuals, forgottenFailureMinutes] = await sql.begin(async (tx) => {
     const requestIds = await tx`delete from ml_request_id where created_at < ${keptFrom}`;
     const actuals = await tx`delete from ml_actual where updated_at < ${keptFrom}`;
-    return [requestIds.count, actuals.count];
+    const failures = await tx`delete from ml_request_failure_minute where bucket < ${keptFrom}`;
+    return [requestIds.count, actuals.count, failures.count];
   });
   await sql.begin(async (tx) => {
     for (const name of dropped) await tx.unsafe(`drop table if exists ${name}`); // another replica may have dropped it
   });
   for (const name of dropped) knownMonths(sql).delete(monthOf(monthStartOf(name)));
-  return { droppedPartitions: dropped, forgottenRequestIds, forgottenActuals };
+  return { droppedPartitions: dropped, forgottenRequestIds, forgottenActuals, forgottenFailureMinutes };
 }

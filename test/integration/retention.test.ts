@@ -47,7 +47,7 @@ describe('retention by monthly partitions', () => {
 
   it('drops nothing when every partition is younger than the retention', async () => {
     const result = await applyRetention(t.db.sql, 10_000);
-    expect(result).toEqual({ droppedPartitions: [], forgottenRequestIds: 0, forgottenActuals: 0 });
+    expect(result).toEqual({ droppedPartitions: [], forgottenRequestIds: 0, forgottenActuals: 0, forgottenFailureMinutes: 0 });
   });
 });
 
@@ -106,11 +106,15 @@ describe('retention cut-off, at fixed dates', () => {
     await t.db.sql`update ml_actual set updated_at = '2020-01-20T00:00:00Z' where booking_id = 1`;
     await t.db.sql`update ml_actual set updated_at = '2020-03-06T00:00:00Z' where booking_id = 4`;
 
+    // Failures reported in January and in February (only the last 24 h are ever read).
+    await t.db.sql`insert into ml_request_failure_minute (bucket, model_version, failures) values ('2020-01-31T23:59:00Z', 'retained', 2), ('2020-02-01T00:00:00Z', 'retained', 1)`;
+
     // 2020-03-02 minus 30 days is 2020-02-01T00:00Z (a leap year): January ends exactly there.
     expect(await applyRetention(t.db.sql, 30, new Date('2020-03-02T00:00:00Z'))).toEqual({
       droppedPartitions: ['ml_prediction_p202001'],
       forgottenRequestIds: 1,
       forgottenActuals: 1,
+      forgottenFailureMinutes: 1,
     });
     expect(await retainedIds()).toEqual([2, 3, 4]);
 
@@ -122,6 +126,7 @@ describe('retention cut-off, at fixed dates', () => {
       droppedPartitions: ['ml_prediction_p201912', 'ml_prediction_p202002'],
       forgottenRequestIds: 3,
       forgottenActuals: 0,
+      forgottenFailureMinutes: 1,
     });
     expect(await retainedIds()).toEqual([4]);
     const ids = await t.db.sql<{ request_id: string }[]>`select request_id from ml_request_id order by request_id`;
