@@ -4,7 +4,7 @@ import { render, screen } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 
 import { MlmonDataSourceOptions, MlmonSecureJsonData } from '../types';
-import { ConfigEditor } from './ConfigEditor';
+import { ConfigEditor, serviceUrlProblem } from './ConfigEditor';
 
 type Settings = DataSourceSettings<MlmonDataSourceOptions, MlmonSecureJsonData>;
 
@@ -60,6 +60,16 @@ describe('ConfigEditor', () => {
     await userEvent.type(url, 'http://mlmon:8080 ');
     expect(lastChange()?.jsonData).toEqual({ url: 'http://mlmon:8080' });
     expect(lastChange()?.url).toBe('');
+  });
+
+  it('says what is wrong with a URL as it is typed', async () => {
+    expect(serviceUrlProblem('')).toBeNull();
+    expect(serviceUrlProblem('http://mlmon:8080')).toBeNull();
+    expect(serviceUrlProblem('https://mlmon.example.org/base')).toBeNull();
+    expect(serviceUrlProblem('mlmon:8080')).toBe('Use an http:// or https:// URL, e.g. http://mlmon:8080');
+    expect(serviceUrlProblem('http://mlmon:8080/api/ml-monitoring/')).toBe('Leave out /api/ml-monitoring: the plugin adds it');
+    renderEditor(settings({ jsonData: { url: 'http://mlmon:8080/api/ml-monitoring' } }));
+    expect(screen.getByText('Leave out /api/ml-monitoring: the plugin adds it')).toBeInTheDocument();
   });
 
   it('stores a new read token in secureJsonData only', async () => {

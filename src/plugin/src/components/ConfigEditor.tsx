@@ -9,6 +9,14 @@ type Props = DataSourcePluginOptionsEditorProps<MlmonDataSourceOptions, MlmonSec
 const LABEL_WIDTH = 16;
 const INPUT_WIDTH = 48;
 
+/** What is wrong with a service URL as typed, before Save & test has to find out; null when nothing is. */
+export function serviceUrlProblem(url: string): string | null {
+  if (url === '') return null; // the field is marked required
+  if (!/^https?:\/\/[^/\s]+/i.test(url)) return 'Use an http:// or https:// URL, e.g. http://mlmon:8080';
+  if (/\/api\/ml-monitoring\/?$/.test(url)) return 'Leave out /api/ml-monitoring: the plugin adds it';
+  return null;
+}
+
 /**
  * The service URL (used by the proxy route, as seen from the Grafana server) and the read token,
  * which Grafana stores encrypted and never sends back to the browser.
@@ -31,6 +39,8 @@ export function ConfigEditor({ options, onOptionsChange }: Props) {
     });
   };
 
+  const urlProblem = serviceUrlProblem(options.jsonData.url ?? '');
+
   return (
     <Stack direction="column" gap={1}>
       <InlineField
@@ -38,6 +48,8 @@ export function ConfigEditor({ options, onOptionsChange }: Props) {
         labelWidth={LABEL_WIDTH}
         tooltip="Base URL of the mlmon service as reached from the Grafana server, without /api/ml-monitoring"
         required
+        invalid={urlProblem !== null}
+        error={urlProblem}
       >
         <Input
           id="mlmon-config-url"
