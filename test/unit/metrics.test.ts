@@ -64,7 +64,15 @@ describe('metricsOf (src/aggregate/metrics.ts)', () => {
 
   it('accuracy_rate and anomalies over the labelled predictions only', () => {
     const m = metricsOf(aggregate({ predictions: 10, confidenceSum: 5, labelled: 4, accurate: 3, anomalies: 1, errorAbsSum: 8, errorSqSum: 40, actualMean: 4, actualM2: 20 }));
-    expect(m).toMatchObject({ predictions: 10, count: 4, accuracy_rate: 0.75, anomalies: 1, mae: 2, rmse: Math.sqrt(10), r2: -1, avg_confidence: 0.5 });
+    expect(m).toMatchObject({ predictions: 10, count: 4, accuracy_rate: 0.75, anomalies: 1, mae: 2, r2: -1, avg_confidence: 0.5 });
+    expect(m.rmse).toBe(3.16227766017); // sqrt(10) to 12 significant digits
+  });
+
+  it('keeps 12 significant digits: no floating-point residue such as 0.6999999999999993', () => {
+    const error = Math.abs(8.5 - 9.2);
+    expect(error).not.toBe(0.7);
+    const m = metricsOf(aggregate({ predictions: 1, confidenceSum: 0.82, labelled: 1, accurate: 1, errorAbsSum: error, errorSqSum: error * error, actualMean: 9.2, actualM2: 0 }));
+    expect([m.mae, m.rmse, m.avg_confidence]).toEqual([0.7, 0.7, 0.82]);
   });
 
   it('the residue threshold is relative: 1e-12 · count · (1 + mean²) (below: null, above: a number)', () => {
