@@ -1,5 +1,6 @@
 import { access, mkdir } from 'node:fs/promises';
 import { constants } from 'node:fs';
+import { createServer } from 'node:net';
 import { loadConfig, ConfigError, withoutPassword, type Config } from './config.js';
 import { connect, READ_POOL_SIZE } from './db/connect.js';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from './db/embedded.js';
@@ -66,6 +67,26 @@ async function assertWritableDataDir(dataDir: string): Promise<void> {
   }
 }
 
+const listenProblem = (host: string, port: number, error: unknown) => new Error(`cannot listen on HOST=${host} PORT=${port}: ${(error as Error).message}`);
+
+/**
+ * A HOST that does not resolve or a PORT in use, found before the embedded cluster starts and the
+ * migrations run (the real listen, last, still reports a port taken meanwhile).
+ */
+async function assertCanListen(host: string, port: number): Promise<void> {
+  const probe = createServer();
+  try {
+    await new Promise<void>((resolve, reject) => {
+      probe.once('error', reject);
+      probe.listen({ host, port, exclusive: true }, resolve);
+    });
+  } catch (error) {
+    throw listenProblem(host, port, error);
+  } finally {
+    if (probe.listening) await new Promise((resolve) => probe.close(resolve));
+  }
+}
+
 /** Tokens from the environment or the data directory, before the database: a file problem is reported at once. */
 async function tokensOf(config: Config): Promise<ResolvedTokens> {
   try {
@@ -96,6 +117,7 @@ async function main(): Promise<void> {
   process.on('SIGTERM', exitDuringStartup);
   process.on('SIGINT', exitDuringStartup);
 
+  await assertCanListen(config.host, config.port);
   if (!config.databaseUrl) await assertWritableDataDir(config.dataDir);
   const resolved = await tokensOf(config);
   let embedded: EmbeddedDatabase | undefined;
@@ -170,7 +192,7 @@ async function main(): Promise<void> {
   try {
     await app.listen({ host: config.host, port: config.port });
   } catch (error) {
-    throw new Error(`cannot listen on HOST=${config.host} PORT=${config.port}: ${(error as Error).message}`);
+    throw listenProblem(config.host, config.port, error);
   }
   printTokenHelp(resolved, config);
 }

@@ -6,6 +6,7 @@
 import { existsSync } from 'node:fs';
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { freePort, postgresDataDir, spawnService, startServiceProcess, type SpawnedService } from '../support/service.js';
@@ -90,6 +91,13 @@ describe('a database the service cannot use', () => {
       await closing(hangsUp);
     }
   }, 40_000);
+
+  it('a HOST that does not resolve: named before the embedded database starts, exit 1', async () => {
+    const result = await failedStart({ HOST: 'no-such-host.invalid', MLMON_DATA_DIR: path.join(tmpdir(), `mlmon-never-created-${process.pid}`) });
+    expect(result.code).toBe(1);
+    // one line: no "starting embedded PostgreSQL" before it
+    expectOneLineNaming(result.output, 'cannot listen on HOST=no-such-host.invalid PORT=\\d+: .*ENOTFOUND');
+  });
 
   it('a port already in use: HOST and PORT named, exit 1', async () => {
     const occupant = createServer();
