@@ -1,5 +1,6 @@
 import { realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
 
 /** Whether the module at `moduleUrl` is the script node was started with (not an import). */
 export function isEntryPoint(moduleUrl: string): boolean {
@@ -28,4 +29,13 @@ export function runIfEntryPoint(moduleUrl: string, name: string, main: (argv: st
       process.exitCode = failureCode;
     },
   );
+}
+
+/** util.parseArgs, with the script's usage appended to what it refuses (an unknown option, a missing value). */
+export function parseArgsOrUsage<T extends ParseArgsConfig>(config: T, usage: string): ReturnType<typeof parseArgs<T>> {
+  try {
+    return parseArgs(config);
+  } catch (error) {
+    throw new Error(`${error instanceof Error ? error.message : String(error)}\n${usage}`);
+  }
 }

@@ -14,9 +14,8 @@
  */
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
-import { runIfEntryPoint } from '../../cli/entry-point.js';
+import { parseArgsOrUsage, runIfEntryPoint } from '../../cli/entry-point.js';
 import { Document } from 'yaml';
 import {
   RUNBOOK_URL,
@@ -155,9 +154,8 @@ const USAGE = 'usage: generate.js [--check] [--out DIR] [--grafana-out DIR] [--e
 
 /** The arguments, or null for --help. */
 function parseArguments(argv: readonly string[]): CliArguments | null {
-  let values;
-  try {
-    ({ values } = parseArgs({
+  const { values } = parseArgsOrUsage(
+    {
       args: [...argv],
       options: {
         check: { type: 'boolean' },
@@ -168,10 +166,9 @@ function parseArguments(argv: readonly string[]): CliArguments | null {
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
-    }));
-  } catch (error) {
-    throw new Error(`${error instanceof Error ? error.message : String(error)}\n${USAGE}`);
-  }
+    },
+    USAGE,
+  );
   if (values.help) return null;
   const evaluator = values.evaluator ?? 'prometheus';
   if (evaluator !== 'prometheus' && evaluator !== 'grafana') throw new Error(`--evaluator must be prometheus or grafana\n${USAGE}`);

@@ -5,9 +5,8 @@
  */
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
-import { runIfEntryPoint } from '../../cli/entry-point.js';
+import { parseArgsOrUsage, runIfEntryPoint } from '../../cli/entry-point.js';
 import { buildDashboards, renderDashboard } from './index.js';
 
 /** The repository's dashboards/ (src/expose/dashboards and dist/expose/dashboards are both 3 levels down). */
@@ -38,12 +37,7 @@ export async function generateDashboards(directory = DEFAULT_DASHBOARDS_DIRECTOR
 const USAGE = 'usage: generate.js [--check] [DIR] [--help]   (DIR: default dashboards/ of this checkout)';
 
 async function main(args: string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({ args, options: { check: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } }, allowPositionals: true, strict: true });
-  } catch (error) {
-    throw new Error(`${error instanceof Error ? error.message : String(error)}\n${USAGE}`);
-  }
+  const parsed = parseArgsOrUsage({ args, options: { check: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } }, allowPositionals: true, strict: true }, USAGE);
   if (parsed.values.help) {
     process.stdout.write(`${USAGE}\n`);
     return 0;

@@ -1,7 +1,7 @@
 import { AnnotationEvent, createDataFrame, DataFrame, DataFrameType, Field, FieldConfig, FieldType } from '@grafana/data';
 
 import { MetricDefinition, METRICS, selectMetrics } from './metrics';
-import { ApiRequest, QueryContext, resolveQueryType } from './requests';
+import { ApiRequest, FLEET, QueryContext, resolveQueryType } from './requests';
 import {
   DailyMetricsObject,
   MetricName,
@@ -15,8 +15,6 @@ import {
 
 /** Frame name and legend suffix when results cover every model version together. */
 export const FLEET_NAME = 'All versions';
-/** What the service calls the fleet: its series on /timeseries, its label on /metrics. */
-const FLEET_SERIES = 'all';
 
 const DAY_MS = 86_400_000;
 
@@ -53,7 +51,7 @@ function metricField(metric: MetricDefinition, values: Array<number | null>, mod
 function timeseriesFrames(response: TimeseriesResponse, refId: string, requested: MetricName[] | undefined): DataFrame[] {
   const metrics = selectMetrics(requested);
   return response.series.map((series) => {
-    const modelVersion = series.model_version === FLEET_SERIES ? undefined : series.model_version;
+    const modelVersion = series.model_version === FLEET ? undefined : series.model_version;
     return createDataFrame({
       refId,
       name: modelVersion ?? FLEET_NAME,

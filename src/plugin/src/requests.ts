@@ -30,14 +30,15 @@ const MAX_DAYS = 366;
 const MINUTE_MS = 60_000;
 const DAY_MS = 86_400_000;
 
+/** What the service calls the fleet: in its filters, its `/timeseries` series and its gauges' label. */
+export const FLEET = 'all';
+
 /**
  * Values that stand for "the whole fleet" among model versions: `*` and `.*` (custom All values of
  * variables) and `all`, the name the service's Prometheus gauges and `/timeseries` give the fleet,
  * so a variable filled from `label_values(..., model_version)` works here too.
  */
-const FLEET_MARKERS: readonly string[] = ['*', '.*', 'all'];
-/** The fleet's own name in the service's filters: a series of its own beside versions. */
-const FLEET = 'all';
+const FLEET_MARKERS: readonly string[] = ['*', '.*', FLEET];
 /**
  * The label the service's Prometheus series give the versions past its per-version limit: a
  * variable filled from `label_values` offers it, but it names no stored version.
