@@ -3,7 +3,7 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import cors from '@fastify/cors';
 import type { Sql } from './db/connect.js';
-import type { ErrorRules } from './store/contribution.js';
+import type { ErrorRules } from './aggregate/contribution.js';
 import { accessGuards } from './server/auth.js';
 import { installErrorHandler } from './server/errors.js';
 import { installJsonBodyParser } from './server/json-body.js';

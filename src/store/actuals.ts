@@ -1,7 +1,7 @@
 import type { Sql } from '../db/connect.js';
 import type { ActualInput } from '../validate/actual.js';
 import { lockBookingsExclusive } from './booking-locks.js';
-import { factsOf, labelOf, RollupDeltas, type ErrorRules, type PredictionFactsRow } from './contribution.js';
+import { factsOf, labelOf, RollupDeltas, type ErrorRules, type PredictionFactsRow } from '../aggregate/contribution.js';
 import { applyRollupDeltas, recomputeCorrectedSums } from './rollup.js';
 
 export interface StoreActualsResult {

@@ -3,7 +3,7 @@ import type { Sql } from '../db/connect.js';
 import type { PredictionInput } from '../validate/prediction.js';
 import { arrayLiteral } from './array-literal.js';
 import { actualsOfLockedBookingsParameters, actualsOfLockedBookingsSql } from './booking-locks.js';
-import type { ErrorRules } from './contribution.js';
+import type { ErrorRules } from '../aggregate/contribution.js';
 import { rollupAdditionsSql } from './rollup.js';
 import { ensurePartitions, forgetKnownPartitions } from './partitions.js';
 

@@ -1,7 +1,7 @@
 import type { TransactionSql } from 'postgres';
 import { DAY_US, HOUR_US, isoMicros, MINUTE_US } from '../aggregate/window.js';
 import { arrayLiteral } from './array-literal.js';
-import type { BucketDelta, RollupDeltas } from './contribution.js';
+import type { BucketDelta, RollupDeltas } from '../aggregate/contribution.js';
 
 /**
  * The rollup tiers, finest first (the order writers lock them in). Each step is a multiple of the
@@ -57,7 +57,7 @@ const [MINUTE_TIER, ...COARSER_TIERS] = ROLLUP_TIERS;
  * mlmon_merge_moments, migration 00008), a few rows instead of every inserted one. Delta rows are
  * sorted by bucket and version, and each tier waits for the finer one, so the statement locks
  * rollup rows in the same order as every other writer. The labels follow the tolerance and
- * anomaly threshold given as parameter references, as contributionOf does in contribution.ts.
+ * anomaly threshold given as parameter references, as contributionOf does in aggregate/contribution.ts.
  */
 export function rollupAdditionsSql(inserted: string, { tolerance, anomaly }: { tolerance: string; anomaly: string }): string {
   const minuteDeltas = `${MINUTE_TIER.table}_delta as materialized (

@@ -7,6 +7,7 @@
  */
 import postgres from 'postgres';
 import { trailingWindows } from '../../src/aggregate/reports.js';
+import { readReport } from '../../src/store/read-window.js';
 import { DAY_US, HOUR_US, MINUTE_US } from '../../src/aggregate/window.js';
 import { storePredictions } from '../../src/store/predictions.js';
 import { FLEET } from '../../src/validate/limits.js';
@@ -48,7 +49,7 @@ describeWhenInstalled('on a packaged PostgreSQL with JIT', packaged ? [] : [PACK
   });
 
   it('applies the migrations, stores, and reads windows that count every stored row', async () => {
-    const [week] = await trailingWindows(db.sql, rules, nowUs, [7 * DAY_US]);
+    const [week] = await readReport(db.sql, trailingWindows(rules, nowUs, [7 * DAY_US]));
     const [{ count } = { count: -1 }] = await db.sql<{ count: number }[]>`
       select count(*)::int as count from ml_prediction where created_at > now() - interval '7 days'`;
     expect(week!.get(FLEET)!.predictions).toBe(count);
@@ -70,7 +71,7 @@ describeWhenInstalled('on a packaged PostgreSQL with JIT', packaged ? [] : [PACK
       expect(notices.some((plan) => plan.includes('JIT:'))).toBe(true); // the control: JIT is on
 
       notices.length = 0;
-      await trailingWindows(session, rules, nowUs, [HOUR_US, DAY_US, 7 * DAY_US]);
+      await readReport(session, trailingWindows(rules, nowUs, [HOUR_US, DAY_US, 7 * DAY_US]));
       const windowRead = notices.filter((plan) => plan.includes('with r as materialized'));
       expect(windowRead.length).toBeGreaterThan(0);
       expect(windowRead.filter((plan) => plan.includes('JIT:'))).toEqual([]);

@@ -7,6 +7,7 @@
  * pick sequential scans, so this test fails if the setting is dropped.
  */
 import { trailingWindows } from '../../src/aggregate/reports.js';
+import { readReport } from '../../src/store/read-window.js';
 import { DAY_US, HOUR_US, MINUTE_US } from '../../src/aggregate/window.js';
 import { ROLLUP_TIERS } from '../../src/store/rollup.js';
 import { API, startTestApp, type TestApp } from '../support/app-harness.js';
@@ -56,7 +57,7 @@ describe('windowed reads use the indexes and no JIT', () => {
       const before = await scans();
       const nowUs = Date.now() * 1000;
       // The gauges' windows: whole days, hours, 10 and 1 minutes, and raw rows at all four edges.
-      for (let i = 0; i < 8; i++) await trailingWindows(conn, t.rules, nowUs - i * 7_654_321, [HOUR_US, DAY_US, 7 * DAY_US + 13 * MINUTE_US]);
+      for (let i = 0; i < 8; i++) await readReport(conn, trailingWindows(t.rules, nowUs - i * 7_654_321, [HOUR_US, DAY_US, 7 * DAY_US + 13 * MINUTE_US]));
       const after = await scans();
       const delta = (relname: string, kind: 'seq_scan' | 'idx_scan') => (after.get(relname)?.[kind] ?? 0) - (before.get(relname)?.[kind] ?? 0);
       const partitions = [...after.keys()].filter((name) => name.startsWith('ml_prediction_p'));

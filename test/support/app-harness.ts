@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../src/app.js';
 import { connect, READ_POOL_SIZE } from '../../src/db/connect.js';
-import type { ErrorRules } from '../../src/store/contribution.js';
+import type { ErrorRules } from '../../src/aggregate/contribution.js';
 import { createTestDatabase, type TestDatabase } from './database.js';
 
 export const API = '/api/ml-monitoring';

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { EMPTY_AGGREGATE, merge, mergeAll, type Aggregate } from '../../src/aggregate/moments.js';
 import { metricsOf } from '../../src/aggregate/metrics.js';
-import { contributionOf, labelOf, RollupDeltas, type BucketDelta, type PredictionFacts } from '../../src/store/contribution.js';
+import { contributionOf, labelOf, RollupDeltas, type BucketDelta, type PredictionFacts } from '../../src/aggregate/contribution.js';
 import { closeTo, exactSum } from '../support/reference.js';
 
 const rules = { accuracyToleranceMinutes: 3, anomalyThresholdMinutes: 5 };
@@ -73,7 +73,7 @@ describe('contributionOf', () => {
   });
 });
 
-describe('RollupDeltas (src/store/contribution.ts)', () => {
+describe('RollupDeltas (src/aggregate/contribution.ts)', () => {
   it('sums contributions per (minute bucket, model version), sorted by bucket then version', () => {
     const deltas = new RollupDeltas();
     deltas.addPrediction(fact({ createdAtUs: T0 + MINUTE + 5, modelVersion: 'b' }), rules);

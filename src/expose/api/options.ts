@@ -1,7 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Sql } from '../../db/connect.js';
 import type { Access } from '../../server/auth.js';
-import type { ErrorRules } from '../../store/contribution.js';
+import type { ErrorRules } from '../../aggregate/contribution.js';
 import type { Exporter } from '../prometheus/exporter.js';
 
 /** What the API's route plugins are given: their dependencies, explicitly. */

@@ -4,6 +4,7 @@ import { Type } from 'typebox';
 import { dailyMetrics, metricsBetween, metricsEndingAt, timeseries } from '../../aggregate/reports.js';
 import { DAY_US, HOUR_US, MICROS_PER_MS, MINUTE_US } from '../../aggregate/window.js';
 import { modelVersionsSince } from '../../store/read-predictions.js';
+import { readReport } from '../../store/read-window.js';
 import { readOverview } from '../../store/overview.js';
 import { invalidField } from '../../server/errors.js';
 import { MODEL_VERSION_MAX_LENGTH, ModelVersion, Text, Timestamp } from '../../validate/limits.js';
@@ -37,7 +38,7 @@ export async function qualityRoutes(app: FastifyInstance, { readSql: sql, rules,
     },
     async (request) => {
       const { fromUs, toUs } = parseWindow(request.query, nowMicros(), 24);
-      return metricsBetween(sql, rules, fromUs, toUs, request.query.model_version);
+      return readReport(sql, metricsBetween(rules, fromUs, toUs, request.query.model_version));
     },
   );
 
@@ -58,7 +59,7 @@ export async function qualityRoutes(app: FastifyInstance, { readSql: sql, rules,
         response: { 200: Type.Array(DailySchema), ...errorResponses },
       },
     },
-    async (request) => dailyMetrics(sql, rules, request.query.days, nowMicros(), request.query.model_version),
+    async (request) => readReport(sql, dailyMetrics(rules, request.query.days, nowMicros(), request.query.model_version)),
   );
 
   api.get(
@@ -119,7 +120,7 @@ export async function qualityRoutes(app: FastifyInstance, { readSql: sql, rules,
         from: new Date(fromUs / MICROS_PER_MS).toISOString(),
         to: new Date(toUs / MICROS_PER_MS).toISOString(),
         step_seconds: step,
-        series: await timeseries(sql, rules, fromUs, toUs, stepUs, versions?.length ? versions : undefined),
+        series: await readReport(sql, timeseries(rules, fromUs, toUs, stepUs, versions?.length ? versions : undefined)),
       };
     },
   );
@@ -157,7 +158,7 @@ export async function qualityRoutes(app: FastifyInstance, { readSql: sql, rules,
       const nowUs = nowMicros();
       const [{ totalPredictions: total, flags, failures }, [day, week]] = await Promise.all([
         readOverview(sql, nowUs - DAY_US),
-        metricsEndingAt(sql, rules, nowUs, [DAY_US, 7 * DAY_US]),
+        readReport(sql, metricsEndingAt(rules, nowUs, [DAY_US, 7 * DAY_US])),
       ]);
       const requests = day.predictions + failures;
       return {

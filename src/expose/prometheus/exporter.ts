@@ -4,8 +4,9 @@ import { metricsOf } from '../../aggregate/metrics.js';
 import { EMPTY_AGGREGATE, type Aggregate } from '../../aggregate/moments.js';
 import { trailingWindows } from '../../aggregate/reports.js';
 import { HOUR_US, DAY_US, MICROS_PER_MS } from '../../aggregate/window.js';
-import type { ErrorRules } from '../../store/contribution.js';
+import type { ErrorRules } from '../../aggregate/contribution.js';
 import { readFlags } from '../../store/feature-flags.js';
+import { readReport } from '../../store/read-window.js';
 import { DEFAULT_EVENT_LOOP_METRICS, registerEventLoopDelay } from './event-loop.js';
 import { CounterVersionLabels, limitVersions } from './version-labels.js';
 
@@ -219,7 +220,7 @@ export class Exporter {
     try {
       const readAtMs = Date.now();
       const nowUs = readAtMs * MICROS_PER_MS;
-      const [flags, windows] = await Promise.all([readFlags(sql), trailingWindows(sql, rules, nowUs, Object.values(GAUGE_WINDOWS))]);
+      const [flags, windows] = await Promise.all([readFlags(sql), readReport(sql, trailingWindows(rules, nowUs, Object.values(GAUGE_WINDOWS)))]);
       this.setQualityGauges(windows);
       this.flagEnabled.set(flags.ml_enabled ? 1 : 0);
       this.flagTraffic.set(flags.ml_traffic_percentage / 100);

@@ -1,31 +1,7 @@
 import type { Sql } from '../db/connect.js';
-import type { Aggregate } from './moments.js';
-import { ROLLUP_TIERS } from '../store/rollup.js';
-import { isoMicros, planPieces } from './window.js';
-
-export interface PiecesQuery {
-  /**
-   * Epoch microseconds b0 <= b1 <= ... <= bn: the pieces [b0, b1), [b1, b2), ... are summed
-   * separately (the days of /daily, the disjoint parts of nested windows). A piece may be empty
-   * (?hours=5e-324 is a window shorter than a microsecond).
-   */
-  boundaries: number[];
-  /** Restrict to these versions; absent = every version. */
-  modelVersions?: string[];
-  /**
-   * Sum the versions into one series per piece, named by this (the fleet), in the database: a
-   * third of the rows to send and parse with three versions.
-   */
-  combineVersionsAs?: string;
-  anomalyThresholdMinutes: number;
-}
-
-export interface VersionPieceAggregate {
-  modelVersion: string;
-  /** Index of the piece: i for [b_i, b_i+1). */
-  piece: number;
-  aggregate: Aggregate;
-}
+import type { PiecesQuery, PieceReport, VersionPieceAggregate } from '../aggregate/reports.js';
+import { ROLLUP_TIERS } from './rollup.js';
+import { isoMicros, planPieces } from '../aggregate/window.js';
 
 interface Row {
   piece: number;
@@ -110,4 +86,9 @@ export async function readPieces(sql: Sql, query: PiecesQuery): Promise<VersionP
       actualM2: r.labelled > 0 ? (r.actual_m2 ?? 0) : 0,
     },
   }));
+}
+
+/** Reads the pieces a report needs and merges them into it. */
+export async function readReport<T>(sql: Sql, report: PieceReport<T>): Promise<T> {
+  return report.assemble(await readPieces(sql, report.query));
 }

@@ -1,5 +1,5 @@
-import { EMPTY_AGGREGATE, merge, negate, type Aggregate } from '../aggregate/moments.js';
-import { floorTo, microsOf, MINUTE_US } from '../aggregate/window.js';
+import { EMPTY_AGGREGATE, merge, negate, type Aggregate } from './moments.js';
+import { floorTo, microsOf, MINUTE_US } from './window.js';
 
 /** How errors are judged; from configuration (MLMON_ACCURACY_TOLERANCE_MINUTES, ...). */
 export interface ErrorRules {
