@@ -7,11 +7,11 @@ import { GroupCommit } from '../../store/group-commit.js';
 import { actualsOutcome, storeActuals } from '../../store/actuals.js';
 import { recordFailures } from '../../store/feature-flags.js';
 import { invalidField, isDatabaseUnavailable, RequestProblem } from '../../server/errors.js';
-import { encodingProblem, parseJson, POISONED_FIELDS } from '../../server/json-body.js';
-import { compileBodyValidator, fieldProblems } from '../../server/validation.js';
-import { MAX_LISTED_LINE_PROBLEMS, ndjsonLines } from '../../validate/ndjson.js';
+import { encodingProblem } from '../../server/json-body.js';
+import { bulkPredictionLines } from '../../validate/bulk-predictions.js';
+import { MAX_LISTED_LINE_PROBLEMS } from '../../validate/ndjson.js';
 import { StoredModelVersion, Text } from '../../validate/limits.js';
-import { createdAtProblem, IngestResultSchema, isLive, MAX_BATCH, PredictionBodySchema, PredictionInputSchema, type PredictionInput } from '../../validate/prediction.js';
+import { createdAtProblem, IngestResultSchema, isLive, MAX_BATCH, PredictionBodySchema, type PredictionInput } from '../../validate/prediction.js';
 import { ActualBodySchema, ActualResultSchema, type ActualInput } from '../../validate/actual.js';
 import { bodyErrorResponses, streamedBodyErrorResponses } from './schemas.js';
 import type { ApiOptions } from './options.js';
@@ -81,7 +81,7 @@ export async function ingestRoutes(app: FastifyInstance, { sql, rules, guards, e
       ...write,
       schema: {
         summary: 'Log predictions (the seed\'s log_prediction)',
-        description: 'One prediction or an array of up to 10,000, stored all-or-nothing. A request_id already stored is skipped (idempotent retries).',
+        description: `One prediction or an array of up to ${MAX_BATCH.toLocaleString('en-US')}, stored all-or-nothing. A request_id already stored is skipped (idempotent retries).`,
         tags: ['ingest'],
         body: PredictionBodySchema,
         response: { 201: IngestResultSchema, ...bodyErrorResponses },
@@ -103,7 +103,6 @@ export async function ingestRoutes(app: FastifyInstance, { sql, rules, guards, e
       else done(null, payload);
     });
     const bulkApi = bulkScope.withTypeProvider<TypeBoxTypeProvider>();
-    const validPrediction = compileBodyValidator(PredictionInputSchema);
 
     bulkApi.post(
       '/predictions/bulk',
@@ -130,7 +129,7 @@ export async function ingestRoutes(app: FastifyInstance, { sql, rules, guards, e
           body: {
             content: {
               'application/x-ndjson': {
-                schema: { description: 'One prediction object per line, as the body of POST /predictions (lines up to 64 KiB)' },
+                schema: { description: `One prediction object per line, as the body of POST /predictions (lines up to ${BULK_MAX_LINE_BYTES / 1024} KiB)` },
               },
             },
           },
@@ -160,29 +159,13 @@ export async function ingestRoutes(app: FastifyInstance, { sql, rules, guards, e
           chunk = [];
           if (writes.length >= BULK_WRITES_IN_FLIGHT) await writes.shift();
         };
-        for await (const entry of ndjsonLines(request.body as Readable, BULK_MAX_LINE_BYTES)) {
+        for await (const entry of bulkPredictionLines(request.body as Readable, BULK_MAX_LINE_BYTES, retentionDays)) {
           lines++;
-          if ('unreadable' in entry) {
-            reject(entry.line, [{ field: '(line)', message: entry.unreadable }]);
+          if ('problems' in entry) {
+            reject(entry.line, entry.problems);
             continue;
           }
-          const parsed = parseJson(entry.text);
-          if (!('value' in parsed)) {
-            reject(entry.line, 'poisoned' in parsed ? POISONED_FIELDS : [{ field: '(line)', message: 'is not valid JSON' }]);
-            continue;
-          }
-          const { value } = parsed;
-          if (!validPrediction(value)) {
-            reject(entry.line, fieldProblems(validPrediction.errors ?? [], false));
-            continue;
-          }
-          const prediction = value as PredictionInput;
-          const timeProblem = createdAtProblem(prediction, Date.now(), retentionDays);
-          if (timeProblem) {
-            reject(entry.line, [{ field: 'created_at', message: timeProblem }]);
-            continue;
-          }
-          chunk.push(prediction);
+          chunk.push(entry.prediction);
           if (chunk.length >= BULK_CHUNK_ROWS) await flush();
         }
         if (lines === 0) throw new RequestProblem(400, 'invalid body: no NDJSON lines (one prediction object per line)');
