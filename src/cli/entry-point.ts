@@ -13,12 +13,15 @@ export function isEntryPoint(moduleUrl: string): boolean {
   }
 }
 
+/** A command line the script cannot run: every script exits 2 for it, and 1 when the work itself fails. */
+export class UsageError extends Error {}
+
 /**
  * Runs `main` with the command-line arguments when the module is the entry point, so the same
  * module stays importable by tests. Its result is the exit code; a throw prints `name: message`
- * and exits with `failureCode`.
+ * and exits 2 for a UsageError, 1 for anything else.
  */
-export function runIfEntryPoint(moduleUrl: string, name: string, main: (argv: string[]) => Promise<number>, failureCode = 1): void {
+export function runIfEntryPoint(moduleUrl: string, name: string, main: (argv: string[]) => Promise<number>): void {
   if (!isEntryPoint(moduleUrl)) return;
   main(process.argv.slice(2)).then(
     (code) => {
@@ -26,7 +29,7 @@ export function runIfEntryPoint(moduleUrl: string, name: string, main: (argv: st
     },
     (error: unknown) => {
       console.error(`${name}: ${error instanceof Error ? error.message : String(error)}`);
-      process.exitCode = failureCode;
+      process.exitCode = error instanceof UsageError ? 2 : 1;
     },
   );
 }
@@ -36,6 +39,6 @@ export function parseArgsOrUsage<T extends ParseArgsConfig>(config: T, usage: st
   try {
     return parseArgs(config);
   } catch (error) {
-    throw new Error(`${error instanceof Error ? error.message : String(error)}\n${usage}`);
+    throw new UsageError(`${error instanceof Error ? error.message : String(error)}\n${usage}`);
   }
 }

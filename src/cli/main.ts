@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
-import { ConfigError, loadConfig, type Config } from '../config.js';
+import { ConfigError, loadConfig, plainNumber, type Config } from '../config.js';
 import { startEmbeddedPostgres } from '../db/embedded.js';
 import { migrate } from '../db/migrate.js';
+import { UsageError } from './entry-point.js';
 import { importFlask, MAX_CHUNK_ROWS } from './import-flask.js';
 import { MAX_LISTED_LINE_PROBLEMS } from '../validate/ndjson.js';
 import { callService, type ServiceTarget } from './service-client.js';
@@ -28,8 +29,6 @@ commands:
   help                         this text
 
 The seed's "activate_ml --enable --percentage 25" is "mlmon activate-ml --enable --percentage 25".`;
-
-class UsageError extends Error {}
 
 /** Every command takes --help (-h); it is answered before the environment is read, which may be what is being fixed. */
 const HELP_OPTION = { help: { type: 'boolean', short: 'h' } } as const;
@@ -121,7 +120,7 @@ async function importFromFlask(args: string[]): Promise<void> {
   if (printedHelp(values)) return;
   const config = loadConfig();
   if (!values.from) throw new UsageError('--from is required: the URL of the Flask monitor\'s PostgreSQL database');
-  const chunkRows = Number(values.chunk);
+  const chunkRows = plainNumber(values.chunk) ?? NaN;
   if (!Number.isInteger(chunkRows) || chunkRows < 1 || chunkRows > MAX_CHUNK_ROWS) throw new UsageError(`--chunk must be a whole number from 1 to ${MAX_CHUNK_ROWS}`);
   const report = await importFlask({
     fromUrl: values.from,

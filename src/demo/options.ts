@@ -2,6 +2,7 @@
  * Command line and environment of the demo traffic generator. Pure except `readIngestToken`, which
  * reads `<data dir>/tokens.json` (the file the service writes on its first start).
  */
+import { UsageError } from '../cli/entry-point.js';
 import { isPort, plainNumber } from '../config.js';
 import { readStoredIngestToken, tokenFileOf } from '../server/tokens.js';
 
@@ -43,15 +44,15 @@ const MAX_DURATION_SECONDS = 7 * 24 * 3600;
 /** Seconds from "90", "90s", "1.5m", "2h", "1d". */
 export function parseDuration(text: string, what: string): number {
   const match = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)?$/.exec(text.trim());
-  if (!match) throw new Error(`${what} must be a duration like 90s, 10m or 1h (got ${JSON.stringify(text)})`);
+  if (!match) throw new UsageError(`${what} must be a duration like 90s, 10m or 1h (got ${JSON.stringify(text)})`);
   const unit = { ms: 0.001, s: 1, m: 60, h: 3600, d: 86400 }[(match[2] ?? 's') as 'ms' | 's' | 'm' | 'h' | 'd'];
   return Number(match[1]) * unit;
 }
 
 function parseNumber(text: string, what: string, low: number, high: number): number {
-  const value = Number(text);
-  if (!Number.isFinite(value) || text.trim() === '' || value <= low || value > high) {
-    throw new Error(`${what} must be a number > ${low} and <= ${high} (got ${JSON.stringify(text)})`);
+  const value = plainNumber(text);
+  if (value === undefined || value <= low || value > high) {
+    throw new UsageError(`${what} must be a number > ${low} and <= ${high} (got ${JSON.stringify(text)})`);
   }
   return value;
 }
@@ -59,7 +60,7 @@ function parseNumber(text: string, what: string, low: number, high: number): num
 /** PORT as the service reads it, so that a plain `npm run demo` finds a service started with it. */
 function parsePort(text: string): number {
   const port = plainNumber(text);
-  if (port === undefined || !isPort(port)) throw new Error(`PORT must be an integer from 1 to 65535 (got ${JSON.stringify(text)})`);
+  if (port === undefined || !isPort(port)) throw new UsageError(`PORT must be an integer from 1 to 65535 (got ${JSON.stringify(text)})`);
   return port;
 }
 
@@ -84,7 +85,7 @@ export function parseDemoArguments(argv: readonly string[], env: Readonly<Record
     const value = (): string => {
       if (inline !== undefined) return inline;
       const next = argv[index + 1];
-      if (next === undefined) throw new Error(`${flag} needs a value`);
+      if (next === undefined) throw new UsageError(`${flag} needs a value`);
       index += 1;
       return next;
     };
@@ -110,7 +111,7 @@ export function parseDemoArguments(argv: readonly string[], env: Readonly<Record
       case '--actual-lag': {
         const text = value();
         const parts = text.split(',').map((part) => parseDuration(part, '--actual-lag'));
-        if (parts.length !== 2 || parts[0]! > parts[1]!) throw new Error(`--actual-lag must be MIN,MAX with MIN <= MAX (got ${JSON.stringify(text)})`);
+        if (parts.length !== 2 || parts[0]! > parts[1]!) throw new UsageError(`--actual-lag must be MIN,MAX with MIN <= MAX (got ${JSON.stringify(text)})`);
         options.actualLagSeconds = [parts[0]!, parts[1]!];
         break;
       }
@@ -127,18 +128,18 @@ export function parseDemoArguments(argv: readonly string[], env: Readonly<Record
         options.quiet = true;
         break;
       default:
-        throw new Error(`unknown argument ${argument}\n\n${USAGE}`);
+        throw new UsageError(`unknown argument ${argument}\n\n${USAGE}`);
     }
   }
-  if (options.durationSeconds <= 0 || options.durationSeconds > MAX_DURATION_SECONDS) throw new Error('--duration must be > 0 and at most 7d');
-  if (options.tickSeconds < 0.05 || options.tickSeconds > 60) throw new Error('--tick must be between 50ms and 60s');
+  if (options.durationSeconds <= 0 || options.durationSeconds > MAX_DURATION_SECONDS) throw new UsageError('--duration must be > 0 and at most 7d');
+  if (options.tickSeconds < 0.05 || options.tickSeconds > 60) throw new UsageError('--tick must be between 50ms and 60s');
   let url: URL;
   try {
     url = new URL(options.url);
   } catch {
-    throw new Error(`--url must be an http(s) URL (got ${JSON.stringify(options.url)})`);
+    throw new UsageError(`--url must be an http(s) URL (got ${JSON.stringify(options.url)})`);
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error(`--url must be an http(s) URL (got ${JSON.stringify(options.url)})`);
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new UsageError(`--url must be an http(s) URL (got ${JSON.stringify(options.url)})`);
   options.url = options.url.replace(/\/+$/, '');
   return { help: false, options };
 }

@@ -144,5 +144,26 @@ describe('mlmon import-flask', () => {
   it('needs --from, and a chunk it can use', async () => {
     expect(await mlmon(['import-flask', ...target()])).toMatchObject({ code: 2, stderr: expect.stringContaining('--from is required') });
     expect(await mlmon(['import-flask', '--from', flask.url, '--chunk', '1001', ...target()])).toMatchObject({ code: 2, stderr: expect.stringContaining('--chunk must be') });
+    // Plain decimals only, as everywhere: Number() would read 0x10 as 16.
+    expect(await mlmon(['import-flask', '--from', flask.url, '--chunk', '0x10', ...target()])).toMatchObject({ code: 2, stderr: expect.stringContaining('--chunk must be') });
+  });
+});
+
+describe('the other scripts exit as mlmon does: 2 for a bad command line', () => {
+  const script = (relative: string, args: string[]): Promise<Run> =>
+    new Promise((resolve) => {
+      execFile(process.execPath, [fileURLToPath(new URL(`../../dist/${relative}`, import.meta.url)), ...args], (error, stdout, stderr) => {
+        resolve({ code: error ? Number(error.code) : 0, stdout, stderr });
+      });
+    });
+
+  it.each([
+    ['expose/dashboards/generate.js', ['--bogus'], 'Unknown option'],
+    ['expose/dashboards/generate.js', ['one', 'two'], 'one output directory at most'],
+    ['expose/alerting/generate.js', ['--evaluator', 'nagios'], '--evaluator must be'],
+    ['demo/main.js', ['--rate', '0x10'], '--rate must be a number'],
+    ['demo/main.js', ['--duration', 'soon'], '--duration must be a duration'],
+  ])('%s %j', async (relative, args, message) => {
+    expect(await script(relative, args)).toMatchObject({ code: 2, stderr: expect.stringContaining(message) });
   });
 });

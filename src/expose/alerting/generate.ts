@@ -15,7 +15,7 @@
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgsOrUsage, runIfEntryPoint } from '../../cli/entry-point.js';
+import { parseArgsOrUsage, runIfEntryPoint, UsageError } from '../../cli/entry-point.js';
 import { Document } from 'yaml';
 import {
   RUNBOOK_URL,
@@ -171,7 +171,7 @@ function parseArguments(argv: readonly string[]): CliArguments | null {
   );
   if (values.help) return null;
   const evaluator = values.evaluator ?? 'prometheus';
-  if (evaluator !== 'prometheus' && evaluator !== 'grafana') throw new Error(`--evaluator must be prometheus or grafana\n${USAGE}`);
+  if (evaluator !== 'prometheus' && evaluator !== 'grafana') throw new UsageError(`--evaluator must be prometheus or grafana\n${USAGE}`);
   return {
     check: values.check ?? false,
     out: values.out === undefined ? DEFAULT_RULES_DIRECTORY : path.resolve(values.out),
@@ -224,4 +224,4 @@ async function main(argv: readonly string[]): Promise<number> {
   return 0;
 }
 
-runIfEntryPoint(import.meta.url, 'alerts', main, 2);
+runIfEntryPoint(import.meta.url, 'alerts', main);

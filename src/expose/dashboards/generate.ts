@@ -6,7 +6,7 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgsOrUsage, runIfEntryPoint } from '../../cli/entry-point.js';
+import { parseArgsOrUsage, runIfEntryPoint, UsageError } from '../../cli/entry-point.js';
 import { buildDashboards, renderDashboard } from './index.js';
 
 /** The repository's dashboards/ (src/expose/dashboards and dist/expose/dashboards are both 3 levels down). */
@@ -42,7 +42,7 @@ async function main(args: string[]): Promise<number> {
     process.stdout.write(`${USAGE}\n`);
     return 0;
   }
-  if (parsed.positionals.length > 1) throw new Error(`one output directory at most\n${USAGE}`);
+  if (parsed.positionals.length > 1) throw new UsageError(`one output directory at most\n${USAGE}`);
   const check = parsed.values.check ?? false;
   const directory = parsed.positionals[0] ?? DEFAULT_DASHBOARDS_DIRECTORY;
   const results = await generateDashboards(directory, check);
