@@ -37,10 +37,6 @@ async function collect(fn: () => Promise<unknown>, bounds: Bounds): Promise<numb
   return samples;
 }
 
-export async function sampleLatency(fn: () => Promise<unknown>, bounds: Bounds): Promise<LatencySummary> {
-  return latencySummary(await collect(fn, bounds));
-}
-
 /**
  * Two measurements side by side: `blocks` alternating slices of each (a, b, a, b, ...), so that
  * a burst of load from elsewhere on a shared machine falls on both rather than on one.

@@ -1,4 +1,4 @@
-import { FLEET } from '../validate/limits.js';
+import { FLEET, isFleet } from '../validate/limits.js';
 import type { ErrorRules } from './contribution.js';
 import { metricsOf, type QualityMetrics } from './metrics.js';
 import { EMPTY_AGGREGATE, merge, mergeAll, type Aggregate } from './moments.js';
@@ -60,7 +60,7 @@ function report(aggregate: Aggregate, range: Range): MetricsReport {
 }
 
 /** A version filter: absent or 'all' is the whole fleet. */
-const onlyVersion = (modelVersion: string | undefined) => (modelVersion === undefined || modelVersion === FLEET ? undefined : [modelVersion]);
+const onlyVersion = (modelVersion: string | undefined) => (isFleet(modelVersion) ? undefined : [modelVersion]);
 
 /** The window as the user asked for it, (from, to], not the half-open internals. */
 function windowReport(aggregate: Aggregate, fromUs: number, toUs: number): MetricsReport {

@@ -55,7 +55,7 @@ export function planTiers(range: Range, stepsUs: number[]): TieredPlan {
  * Plans consecutive pieces [b0, b1), [b1, b2), ... (boundaries never decreasing; an empty piece
  * reads nothing) like one window each, so that no bucket read straddles a boundary, then joins the ranges of a tier that
  * touch: a whole bucket then belongs to the piece its start lies in, and the reader tells pieces
- * apart by position, not by one range per piece. Thirty days read as one run of hours.
+ * apart by position, not by one range per piece. Thirty whole days read as one run of days.
  */
 export function planPieces(boundaries: number[], stepsUs: number[]): TieredPlan {
   const plans = boundaries.slice(1).map((end, i) => planTiers({ start: boundaries[i]!, end }, stepsUs));

@@ -1,6 +1,6 @@
 import type { Sql } from '../db/connect.js';
 import { HOUR_US, isoMicros, MICROS_PER_MS, type Range } from '../aggregate/window.js';
-import { EARLIEST_STORABLE_MS, END_OF_INSTANTS_MS, FLEET } from '../validate/limits.js';
+import { EARLIEST_STORABLE_MS, END_OF_INSTANTS_MS, isFleet } from '../validate/limits.js';
 
 export interface StoredPrediction {
   id: number;
@@ -58,7 +58,6 @@ const COLUMNS = `id, booking_id, driver_id, request_id, predicted_delay_minutes,
 type Row = StoredPrediction & { created_us: number };
 
 /** Absent or 'all' (the fleet) filters nothing. */
-const isFleet = (modelVersion: string | undefined): modelVersion is undefined | typeof FLEET => modelVersion === undefined || modelVersion === FLEET;
 const versionFilter = (sql: Sql, modelVersion: string | undefined) => (isFleet(modelVersion) ? sql`` : sql`and model_version = ${modelVersion}`);
 
 function pageOf(rows: Row[], limit: number): Page {

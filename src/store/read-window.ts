@@ -44,8 +44,8 @@ const PIECES_SQL = `
                                     $4::text[]::timestamptz[], $5::int[], $6::float8, $7::text)`;
 
 /**
- * Sums consecutive pieces of time per model version in one query: whole hours and minutes from
- * the rollup tiers, the partial edge minutes from raw rows. Results are exact to the microsecond.
+ * Sums consecutive pieces of time per model version in one query: whole days, hours, 10-minute
+ * blocks and minutes from the rollup tiers, the partial edge minutes from raw rows. Results are exact to the microsecond.
  */
 export async function readPieces(sql: Sql, query: PiecesQuery): Promise<VersionPieceAggregate[]> {
   const { boundaries } = query;

@@ -166,18 +166,6 @@ export async function applyRollupDeltas(tx: TransactionSql, deltas: RollupDeltas
   }
 }
 
-/**
- * After a correction's passes: the label sums of the buckets it touched, recomputed instead of
- * left as what the removal's subtraction left. Taking a label out of a sum cancels it only to the
- * rounding of the largest values the bucket ever held: the actuals 7.3 and 1234.5, the second
- * corrected to 7.3, left an M2 of 1.2e-10 instead of 0, and R² = -1.25e11 instead of undefined.
- * The accurate count is recounted from the rows' stored `is_accurate` too: the removal judged the
- * old label by today's tolerance, which may have changed since it was stored. (The anomaly count
- * has no stored flag to recount from.) The minute rows come from the raw rows, each coarser tier
- * from the tier below it (exact rows, merged with mlmon_merge_moments). The transaction holds every row it rewrites (its passes
- * locked them), so a concurrent writer's uncommitted rows are neither read here nor lost: that
- * writer adds its delta to these rows after this commit, as it would have.
- */
 // Two arrays, not a JSON record set: unnest of an array is estimated at its length (the planner
 // takes jsonb_to_recordset for 100 rows, and then preferred to scan the target tier whole).
 const RECOMPUTE_KEYS = `select * from unnest($1::text[]::timestamptz[], $2::text[]) as k(bucket, model_version)`;
@@ -212,6 +200,18 @@ const RECOMPUTE_COARSER = COARSER_TIERS.map((tier, i) => {
   where r.bucket = k.bucket and r.model_version = k.model_version`;
 });
 
+/**
+ * After a correction's passes: the label sums of the buckets it touched, recomputed instead of
+ * left as what the removal's subtraction left. Taking a label out of a sum cancels it only to the
+ * rounding of the largest values the bucket ever held: the actuals 7.3 and 1234.5, the second
+ * corrected to 7.3, left an M2 of 1.2e-10 instead of 0, and R² = -1.25e11 instead of undefined.
+ * The accurate count is recounted from the rows' stored `is_accurate` too: the removal judged the
+ * old label by today's tolerance, which may have changed since it was stored. (The anomaly count
+ * has no stored flag to recount from.) The minute rows come from the raw rows, each coarser tier
+ * from the tier below it (exact rows, merged with mlmon_merge_moments). The transaction holds every row it rewrites (its passes
+ * locked them), so a concurrent writer's uncommitted rows are neither read here nor lost: that
+ * writer adds its delta to these rows after this commit, as it would have.
+ */
 export async function recomputeCorrectedSums(tx: TransactionSql, corrected: { bucketUs: number; modelVersion: string }[]): Promise<void> {
   if (corrected.length === 0) return;
   const statements = [RECOMPUTE_MINUTES, ...RECOMPUTE_COARSER];

@@ -56,6 +56,8 @@ export const MODEL_VERSION_MAX_LENGTH = 50;
 export const ModelVersion = () => Text(MODEL_VERSION_MAX_LENGTH, 1);
 /** 'all' names the whole fleet (in the API and the gauges' model_version label), never a model. */
 export const FLEET = 'all';
+/** A version filter names the fleet when it is absent or 'all'. */
+export const isFleet = (modelVersion: string | undefined): modelVersion is undefined | typeof FLEET => modelVersion === undefined || modelVersion === FLEET;
 /** 'other' labels the versions past MLMON_MAX_MODEL_VERSIONS on /metrics, never a model. */
 export const OTHER_VERSIONS = 'other';
 /**

@@ -19,7 +19,6 @@ export interface PrometheusPluginOptions {
 function reasonOf(statusCode: number): RejectReason {
   switch (statusCode) {
     case 400:
-    case 422:
       return 'invalid';
     case 401:
     case 403:

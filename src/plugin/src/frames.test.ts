@@ -136,7 +136,7 @@ describe('predictions and anomalies frames', () => {
     expect(field(frame, 'is_accurate')).toMatchObject({ type: FieldType.boolean, values: [false] });
     expect(field(frame, 'risk_level')).toMatchObject({ type: FieldType.string, values: ['medium'] });
     expect(field(frame, 'contributing_factors')).toMatchObject({ type: FieldType.other, values: [{ distance_x_weather: 0.42 }] });
-    expect(field(frame, 'id').values).toEqual(['9007199254740993']);
+    expect(field(frame, 'id').values).toEqual(['1234567']);
     expect(field(frame, 'prediction_error').config.displayNameFromDS).toBe('Error');
   });
 
@@ -144,7 +144,7 @@ describe('predictions and anomalies frames', () => {
     const frames = toFrames(query({ queryType: QueryType.Anomalies }), versionRequest('/anomalies', 'v3'), [storedPrediction(), storedPrediction({ id: 7 })], context);
     expect(frames).toHaveLength(1);
     expect(frames[0]?.name).toBe('v3');
-    expect(field(frames[0], 'id').values).toEqual(['9007199254740993', '7']);
+    expect(field(frames[0], 'id').values).toEqual(['1234567', '7']);
   });
 
   it('gives an empty table, not an error, when there is nothing', () => {

@@ -154,7 +154,7 @@ function predictionValue(prediction: StoredPrediction, column: PredictionColumn)
   if (column.type === FieldType.time) {
     return parseTime(value as string);
   }
-  // Ids may be 64-bit and so arrive as strings; keep them as text either way.
+  // An id is a label, not a quantity: as text, Grafana shows it without thousands separators or units.
   return column.name === 'id' ? String(value) : value;
 }
 

@@ -104,7 +104,7 @@ export interface TimeseriesResponse {
 }
 
 export interface StoredPrediction {
-  id: number | string;
+  id: number;
   booking_id: number;
   driver_id: number | null;
   request_id: string | null;

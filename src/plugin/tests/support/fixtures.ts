@@ -51,7 +51,7 @@ export const timeseriesResponse: TimeseriesResponse = {
 
 export function storedPrediction(overrides: Partial<StoredPrediction> = {}): StoredPrediction {
   return {
-    id: '9007199254740993',
+    id: 1234567,
     booking_id: 4711,
     driver_id: 42,
     request_id: 'req-1',
