@@ -13,6 +13,7 @@ import { promisify } from 'node:util';
 import { buildApp } from '../../src/app.js';
 import { buildDashboards, renderDashboard } from '../../src/expose/dashboards/index.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import { describeWhenInstalled, isInstalled, PROMTOOL_HINT } from '../support/required-tools.js';
 
 type Json = any;
 const run = promisify(execFile);
@@ -154,8 +155,7 @@ describe('dashboard lint', () => {
     });
   });
 
-  describe('promtool check rules', () => {
-    const promtool = async (): Promise<boolean> => run('promtool', ['--version']).then(() => true, () => false);
+  describeWhenInstalled('promtool check rules', isInstalled('promtool') ? [] : ['promtool'], PROMTOOL_HINT, () => {
 
     async function checkRules(exprs: string[]): Promise<{ ok: boolean; output: string }> {
       const dir = await mkdtemp(path.join(os.tmpdir(), 'mlmon-promql-'));
@@ -175,11 +175,6 @@ describe('dashboard lint', () => {
     }
 
     test('every expression (variables substituted) parses', async () => {
-      if (!(await promtool())) {
-        if (process.env.CI === 'true') throw new Error('promtool is not on PATH (apt-get install prometheus); required under CI=true');
-        console.warn('SKIPPED: promtool is not on PATH, the PromQL expressions of the dashboards were NOT parsed (apt-get install prometheus)');
-        return;
-      }
       const exprs = dashboards.flatMap(promTargets).map((t) => substituteVariables(t.expr));
       expect(exprs.length).toBeGreaterThan(10);
       const result = await checkRules(exprs);

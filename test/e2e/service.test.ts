@@ -6,10 +6,19 @@
 import { existsSync, statSync } from 'node:fs';
 import { readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import { createTestDatabase, untilSessionsWaitForLocks, type TestDatabase } from '../support/database.js';
 import { postgresDataDir, startServiceProcess, type RunningService } from '../support/service.js';
+import { LOCK_NAMESPACE, STRIPES } from '../../src/store/booking-locks.js';
 
 const API = '/api/ml-monitoring';
+
+/** Polls `condition` every 20 ms, for 10 s at most. */
+async function until(condition: () => boolean): Promise<void> {
+  for (const deadline = Date.now() + 10_000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 20))) {
+    if (condition()) return;
+  }
+  throw new Error(`still not so after 10 s: ${condition.toString()}`);
+}
 
 async function call(base: string, method: string, route: string, token?: string, body?: unknown): Promise<{ status: number; json: any; text: string }> {
   const res = await fetch(`${base}${route}`, {
@@ -88,26 +97,35 @@ describe('the service process against an external PostgreSQL (DATABASE_URL)', ()
     }
   });
 
-  // A write is in flight when SIGTERM arrives: it must be answered (and stored if acknowledged),
-  // and then its keep-alive connection must not hold the process open. (Fastify's close() ends
-  // only the connections that are idle at that moment; this client would keep its socket ~70 s.)
-  it('SIGTERM with a 10,000-prediction batch in flight: answered, stored if acknowledged, exit code 0', async () => {
+  // A write is in flight when SIGTERM arrives: it must be answered and stored, and then its
+  // keep-alive connection must not hold the process open. (Fastify's close() ends only the
+  // connections that are idle at that moment; this client would keep its socket ~70 s.) The test
+  // holds one booking stripe exclusive, as an actual would, so that the write is surely waiting
+  // inside PostgreSQL when the signal arrives, and lets it go once shutdown has begun.
+  it('SIGTERM with a 10,000-prediction batch in flight: answered, stored, exit code 0', async () => {
     const s = service!;
     const batch = Array.from({ length: 10_000 }, (_, i) => ({ booking_id: 900_000 + i, predicted_delay_minutes: 1, confidence: 0.5, risk_level: 'low', model_version: 'sigterm' }));
-    const inFlight = call(s.baseUrl, 'POST', `${API}/predictions`, s.ingestToken, batch).then(
-      (r) => r.status,
-      () => 'connection closed' as const,
-    );
-    await new Promise((r) => setTimeout(r, 150)); // the body is being sent or stored
-    const started = Date.now();
-    const code = await s.stop('SIGTERM');
-    service = undefined;
-    const answered = await inFlight;
-    const [row] = await db.sql`select count(*)::int as n from ml_prediction where model_version = 'sigterm'`;
-    // acknowledged => stored, whole; refused or cut => nothing stored
-    expect({ answered, stored: row!.n }).toEqual(answered === 201 ? { answered: 201, stored: 10_000 } : { answered, stored: 0 });
-    expect(s.output()).toContain('shutting down');
-    expect({ exitCode: code, withinSeconds: Math.round((Date.now() - started) / 1000) <= 15 }).toEqual({ exitCode: 0, withinSeconds: true });
+    const blocker = await db.sql.reserve();
+    try {
+      await blocker`begin`;
+      await blocker`select pg_advisory_xact_lock(${LOCK_NAMESPACE}, ${900_000 % STRIPES})`;
+      const inFlight = call(s.baseUrl, 'POST', `${API}/predictions`, s.ingestToken, batch).then(
+        (r) => r.status,
+        () => 'connection closed' as const,
+      );
+      await untilSessionsWaitForLocks(db, 1);
+      const started = Date.now();
+      const stopped = s.stop('SIGTERM');
+      await until(() => s.output().includes('shutting down'));
+      await blocker`commit`;
+      const code = await stopped;
+      service = undefined;
+      const [row] = await db.sql`select count(*)::int as n from ml_prediction where model_version = 'sigterm'`;
+      expect({ answered: await inFlight, stored: row!.n }).toEqual({ answered: 201, stored: 10_000 });
+      expect({ exitCode: code, withinSeconds: Math.round((Date.now() - started) / 1000) <= 15 }).toEqual({ exitCode: 0, withinSeconds: true });
+    } finally {
+      blocker.release();
+    }
   }, 40_000);
 });
 

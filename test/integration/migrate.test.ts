@@ -23,12 +23,18 @@ describe('migrations', () => {
     );
   });
 
-  it('is safe when several replicas migrate at once', async () => {
-    await Promise.all([migrate(db.url), migrate(db.url), migrate(db.url)]);
-    const applied = await db.sql`select migration_id from migrations order by migration_id`;
-    // every migration folder applied exactly once, in order
-    const folders = readdirSync(fileURLToPath(new URL('../../migrations', import.meta.url))).filter((f) => /^\d+_/.test(f)).sort();
-    expect(applied.map((m) => m.migration_id)).toEqual(folders.map((f) => Number(f.split('_')[0])));
+  it('is safe when several replicas migrate an empty database at once', async () => {
+    // An empty database: on a migrated one every run would have nothing to do, lock or no lock.
+    const empty = await createTestDatabase(undefined, { migrated: false });
+    try {
+      await Promise.all([migrate(empty.url), migrate(empty.url), migrate(empty.url)]);
+      const applied = await empty.sql`select migration_id from migrations order by migration_id`;
+      // every migration folder applied exactly once, in order
+      const folders = readdirSync(fileURLToPath(new URL('../../migrations', import.meta.url))).filter((f) => /^\d+_/.test(f)).sort();
+      expect(applied.map((m) => m.migration_id)).toEqual(folders.map((f) => Number(f.split('_')[0])));
+    } finally {
+      await empty.drop();
+    }
   });
 
   // (request_id uniqueness is tested by behaviour in ingest-semantics.test.ts, not by index shape)

@@ -12,10 +12,8 @@ import { createTestDatabase } from '../support/database.js';
 import { rawRequest } from '../support/app-harness.js';
 import type { AddressInfo } from 'node:net';
 import { startTcpProxy } from '../support/tcp-proxy.js';
-import { describeWhenInstalled } from '../support/required-tools.js';
+import { describeWhenInstalled, isInstalled, PROMTOOL_HINT } from '../support/required-tools.js';
 
-const promtoolAvailable = spawnSync('promtool', ['--version'], { encoding: 'utf8' }).status === 0;
-const PROMTOOL_HINT = 'Install it with: sudo apt-get install -y prometheus (Debian/Ubuntu; the package provides promtool), or put promtool from https://prometheus.io/download/ on PATH.';
 
 describe('GET /metrics exposition', () => {
   let t: TestApp;
@@ -59,7 +57,7 @@ describe('GET /metrics exposition', () => {
     expect(samplesOf(samples, 'process_cpu_user_seconds_total').length).toBe(1);
   });
 
-  describeWhenInstalled('promtool check metrics', promtoolAvailable ? [] : ['promtool'], PROMTOOL_HINT, () => {
+  describeWhenInstalled('promtool check metrics', isInstalled('promtool') ? [] : ['promtool'], PROMTOOL_HINT, () => {
     it('finds nothing to report in the exposition', async () => {
       const res = await t.get('/metrics', null);
       expect(res.statusCode).toBe(200);
@@ -124,14 +122,10 @@ describe('the gauge cache and a dead database', () => {
       samplesOf(parsePrometheus((await req('GET', '/metrics')).body), name, labels)[0]?.value;
     try {
       await req('POST', `${API}/predictions`, { booking_id: 1, predicted_delay_minutes: 1, confidence: 0.5, risk_level: 'low' });
-      const refreshedAt = Date.now();
       expect(await gaugeValue('ml_prediction_window_predictions', { window: '1h', model_version: 'all' })).toBe(1);
       await req('POST', `${API}/predictions`, { booking_id: 2, predicted_delay_minutes: 1, confidence: 0.5, risk_level: 'low' });
-      const cached = await gaugeValue('ml_prediction_window_predictions', { window: '1h', model_version: 'all' });
-      // within the 1 s cache: still 1. Checkable here only when this machine was quick enough; the
-      // cache's timing is asserted on a fake clock in test/unit/exporter-refresh.test.ts.
-      if (Date.now() - refreshedAt < 900) expect(cached).toBe(1);
-      // refreshed in the background within the next second
+      // Refreshed in the background (that the gauges are held for the cache's second in between is
+      // asserted on a fake clock in test/unit/exporter-refresh.test.ts, not on this machine's speed).
       expect(await eventually(async () => (await gaugeValue('ml_prediction_window_predictions', { window: '1h', model_version: 'all' })) === 2)).toBe(true);
       expect(await gaugeValue('mlmon_database_up')).toBe(1);
 

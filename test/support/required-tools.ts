@@ -1,3 +1,5 @@
+import { spawnSync } from 'node:child_process';
+
 const isCi = (): boolean => process.env.CI === 'true' || process.env.CI === '1';
 
 /**
@@ -23,3 +25,9 @@ export function describeWhenInstalled(title: string, missing: string[], installH
   console.warn(`\n${banner}\n  SKIPPING "${title}": ${message}\n${banner}\n`);
   describe.skip(title, body);
 }
+
+/** Whether `command` runs on this machine (`command --version` succeeds). */
+export const isInstalled = (command: string): boolean => spawnSync(command, ['--version'], { encoding: 'utf8' }).status === 0;
+
+export const PROMTOOL_HINT =
+  'Install it with: sudo apt-get install -y prometheus (Debian/Ubuntu; the package provides promtool), or put promtool from https://prometheus.io/download/ on PATH.';

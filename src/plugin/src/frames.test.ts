@@ -160,9 +160,10 @@ describe('summary frame', () => {
     expect(frame?.length).toBe(1);
     expect(field(frame, 'timestamp')).toMatchObject({ type: FieldType.time, values: [Date.parse('2026-03-01T16:00:00Z')] });
     expect(field(frame, 'total_predictions').values).toEqual([1234]);
-    expect(field(frame, 'ml_enabled')).toMatchObject({ type: FieldType.boolean, values: [true] });
-    expect(field(frame, 'ml_traffic_percentage').config.unit).toBe('percent');
-    expect(field(frame, 'ml_success_rate')).toMatchObject({ values: [0.98], config: { unit: 'percentunit' } });
+    expect(field(frame, 'ml_enabled')).toMatchObject({ type: FieldType.boolean, values: [false] });
+    expect(field(frame, 'ml_traffic_percentage')).toMatchObject({ values: [25], config: { unit: 'percent' } });
+    expect(['ml_requests', 'ml_successes', 'ml_failures'].map((name) => field(frame, name).values[0])).toEqual([100, 97, 3]);
+    expect(field(frame, 'ml_success_rate')).toMatchObject({ values: [0.97], config: { unit: 'percentunit' } });
     expect(field(frame, 'anomalies_count').values).toEqual([3]);
     expect(field(frame, 'mae_24h')).toMatchObject({ values: [2.2], config: { displayNameFromDS: 'MAE (24 h)', unit: 'm' } });
     expect(field(frame, 'mae_7d').values).toEqual([2.9]);

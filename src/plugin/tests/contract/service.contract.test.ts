@@ -296,11 +296,12 @@ describe('anomalies', () => {
 
 describe('summary', () => {
   it('counts the seed and carries the feature flag', async () => {
+    await serviceRequest('PUT', '/feature-flags', INGEST_TOKEN, { ml_enabled: true, ml_traffic_percentage: 37 });
     const [frame] = await run({ queryType: QueryType.Summary });
     expect(values(frame, 'total_predictions')).toEqual([seeds.length]);
     expect(values(frame, 'anomalies_count')).toEqual([expectedMetrics(seeds).anomalies]);
     expect(values(frame, 'ml_successes')).toEqual([seeds.length]);
-    expect(values(frame, 'ml_enabled')).toEqual([expect.any(Boolean)]);
+    expect([values(frame, 'ml_enabled'), values(frame, 'ml_traffic_percentage')]).toEqual([[true], [37]]);
     expect(values(frame, 'mae_24h')[0]).toBeCloseTo(expectedMetrics(seeds).mae!, 9);
   });
 });

@@ -79,12 +79,13 @@ export const summaryResponse: SummaryResponse = {
   metrics_24h: metricsObject({ period_hours: 24, mae: 2.2 }),
   metrics_7d: metricsObject({ period_hours: 168, mae: 2.9 }),
   feature_flags: {
-    ml_enabled: true,
+    // Distinct values, and ml_enabled off: a field fed from the wrong flag cannot pass unseen.
+    ml_enabled: false,
     ml_traffic_percentage: 25,
     ml_requests: 100,
-    ml_successes: 98,
-    ml_failures: 2,
-    ml_success_rate: 0.98,
+    ml_successes: 97,
+    ml_failures: 3,
+    ml_success_rate: 0.97,
   },
   anomalies_count: 3,
   timestamp: '2026-03-01T16:00:00.000Z',
