@@ -4,8 +4,10 @@
  * a chunk's actuals and then its predictions as NDJSON, so that they are validated, rolled up and
  * deduplicated exactly like live traffic: every metric of mlmon then covers the old history too.
  *
- * Re-running is safe: a row keeps its request_id, or gets `flask-<id>` when it had none, so a row
- * already imported counts as a duplicate; a repeated actual replaces itself.
+ * Re-running is safe: a row keeps its request_id, or gets `flask-<id>` when it had none or an
+ * earlier row had the same one (Flask did not keep them unique; mlmon would take the second row for
+ * a retry of the first), so a row already imported counts as a duplicate; a repeated actual
+ * replaces itself.
  */
 import postgres from 'postgres';
 import { MAX_LISTED_LINE_PROBLEMS } from '../validate/ndjson.js';
@@ -40,10 +42,11 @@ const OPTIONAL_FIELDS = ['driver_id', 'model_version', 'prediction_time_ms', 'fe
  * so that the service rejects that one row and names the field, rather than the import dropping
  * them silently.
  */
-export function predictionOf(row: FlaskRow): Record<string, unknown> {
+export function predictionOf(row: FlaskRow, firstRowOfRequestId: ReadonlyMap<string, number> = new Map()): Record<string, unknown> {
+  const sharesEarlierRequestId = row.request_id !== null && (firstRowOfRequestId.get(row.request_id) ?? row.id) < row.id;
   const prediction: Record<string, unknown> = {
     booking_id: row.booking_id,
-    request_id: row.request_id ?? `flask-${row.id}`,
+    request_id: row.request_id === null || sharesEarlierRequestId ? `flask-${row.id}` : row.request_id,
     predicted_delay_minutes: row.predicted_delay_minutes,
     confidence: row.confidence,
     risk_level: row.risk_level,
@@ -103,6 +106,14 @@ export interface ImportReport {
   refusedRows: RefusedRow[];
   /** Actuals recorded: those of refused rows stay with mlmon and label the row once it is stored. */
   actuals: number;
+  /** Rows whose request_id an earlier row of the Flask table had: sent as `flask-<id>`. */
+  sharedRequestIds: number;
+  /**
+   * Rows Flask left unlabelled while another row of their booking has an actual (it labelled only
+   * a booking's newest prediction): mlmon labels every prediction of a booking, so these are
+   * labelled too, and the metrics of that history differ from what the Flask page showed.
+   */
+  labelledByTheirBooking: number;
 }
 
 /** The answer of the bulk route: `rejected` counts lines, `errors` lists their problems, several per line. */
@@ -145,6 +156,28 @@ async function readChunk(source: postgres.Sql, table: string, afterId: number | 
   }
 }
 
+/** What the import must know of the whole table before it sends a row (one pass each). */
+interface TableSurvey {
+  /** Request ids several rows share, each with the id of its first row. */
+  firstRowOfRequestId: Map<string, number>;
+  labelledByTheirBooking: number;
+}
+
+async function surveyTable(source: postgres.Sql, table: string): Promise<TableSurvey> {
+  try {
+    const shared = await source<{ request_id: string; first_id: number }[]>`
+      select request_id, min(id)::int8 as first_id from ${source(table)}
+      where request_id is not null group by request_id having count(*) > 1`;
+    const [relabelled] = await source<{ rows: number }[]>`
+      select count(*)::int8 as rows from ${source(table)} p
+      where p.actual_delay_minutes is null
+        and exists (select 1 from ${source(table)} l where l.booking_id = p.booking_id and l.actual_delay_minutes is not null)`;
+    return { firstRowOfRequestId: new Map(shared.map((row) => [row.request_id, Number(row.first_id)])), labelledByTheirBooking: Number(relabelled!.rows) };
+  } catch (error) {
+    throw new Error(`cannot read the Flask table ${table}: ${error instanceof Error ? error.message : String(error)}`);
+  }
+}
+
 /**
  * The refused rows a chunk's bulk answer names, each once with all its listed problems: the answer
  * lists problems, so a row with two bad fields comes in it twice.
@@ -167,11 +200,13 @@ export function refusedRowsOf(rows: FlaskRow[], result: BulkResult): RefusedRow[
  * prediction). Labelling stored predictions afterwards made the import twice as slow
  * (BENCHMARKS.md).
  */
-async function sendChunk(service: ServiceTarget, rows: FlaskRow[], report: ImportReport): Promise<void> {
+async function sendChunk(service: ServiceTarget, rows: FlaskRow[], survey: TableSurvey, report: ImportReport): Promise<void> {
   const actuals = rows.map(actualOf).filter((actual) => actual !== undefined);
   if (actuals.length > 0) await callService(service, 'POST', '/actuals', JSON.stringify(actuals));
   report.actuals += actuals.length;
-  const ndjson = rows.map((row) => JSON.stringify(predictionOf(row))).join('\n');
+  const predictions = rows.map((row) => predictionOf(row, survey.firstRowOfRequestId));
+  report.sharedRequestIds += predictions.filter((prediction, i) => rows[i]!.request_id !== null && prediction.request_id !== rows[i]!.request_id).length;
+  const ndjson = predictions.map((prediction) => JSON.stringify(prediction)).join('\n');
   const stored = await callService<BulkResult>(service, 'POST', '/predictions/bulk', ndjson, 'application/x-ndjson');
   report.accepted += stored.accepted;
   report.duplicates += stored.duplicates;
@@ -181,18 +216,20 @@ async function sendChunk(service: ServiceTarget, rows: FlaskRow[], report: Impor
 
 /** Copies every row of the Flask table, oldest id first, a chunk per request pair. */
 export async function importFlask(options: ImportOptions): Promise<ImportReport> {
-  const report: ImportReport = { read: 0, accepted: 0, duplicates: 0, refused: 0, refusedRows: [], actuals: 0 };
+  const report: ImportReport = { read: 0, accepted: 0, duplicates: 0, refused: 0, refusedRows: [], actuals: 0, sharedRequestIds: 0, labelledByTheirBooking: 0 };
   // The session in UTC: to_char renders a timestamptz column in UTC, a naive one as written.
   const source = postgres(options.fromUrl, { max: 1, onnotice: () => {}, connection: { TimeZone: 'UTC', application_name: 'mlmon import-flask' } });
   const inFlight: Promise<void>[] = [];
   try {
+    const survey = await surveyTable(source, options.table);
+    report.labelledByTheirBooking = survey.labelledByTheirBooking;
     let lastId: number | null = null;
     for (;;) {
       const rows = await readChunk(source, options.table, lastId, options.chunkRows);
       if (rows.length === 0) break;
       lastId = rows[rows.length - 1]!.id;
       report.read += rows.length;
-      const sent = sendChunk(options.service, rows, report).then(() =>
+      const sent = sendChunk(options.service, rows, survey, report).then(() =>
         options.log(`${report.read} rows read: ${report.accepted} stored, ${report.duplicates} already there, ${report.refused} refused`),
       );
       sent.catch(() => {}); // awaited below; meanwhile not an unhandled rejection

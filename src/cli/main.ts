@@ -138,6 +138,14 @@ async function importFromFlask(args: string[]): Promise<void> {
     `imported ${report.read} rows: ${report.accepted} stored, ${report.duplicates} already stored, ${report.refused} refused; ` +
       `${report.actuals} actuals recorded\n`,
   );
+  if (report.sharedRequestIds > 0) {
+    lines.push(`${report.sharedRequestIds} rows had the request_id of an earlier row (Flask did not keep them unique): stored under flask-<row id>, not taken for retries\n`);
+  }
+  if (report.labelledByTheirBooking > 0) {
+    lines.push(
+      `${report.labelledByTheirBooking} rows Flask left unlabelled are labelled by their booking's actual (mlmon labels every prediction of a booking, Flask only the newest): the metrics of that history differ from the Flask page\n`,
+    );
+  }
   await print(lines.join(''));
   if (report.refused > 0) process.exitCode = 1;
 }

@@ -180,6 +180,28 @@ describe('import-flask', () => {
     expect(small.refusedRows.map(fieldsOf)).toEqual(Array.from({ length: 600 }, () => ['confidence', 'risk_level']));
   });
 
+  it('keeps rows that share a request_id apart, and counts the rows their booking\'s actual labels', async () => {
+    await flask.sql.unsafe(FLASK_TABLE.replace('create table ml_prediction', 'create table shared_ids'));
+    const at = naiveUtc(NOW_MS - 2 * HOUR_MS);
+    const row = (booking_id: number, request_id: string | null, actual_delay_minutes: number | null) => ({
+      booking_id, request_id, predicted_delay_minutes: 5, confidence: 0.8, risk_level: 'low', model_version: 'shared-ids', actual_delay_minutes, created_at: at, updated_at: at,
+    });
+    // Rows 1 and 2 are two bookings under one request_id. Booking 97002 was predicted twice (rows 3
+    // and 4), and Flask labelled only the newer prediction.
+    await flask.sql`insert into shared_ids ${flask.sql([row(97_000, 'same', 6), row(97_001, 'same', null), row(97_002, null, null), row(97_002, 'r-4', 9)])}`;
+    const importShared = () =>
+      importFlask({ fromUrl: flask.url, table: 'shared_ids', service: { url: t.baseUrl, ingestToken: t.tokens.ingest }, chunkRows: 1_000, log: () => {} });
+    expect(await importShared()).toMatchObject({ read: 4, accepted: 4, duplicates: 0, sharedRequestIds: 1, labelledByTheirBooking: 1 });
+    expect(await importShared()).toMatchObject({ read: 4, accepted: 0, duplicates: 4 });
+    const listed = (await t.get(`${API}/predictions?model_version=shared-ids`)).json() as Record<string, unknown>[];
+    expect(listed.map((p) => [p.booking_id, p.request_id, p.actual_delay_minutes]).sort()).toEqual([
+      [97_000, 'same', 6],
+      [97_001, 'flask-2', null],
+      [97_002, 'flask-3', 9],
+      [97_002, 'r-4', 9],
+    ]);
+  });
+
   it('says which table it could not read', async () => {
     await expect(importFlask({ fromUrl: flask.url, table: 'no_such_table', service: { url: t.baseUrl, ingestToken: t.tokens.ingest }, chunkRows: 10, log: () => {} }))
       .rejects.toThrow(/cannot read the Flask table no_such_table: .*does not exist/);

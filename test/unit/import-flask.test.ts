@@ -39,6 +39,13 @@ describe('predictionOf', () => {
     ).toMatchObject({ request_id: 'r-1', driver_id: 3, model_version: 'v2', prediction_time_ms: 0, feature_flag_enabled: false, traffic_percentage: 0, contributing_factors: { rush_hour: -0.1 } });
   });
 
+  it('keeps the request_id for the first row that has it, and names a later row sharing it flask-<id>', () => {
+    const firstRowOfRequestId = new Map([['shared', 41]]);
+    expect(predictionOf(row({ id: 41, request_id: 'shared' }), firstRowOfRequestId).request_id).toBe('shared');
+    expect(predictionOf(row({ id: 52, request_id: 'shared' }), firstRowOfRequestId).request_id).toBe('flask-52');
+    expect(predictionOf(row({ id: 52, request_id: 'own' }), firstRowOfRequestId).request_id).toBe('own');
+  });
+
   it('sends no model_version for an empty one (mlmon stores unknown; an empty version is refused)', () => {
     expect(predictionOf(row({ model_version: '' }))).not.toHaveProperty('model_version');
   });
