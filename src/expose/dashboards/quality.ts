@@ -27,8 +27,7 @@ export const ANOMALIES_TABLE_ID = 40;
  * Card colours from the alert thresholds (the seed's targets): orange where a ticket's threshold
  * lies, red where a page's does, so that a card and its alert never disagree about where a value
  * turns bad. (An alert also waits for a minimum sample, per model version: a thin card may be red
- * with no page; docs/runbook.md.) R²
- * keeps the seed's "excellent" from 0.70 in dark green.
+ * with no page; docs/runbook.md.) R² keeps the seed's "excellent" from 0.70 in dark green.
  */
 const { maeMinutes, accuracyRatio, r2, latencySeconds } = alertThresholds;
 const MAE_STEPS = thresholds(GOOD, [maeMinutes.ticket * 60, WARN], [maeMinutes.page * 60, BAD]);
