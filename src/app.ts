@@ -12,6 +12,7 @@ import { installSecurityHeaders } from './server/security-headers.js';
 import { healthRoutes } from './server/health.js';
 import type { Tokens } from './server/tokens.js';
 import { monitoringApi } from './expose/api/index.js';
+import { API_PREFIX } from './expose/api/options.js';
 import prometheus from './expose/prometheus/plugin.js';
 import { Exporter } from './expose/prometheus/exporter.js';
 
@@ -91,7 +92,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(prometheus, { exporter, guard: guards.metrics });
   await app.register(healthRoutes, { sql: options.sql });
   await app.register(monitoringApi, {
-    prefix: '/api/ml-monitoring',
+    prefix: API_PREFIX,
     sql: options.sql,
     readSql,
     rules: options.rules,

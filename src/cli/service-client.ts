@@ -1,3 +1,5 @@
+import { API_PREFIX } from '../expose/api/options.js';
+
 /** How the CLI's commands reach the running service: its URL and the ingest token they act with. */
 export interface ServiceTarget {
   url: string;
@@ -17,7 +19,7 @@ function messageOf(answer: string): string {
  * service and a refusal are errors that say which, with the service's own message.
  */
 export async function callService<T>(target: ServiceTarget, method: 'POST' | 'PUT', path: string, body: string, contentType = 'application/json'): Promise<T> {
-  const response = await fetch(`${target.url}/api/ml-monitoring${path}`, {
+  const response = await fetch(`${target.url}${API_PREFIX}${path}`, {
     method,
     headers: { authorization: `Bearer ${target.ingestToken}`, 'content-type': contentType },
     body,

@@ -6,11 +6,11 @@
  */
 import { randomBytes } from 'node:crypto';
 import { runIfEntryPoint } from '../cli/entry-point.js';
+import { API_PREFIX } from '../expose/api/options.js';
 import { MAX_BATCH } from '../validate/prediction.js';
 import { parseDemoArguments, readIngestToken, USAGE, type DemoOptions } from './options.js';
 import { chunk, createRandom, defaultTrafficOptions, predictionBatches, takeDue, TrafficGenerator, type PendingActual } from './traffic.js';
 
-const API = '/api/ml-monitoring';
 const MAX_ATTEMPTS = 4;
 
 export interface DemoSummary {
@@ -32,7 +32,7 @@ async function send(options: DemoOptions, token: string, method: string, route: 
   let lastError: unknown;
   for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt += 1) {
     try {
-      const response = await fetch(`${options.url}${API}${route}`, {
+      const response = await fetch(`${options.url}${API_PREFIX}${route}`, {
         method,
         headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
         body: JSON.stringify(body),
@@ -47,7 +47,7 @@ async function send(options: DemoOptions, token: string, method: string, route: 
       if (error instanceof FatalHttpError) throw error;
       // fetch says only "fetch failed": name the service it could not reach, and why.
       const cause = error instanceof Error && error.cause instanceof Error ? `: ${error.cause.message}` : '';
-      lastError = new Error(`${method} ${options.url}${API}${route}: ${error instanceof Error ? error.message : String(error)}${cause}`);
+      lastError = new Error(`${method} ${options.url}${API_PREFIX}${route}: ${error instanceof Error ? error.message : String(error)}${cause}`);
     }
     await new Promise((resolve) => setTimeout(resolve, 250 * 2 ** attempt));
   }

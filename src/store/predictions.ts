@@ -5,6 +5,7 @@ import { arrayLiteral } from './array-literal.js';
 import { actualsOfLockedBookingsParameters, actualsOfLockedBookingsSql } from './booking-locks.js';
 import type { ErrorRules } from '../aggregate/contribution.js';
 import { rollupAdditionsSql } from './rollup.js';
+import { UNKNOWN_VERSION } from '../validate/limits.js';
 import { ensurePartitions, forgetKnownPartitions } from './partitions.js';
 
 export interface StorePredictionsResult {
@@ -67,7 +68,7 @@ function inputRowOf(p: PredictionInput): InputRow {
     confidence: p.confidence,
     risk_level: p.risk_level,
     contributing_factors: p.contributing_factors ?? null,
-    model_version: p.model_version ?? 'unknown',
+    model_version: p.model_version ?? UNKNOWN_VERSION,
     prediction_time_ms: p.prediction_time_ms ?? null,
     feature_flag_enabled: p.feature_flag_enabled ?? null,
     traffic_percentage: p.traffic_percentage ?? null,

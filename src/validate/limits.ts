@@ -60,6 +60,10 @@ export const FLEET = 'all';
 export const isFleet = (modelVersion: string | undefined): modelVersion is undefined | typeof FLEET => modelVersion === undefined || modelVersion === FLEET;
 /** 'other' labels the versions past MLMON_MAX_MODEL_VERSIONS on /metrics, never a model. */
 export const OTHER_VERSIONS = 'other';
+/** The version of a prediction sent without one. */
+export const UNKNOWN_VERSION = 'unknown';
+/** The longest window a read takes: 366 days, a leap year. */
+export const MAX_WINDOW_HOURS = 366 * 24;
 /**
  * A version as stored: storable text without commas or surrounding whitespace. The read filters
  * that take several versions (/timeseries, the Grafana plugin) are comma-separated lists with

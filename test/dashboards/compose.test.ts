@@ -3,6 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
+import { DATASOURCE_UIDS } from '../../src/expose/datasource-uids.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const compose: any = parse(readFileSync(path.join(ROOT, 'docker-compose.yml'), 'utf8'));
@@ -58,7 +59,8 @@ describe('docker-compose.yml', () => {
     const ds = readFileSync(path.join(ROOT, 'provisioning/datasources/datasources.yml'), 'utf8');
     expect(ds).toContain('readToken: ${MLMON_READ_TOKEN}');
     const uids = (parse(ds).datasources as any[]).map((d) => d.uid).sort();
-    expect(uids).toEqual(['mlmon-alertmanager', 'mlmon-api', 'mlmon-prometheus']);
+    // The uids the dashboards and Grafana-managed rules refer to, plus the Alertmanager's.
+    expect(uids).toEqual(['mlmon-alertmanager', ...Object.values(DATASOURCE_UIDS)].sort());
   });
 
   test('the monitoring side starts while the service is down: only the demo waits for mlmon', () => {

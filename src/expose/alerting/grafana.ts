@@ -21,12 +21,13 @@
  * and only the braced `${X}` form in annotations, which therefore keep their `{{ $labels.x }}`
  * templates (pkg/services/provisioning/alerting/rules_types.go).
  */
+import { DATASOURCE_UIDS } from '../datasource-uids.js';
 import { alertAnnotations, alertGroupOrder, alertLabels, RUNBOOK_URL, type AlertDefinition, type PromDuration } from './definitions.js';
 
 /** Which evaluator sends pages; the other one's rules are disabled (never both). */
 export type Evaluator = 'prometheus' | 'grafana';
 
-export const PROMETHEUS_DATASOURCE_UID = 'mlmon-prometheus';
+export const PROMETHEUS_DATASOURCE_UID = DATASOURCE_UIDS.prometheus;
 /** Grafana folder of the rules: the one the dashboards are provisioned into. */
 export const GRAFANA_FOLDER = 'mlmon';
 export const CONTACT_POINT_NAME = 'mlmon-alertmanager';

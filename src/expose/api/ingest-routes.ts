@@ -10,7 +10,7 @@ import { invalidField, isDatabaseUnavailable, RequestProblem } from '../../serve
 import { encodingProblem } from '../../server/json-body.js';
 import { bulkPredictionLines } from '../../validate/bulk-predictions.js';
 import { MAX_LISTED_LINE_PROBLEMS } from '../../validate/ndjson.js';
-import { StoredModelVersion, Text } from '../../validate/limits.js';
+import { StoredModelVersion, Text, UNKNOWN_VERSION } from '../../validate/limits.js';
 import { createdAtProblem, IngestResultSchema, isLive, MAX_BATCH, PredictionBodySchema, type PredictionInput } from '../../validate/prediction.js';
 import { ActualBodySchema, ActualResultSchema, type ActualInput } from '../../validate/actual.js';
 import { bodyErrorResponses, streamedBodyErrorResponses } from './schemas.js';
@@ -18,7 +18,7 @@ import type { ApiOptions } from './options.js';
 
 const ingestFacts = (stored: PredictionInput[]) => {
   const now = Date.now();
-  return stored.map((p) => ({ model_version: p.model_version ?? 'unknown', prediction_time_ms: p.prediction_time_ms ?? null, live: isLive(p, now) }));
+  return stored.map((p) => ({ model_version: p.model_version ?? UNKNOWN_VERSION, prediction_time_ms: p.prediction_time_ms ?? null, live: isLive(p, now) }));
 };
 
 const asList = <T>(body: T | T[]): T[] => (Array.isArray(body) ? body : [body]);
@@ -222,7 +222,7 @@ export async function ingestRoutes(app: FastifyInstance, { sql, rules, guards, e
     },
     async (request, reply) => {
       const count = request.body.count ?? 1;
-      await recordFailures(sql, count, request.body.model_version ?? 'unknown');
+      await recordFailures(sql, count, request.body.model_version ?? UNKNOWN_VERSION);
       exporter.failuresReported(count);
       return reply.status(201).send({ recorded: count });
     },

@@ -4,6 +4,9 @@ import type { Access } from '../../server/auth.js';
 import type { ErrorRules } from '../../aggregate/contribution.js';
 import type { Exporter } from '../prometheus/exporter.js';
 
+/** Where the monitoring API is mounted (the CLI and the demo call it there). */
+export const API_PREFIX = '/api/ml-monitoring';
+
 /** What the API's route plugins are given: their dependencies, explicitly. */
 export interface ApiOptions {
   /** Writes (and the flag, read with them). */

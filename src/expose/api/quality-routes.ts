@@ -7,7 +7,7 @@ import { modelVersionsSince } from '../../store/read-predictions.js';
 import { readReport } from '../../store/read-window.js';
 import { readOverview } from '../../store/overview.js';
 import { invalidField } from '../../server/errors.js';
-import { MODEL_VERSION_MAX_LENGTH, ModelVersion, Text, Timestamp } from '../../validate/limits.js';
+import { MAX_WINDOW_HOURS, MODEL_VERSION_MAX_LENGTH, ModelVersion, Text, Timestamp } from '../../validate/limits.js';
 import { DailySchema, Defaulted, MetricsSchema, ModelVersionQuery, NoQuery, QualityFields, WindowQuery, errorResponses } from './schemas.js';
 import { nowMicros, parseWindow } from './window-params.js';
 import type { ApiOptions } from './options.js';
@@ -187,7 +187,7 @@ export async function qualityRoutes(app: FastifyInstance, { readSql: sql, rules,
         summary: 'Model versions with predictions in the window (for Grafana variables)',
         tags: ['quality'],
         querystring: Type.Object(
-          { hours: Defaulted(Type.Number({ exclusiveMinimum: 0, maximum: 8784, default: 168 })) },
+          { hours: Defaulted(Type.Number({ exclusiveMinimum: 0, maximum: MAX_WINDOW_HOURS, default: 168 })) },
           { additionalProperties: false },
         ),
         response: { 200: Type.Object({ model_versions: Type.Array(ModelVersion()) }), ...errorResponses },

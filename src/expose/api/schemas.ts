@@ -1,5 +1,5 @@
 import { Type, type TSchema } from 'typebox';
-import { ModelVersion, Timestamp } from '../../validate/limits.js';
+import { MAX_WINDOW_HOURS, ModelVersion, Timestamp } from '../../validate/limits.js';
 
 const OrNull = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
 
@@ -74,7 +74,7 @@ export const RangeQuery = {
 
 /** `hours` or an explicit `from`/`to`; see parseWindow. */
 export const WindowQuery = {
-  hours: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 8784, description: 'window (now - hours, now]' })),
+  hours: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: MAX_WINDOW_HOURS, description: 'window (now - hours, now]' })),
   ...RangeQuery,
 };
 

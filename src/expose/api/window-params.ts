@@ -1,5 +1,6 @@
 import { HOUR_US, MICROS_PER_MS, microsOfIso } from '../../aggregate/window.js';
 import { invalidField } from '../../server/errors.js';
+import { MAX_WINDOW_HOURS } from '../../validate/limits.js';
 
 export interface WindowParams {
   hours?: number;
@@ -39,7 +40,7 @@ export function parseWindow(params: WindowParams, nowUs: number, defaultHours: n
   }
   if (hours !== undefined) throw invalidField('query', 'hours', 'cannot be combined with from/to');
   const window = parseRange(params)!;
-  if (window.toUs - window.fromUs > 8784 * HOUR_US) throw invalidField('query', 'from', 'must be at most 366 days before to');
+  if (window.toUs - window.fromUs > MAX_WINDOW_HOURS * HOUR_US) throw invalidField('query', 'from', 'must be at most 366 days before to');
   return window;
 }
 

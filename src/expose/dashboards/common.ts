@@ -23,10 +23,11 @@ import {
   VizLegendOptionsBuilder,
 } from '@grafana/grafana-foundation-sdk/common';
 import { DataqueryBuilder } from '@grafana/grafana-foundation-sdk/prometheus';
+import { DATASOURCE_UIDS } from '../datasource-uids.js';
 import * as stat from '@grafana/grafana-foundation-sdk/stat';
 
-export const PROMETHEUS: DataSourceRef = { type: 'prometheus', uid: 'mlmon-prometheus' };
-export const MLMON_API: DataSourceRef = { type: 'mlmon-predictions-datasource', uid: 'mlmon-api' };
+export const PROMETHEUS: DataSourceRef = { type: 'prometheus', uid: DATASOURCE_UIDS.prometheus };
+export const MLMON_API: DataSourceRef = { type: 'mlmon-predictions-datasource', uid: DATASOURCE_UIDS.mlmonApi };
 
 export const QUALITY_UID = 'mlmon-ml-quality';
 export const HEALTH_UID = 'mlmon-service-health';
