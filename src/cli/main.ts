@@ -6,8 +6,7 @@ import { migrate } from '../db/migrate.js';
 import { UsageError } from './entry-point.js';
 import { importFlask, MAX_CHUNK_ROWS } from './import-flask.js';
 import { MAX_LISTED_LINE_PROBLEMS } from '../validate/ndjson.js';
-import { callService, type ServiceTarget } from './service-client.js';
-import { readStoredIngestToken, tokenFileOf } from '../server/tokens.js';
+import { callService, ingestTokenOf, type ServiceTarget } from './service-client.js';
 
 const USAGE = `usage: mlmon <command> [options]
 
@@ -38,21 +37,9 @@ function printedHelp(values: { help?: boolean }): boolean {
   return values.help === true;
 }
 
-async function ingestToken(config: Config, explicit: string | undefined): Promise<string> {
-  if (explicit) return explicit;
-  if (config.ingestToken) return config.ingestToken;
-  const stored = await readStoredIngestToken(config.dataDir);
-  if (stored === null) {
-    throw new UsageError(
-      `no ingest token: pass --token, set MLMON_INGEST_TOKEN, or set MLMON_DATA_DIR to the data directory of a service that generated one (${tokenFileOf(config.dataDir)} has none)`,
-    );
-  }
-  return stored;
-}
-
 /** The service and token of --url and --token, by default this machine's service on PORT. */
 async function serviceTarget(config: Config, options: { url?: string; token?: string }): Promise<ServiceTarget> {
-  return { url: options.url ?? `http://localhost:${config.port}`, ingestToken: await ingestToken(config, options.token) };
+  return { url: options.url ?? `http://localhost:${config.port}`, ingestToken: await ingestTokenOf(options.token ?? config.ingestToken, config.dataDir, 'pass --token, set MLMON_INGEST_TOKEN, or set MLMON_DATA_DIR to') };
 }
 
 async function activateMl(args: string[]): Promise<void> {

@@ -1,9 +1,24 @@
 import { API_PREFIX } from '../expose/api/options.js';
+import { readStoredIngestToken, tokenFileOf } from '../server/tokens.js';
+import { UsageError } from './entry-point.js';
 
 /** How the CLI's commands reach the running service: its URL and the ingest token they act with. */
 export interface ServiceTarget {
   url: string;
   ingestToken: string;
+}
+
+/**
+ * The ingest token given (an option or the environment), else the one the service generated into
+ * `<dataDir>/tokens.json`. `howToGiveOne` ends in front of "the data directory of a service ...".
+ */
+export async function ingestTokenOf(given: string | undefined, dataDir: string, howToGiveOne: string): Promise<string> {
+  if (given) return given;
+  const stored = await readStoredIngestToken(dataDir);
+  if (stored === null) {
+    throw new UsageError(`no ingest token: ${howToGiveOne} the data directory of a service that generated one (${tokenFileOf(dataDir)} has none)`);
+  }
+  return stored;
 }
 
 function messageOf(answer: string): string {

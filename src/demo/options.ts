@@ -4,7 +4,7 @@
  */
 import { UsageError } from '../cli/entry-point.js';
 import { isPort, plainNumber } from '../config.js';
-import { readStoredIngestToken, tokenFileOf } from '../server/tokens.js';
+import { ingestTokenOf } from '../cli/service-client.js';
 
 export interface DemoOptions {
   url: string;
@@ -145,13 +145,6 @@ export function parseDemoArguments(argv: readonly string[], env: Readonly<Record
 }
 
 /** MLMON_INGEST_TOKEN, else `ingest_token` of <data dir>/tokens.json. */
-export async function readIngestToken(env: Readonly<Record<string, string | undefined>>, dataDir: string): Promise<string> {
-  if (env.MLMON_INGEST_TOKEN) return env.MLMON_INGEST_TOKEN;
-  const stored = await readStoredIngestToken(dataDir);
-  if (stored === null) {
-    throw new Error(
-      `no ingest token: set MLMON_INGEST_TOKEN, or point --data-dir (MLMON_DATA_DIR) at the data directory of a service that generated one (${tokenFileOf(dataDir)} has none)`,
-    );
-  }
-  return stored;
+export function readIngestToken(env: Readonly<Record<string, string | undefined>>, dataDir: string): Promise<string> {
+  return ingestTokenOf(env.MLMON_INGEST_TOKEN, dataDir, 'set MLMON_INGEST_TOKEN, or point --data-dir (MLMON_DATA_DIR) at');
 }
