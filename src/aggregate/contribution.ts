@@ -88,19 +88,22 @@ export interface BucketDelta {
  * count of 0 could not carry the shift of the mean and M2. Applying all additions, then all
  * removals, is exact.
  */
+/** A rollup row's key: its bucket and version. */
+export const bucketKey = (bucketUs: number, modelVersion: string) => `${bucketUs}\u0000${modelVersion}`;
+
+/** Adds a delta to the one of its bucket in `deltas`. */
+function mergeInto(deltas: Map<string, BucketDelta>, next: BucketDelta): void {
+  const key = bucketKey(next.bucketUs, next.modelVersion);
+  const existing = deltas.get(key);
+  deltas.set(key, existing ? { ...next, delta: merge(existing.delta, next.delta) } : next);
+}
+
 export class RollupDeltas {
   private readonly added = new Map<string, BucketDelta>();
   private readonly removed = new Map<string, BucketDelta>();
 
   private static collect(into: Map<string, BucketDelta>, p: PredictionFacts, contribution: Aggregate): void {
-    const bucketUs = floorTo(p.createdAtUs, MINUTE_US);
-    const key = `${bucketUs}\u0000${p.modelVersion}`;
-    const existing = into.get(key);
-    into.set(key, {
-      bucketUs,
-      modelVersion: p.modelVersion,
-      delta: existing ? merge(existing.delta, contribution) : contribution,
-    });
+    mergeInto(into, { bucketUs: floorTo(p.createdAtUs, MINUTE_US), modelVersion: p.modelVersion, delta: contribution });
   }
 
   /**
@@ -137,17 +140,12 @@ export class RollupDeltas {
    * additions, then negated removals, each part sorted (the upsert itself locks rows in
    * rollup.ts's LOCK_ORDER, the same for every writer).
    */
-  sorted(stepUs = MINUTE_US): BucketDelta[] {
+  sorted(stepUs: number): BucketDelta[] {
     const byBucket = (a: BucketDelta, b: BucketDelta) =>
       a.bucketUs - b.bucketUs || (a.modelVersion < b.modelVersion ? -1 : a.modelVersion > b.modelVersion ? 1 : 0);
     const regroup = (deltas: Map<string, BucketDelta>) => {
       const grouped = new Map<string, BucketDelta>();
-      for (const { bucketUs, modelVersion, delta } of deltas.values()) {
-        const bucket = floorTo(bucketUs, stepUs);
-        const key = `${bucket}\u0000${modelVersion}`;
-        const existing = grouped.get(key);
-        grouped.set(key, { bucketUs: bucket, modelVersion, delta: existing ? merge(existing.delta, delta) : delta });
-      }
+      for (const { bucketUs, modelVersion, delta } of deltas.values()) mergeInto(grouped, { bucketUs: floorTo(bucketUs, stepUs), modelVersion, delta });
       return [...grouped.values()].sort(byBucket);
     };
     const removals = regroup(this.removed).map((d) => ({ ...d, delta: negate(d.delta) }));

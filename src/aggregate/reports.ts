@@ -2,7 +2,7 @@ import { FLEET, isFleet } from '../validate/limits.js';
 import type { ErrorRules } from './contribution.js';
 import { metricsOf, type QualityMetrics } from './metrics.js';
 import { EMPTY_AGGREGATE, merge, mergeAll, type Aggregate } from './moments.js';
-import { DAY_US, HOUR_US, MICROS_PER_MS, openClosed, type Range } from './window.js';
+import { DAY_US, floorTo, HOUR_US, MICROS_PER_MS, openClosed, type Range } from './window.js';
 
 export interface PiecesQuery {
   /**
@@ -99,7 +99,7 @@ export function metricsEndingAt<const Lengths extends readonly number[]>(
 
 /** Exactly `days` UTC calendar days ending today (today ends now), oldest first, empty days included. */
 export function dailyMetrics(rules: ErrorRules, days: number, nowUs: number, modelVersion?: string): PieceReport<DailyReport[]> {
-  const todayStart = Math.floor(nowUs / DAY_US) * DAY_US;
+  const todayStart = floorTo(nowUs, DAY_US);
   const starts = Array.from({ length: days }, (_, i) => todayStart - (days - 1 - i) * DAY_US);
   return {
     query: {

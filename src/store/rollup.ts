@@ -1,7 +1,7 @@
 import type { TransactionSql } from 'postgres';
-import { DAY_US, HOUR_US, isoMicros, MINUTE_US } from '../aggregate/window.js';
+import { DAY_US, floorTo, HOUR_US, isoMicros, MINUTE_US } from '../aggregate/window.js';
 import { arrayLiteral } from './array-literal.js';
-import type { BucketDelta, RollupDeltas } from '../aggregate/contribution.js';
+import { bucketKey, type BucketDelta, type RollupDeltas } from '../aggregate/contribution.js';
 
 /**
  * The rollup tiers, finest first (the order writers lock them in). Each step is a multiple of the
@@ -123,7 +123,7 @@ function passesOf(deltas: BucketDelta[]): BucketDelta[][] {
   const passes: BucketDelta[][] = [];
   let keys = new Set<string>();
   for (const delta of deltas) {
-    const key = `${delta.bucketUs}\u0000${delta.modelVersion}`;
+    const key = bucketKey(delta.bucketUs, delta.modelVersion);
     if (passes.length === 0 || keys.has(key)) {
       passes.push([]);
       keys = new Set();
@@ -218,8 +218,8 @@ export async function recomputeCorrectedSums(tx: TransactionSql, corrected: { bu
   for (const [k, tier] of ROLLUP_TIERS.entries()) {
     const keys = new Map<string, { bucket: string; modelVersion: string }>();
     for (const { bucketUs, modelVersion } of corrected) {
-      const bucketOfTier = Math.floor(bucketUs / tier.stepUs) * tier.stepUs;
-      keys.set(`${bucketOfTier}\u0000${modelVersion}`, { bucket: isoMicros(bucketOfTier), modelVersion });
+      const bucketOfTier = floorTo(bucketUs, tier.stepUs);
+      keys.set(bucketKey(bucketOfTier, modelVersion), { bucket: isoMicros(bucketOfTier), modelVersion });
     }
     const buckets = arrayLiteral([...keys.values()].map(({ bucket }) => bucket));
     const versions = arrayLiteral([...keys.values()].map(({ modelVersion }) => modelVersion));

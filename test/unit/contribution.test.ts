@@ -80,7 +80,7 @@ describe('RollupDeltas (src/aggregate/contribution.ts)', () => {
     deltas.addPrediction(fact({ createdAtUs: T0 + 59_999_999, modelVersion: 'b' }), rules);
     deltas.addPrediction(fact({ createdAtUs: T0, modelVersion: 'b' }), rules);
     deltas.addPrediction(fact({ createdAtUs: T0 + 1, modelVersion: 'a' }), rules);
-    const sorted = deltas.sorted();
+    const sorted = deltas.sorted(MINUTE);
     expect(sorted.map((d) => [d.bucketUs, d.modelVersion, d.delta.predictions])).toEqual([
       [T0, 'a', 1],
       [T0, 'b', 2],
@@ -91,7 +91,7 @@ describe('RollupDeltas (src/aggregate/contribution.ts)', () => {
   it('buckets times before the epoch by floor, not truncation', () => {
     const deltas = new RollupDeltas();
     deltas.addPrediction(fact({ createdAtUs: -1 }), rules);
-    expect(deltas.sorted()[0]!.bucketUs).toBe(-MINUTE);
+    expect(deltas.sorted(MINUTE)[0]!.bucketUs).toBe(-MINUTE);
   });
 
   it('a first actual labels a prediction once', () => {
@@ -99,12 +99,12 @@ describe('RollupDeltas (src/aggregate/contribution.ts)', () => {
     const buckets = new Map<string, Aggregate>();
     const insert = new RollupDeltas();
     insert.addPrediction(p, rules);
-    applyTo(buckets, insert.sorted());
+    applyTo(buckets, insert.sorted(MINUTE));
     const label = new RollupDeltas();
     label.addRelabel(p, 14, rules);
     // one delta per bucket (no removal to apply after it), and it leaves the counts of predictions alone
-    expect(label.sorted()).toEqual([expect.objectContaining({ delta: expect.objectContaining({ predictions: 0, confidenceSum: 0, labelled: 1 }) })]);
-    applyTo(buckets, label.sorted());
+    expect(label.sorted(MINUTE)).toEqual([expect.objectContaining({ delta: expect.objectContaining({ predictions: 0, confidenceSum: 0, labelled: 1 }) })]);
+    applyTo(buckets, label.sorted(MINUTE));
     const bucket = [...buckets.values()][0]!;
     expect(bucket).toMatchObject({ predictions: 1, confidenceSum: p.confidence, labelled: 1, accurate: 0, errorAbsSum: 4, errorSqSum: 16, actualMean: 14, actualM2: 0 });
   });
@@ -116,14 +116,14 @@ describe('RollupDeltas (src/aggregate/contribution.ts)', () => {
     const insert = new RollupDeltas();
     insert.addPrediction(a, rules);
     insert.addPrediction(b, rules);
-    applyTo(buckets, insert.sorted());
+    applyTo(buckets, insert.sorted(MINUTE));
     // correct a twice: 11 -> 17 (error 7, anomaly) -> 12 (error 2, accurate)
     const c1 = new RollupDeltas();
     c1.addRelabel(a, 17, rules);
-    applyTo(buckets, c1.sorted());
+    applyTo(buckets, c1.sorted(MINUTE));
     const c2 = new RollupDeltas();
     c2.addRelabel({ ...a, actualDelayMinutes: 17 }, 12, rules);
-    applyTo(buckets, c2.sorted());
+    applyTo(buckets, c2.sorted(MINUTE));
     const bucket = [...buckets.values()][0]!;
     const expected = fromScratch([{ ...a, actualDelayMinutes: 12 }, b]);
     expect(bucket.predictions).toBe(2);
@@ -144,10 +144,10 @@ describe('RollupDeltas (src/aggregate/contribution.ts)', () => {
     const insert = new RollupDeltas();
     insert.addPrediction(a, rules);
     insert.addPrediction(b, rules);
-    applyTo(buckets, insert.sorted());
+    applyTo(buckets, insert.sorted(MINUTE));
     const correction = new RollupDeltas();
     correction.addRelabel(a, 40, rules); // a's actual 10 -> 40
-    applyTo(buckets, correction.sorted());
+    applyTo(buckets, correction.sorted(MINUTE));
     const bucket = [...buckets.values()][0]!;
     const expected = fromScratch([{ ...a, actualDelayMinutes: 40 }, b]); // actuals 40, 20: mean 30, M2 200
     expect({ mean: bucket.actualMean, m2: bucket.actualM2 }).toEqual({ mean: expect.closeTo(expected.actualMean, 9), m2: expect.closeTo(expected.actualM2, 9) });
@@ -176,7 +176,7 @@ describe('RollupDeltas (src/aggregate/contribution.ts)', () => {
         deltas.addRelabel(facts[i]!, o.actual, rules);
         facts[i] = { ...facts[i]!, actualDelayMinutes: o.actual };
       }
-      applyTo(buckets, deltas.sorted());
+      applyTo(buckets, deltas.sorted(MINUTE));
     }
     expect(mergeAll(buckets.values()).predictions).toBe(facts.length);
     return [T0, T0 + MINUTE].map((bucketStart) => ({

@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { dailyMetrics, metricsBetween, metricsEndingAt, timeseries } from '../../aggregate/reports.js';
-import { DAY_US, HOUR_US, MICROS_PER_MS, MINUTE_US } from '../../aggregate/window.js';
+import { DAY_US, floorTo, HOUR_US, MICROS_PER_MS, MINUTE_US } from '../../aggregate/window.js';
 import { modelVersionsSince } from '../../store/read-predictions.js';
 import { readReport } from '../../store/read-window.js';
 import { readOverview } from '../../store/overview.js';
@@ -195,7 +195,7 @@ export async function qualityRoutes(app: FastifyInstance, { readSql: sql, rules,
     },
     async (request) => {
       const sinceUs = nowMicros() - request.query.hours * HOUR_US;
-      return { model_versions: await modelVersionsSince(sql, Math.floor(sinceUs / MINUTE_US) * MINUTE_US) };
+      return { model_versions: await modelVersionsSince(sql, floorTo(sinceUs, MINUTE_US)) };
     },
   );
 }
