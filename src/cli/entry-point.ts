@@ -3,7 +3,7 @@ import { pathToFileURL } from 'node:url';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 
 /** Whether the module at `moduleUrl` is the script node was started with (not an import). */
-export function isEntryPoint(moduleUrl: string): boolean {
+function isEntryPoint(moduleUrl: string): boolean {
   const script = process.argv[1];
   if (!script) return false;
   try {

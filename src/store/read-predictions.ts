@@ -35,7 +35,7 @@ interface Position {
   id: number;
 }
 
-export function encodeCursor(position: Position): string {
+function encodeCursor(position: Position): string {
   return Buffer.from(`${position.createdUs}:${position.id}`).toString('base64url');
 }
 

@@ -2,7 +2,7 @@ import { Type, type Static } from 'typebox';
 import { DelayMinutes, Id, Timestamp } from './limits.js';
 import { MAX_BATCH } from './prediction.js';
 
-export const ActualInputSchema = Type.Object(
+const ActualInputSchema = Type.Object(
   {
     booking_id: Id(),
     actual_delay_minutes: DelayMinutes(),

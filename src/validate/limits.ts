@@ -27,7 +27,7 @@ export const DelayMinutes = () => measure(-1_000_000, 1_000_000);
  * timestamps back wrong (0077 as 1977), and at year 10000 PostgreSQL cannot read the bounds of a
  * window; nothing a model predicted lies outside.
  */
-export const EARLIEST_INSTANT_MS = Date.UTC(1900, 0, 1);
+const EARLIEST_INSTANT_MS = Date.UTC(1900, 0, 1);
 export const END_OF_INSTANTS_MS = Date.UTC(9999, 0, 1);
 /** PostgreSQL's first year: rows stored before the rule above may lie as far back, and be paged to. */
 export const EARLIEST_STORABLE_MS = Date.parse('0001-01-01T00:00:00Z');

@@ -114,7 +114,7 @@ const PAGE_QUALITY_WINDOWS = ['1h', '24h'] as const satisfies readonly GaugeWind
 /** Tickets track the day, as the seed's dashboard cards did; 7 d only when a day is too thin. */
 const TICKET_QUALITY_WINDOWS = ['24h', '7d'] as const satisfies readonly GaugeWindow[];
 
-export const recordingRuleNames = {
+const recordingRuleNames = {
   anomalyRatio: 'model_version:ml_prediction_window_anomalies:ratio',
   latencyP95Rate15m: 'model_version:ml_prediction_latency_seconds:p95_rate15m',
   latencyP95Rate1h: 'model_version:ml_prediction_latency_seconds:p95_rate1h',
@@ -218,7 +218,7 @@ function milliseconds(seconds: number): string {
 }
 
 /** The template that shows `$value` in the alert's human unit. */
-export function valueTemplate(format: ValueFormat): string {
+function valueTemplate(format: ValueFormat): string {
   switch (format) {
     case 'duration':
       return '{{ $value | humanizeDuration }}';

@@ -27,21 +27,21 @@ import { alertAnnotations, alertGroupOrder, alertLabels, RUNBOOK_URL, type Alert
 /** Which evaluator sends pages; the other one's rules are disabled (never both). */
 export type Evaluator = 'prometheus' | 'grafana';
 
-export const PROMETHEUS_DATASOURCE_UID = DATASOURCE_UIDS.prometheus;
+const PROMETHEUS_DATASOURCE_UID = DATASOURCE_UIDS.prometheus;
 /** Grafana folder of the rules: the one the dashboards are provisioned into. */
-export const GRAFANA_FOLDER = 'mlmon';
-export const CONTACT_POINT_NAME = 'mlmon-alertmanager';
-export const CONTACT_POINT_UID = 'mlmon-alertmanager-forward';
+const GRAFANA_FOLDER = 'mlmon';
+const CONTACT_POINT_NAME = 'mlmon-alertmanager';
+const CONTACT_POINT_UID = 'mlmon-alertmanager-forward';
 /**
  * Expanded by Grafana from its environment (docker-compose.yml sets ALERTMANAGER_URL for the
  * Alertmanager data source already).
  */
-export const ALERTMANAGER_URL_SETTING = '${ALERTMANAGER_URL}';
+const ALERTMANAGER_URL_SETTING = '${ALERTMANAGER_URL}';
 /**
  * Grafana rule groups are evaluated on multiples of 10 s; 30 s is the nearest sensible to the 15 s of
  * Prometheus (the service caches its gauges for 5 s, the `for` durations are minutes).
  */
-export const GRAFANA_EVALUATION_INTERVAL = '30s';
+const GRAFANA_EVALUATION_INTERVAL = '30s';
 /** Instant queries; the range only bounds the look-back of the query. */
 const QUERY_RANGE_SECONDS = 600;
 
@@ -70,7 +70,7 @@ export function toGrafanaTemplate(text: string): string {
 }
 
 /** Stable rule uid (Grafana: at most 40 of [A-Za-z0-9-_]). */
-export function ruleUid(name: string): string {
+function ruleUid(name: string): string {
   const uid = `mlmon-${name.toLowerCase()}`;
   if (!/^[a-z0-9_-]{1,40}$/.test(uid)) throw new Error(`alert name ${name} gives an invalid Grafana uid ${uid}`);
   return uid;

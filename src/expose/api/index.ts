@@ -8,7 +8,7 @@ import { flagRoutes } from './flag-routes.js';
 import type { ApiOptions } from './options.js';
 
 /** Bumped on incompatible changes to the routes below; the Grafana plugin checks it. */
-export const API_VERSION = 1;
+const API_VERSION = 1;
 
 /** The monitoring API, mounted under /api/ml-monitoring. Every route needs a token. */
 export async function monitoringApi(app: FastifyInstance, { sql, readSql, rules, guards, exporter, version, retentionDays }: ApiOptions): Promise<void> {

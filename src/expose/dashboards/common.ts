@@ -75,7 +75,7 @@ export function promRange(refId: string, expr: string, legend = '__auto'): Dataq
 }
 
 /** A Prometheus instant query (for stat panels: the current value). */
-export function promInstant(refId: string, expr: string, legend = '__auto'): DataqueryBuilder {
+function promInstant(refId: string, expr: string, legend = '__auto'): DataqueryBuilder {
   return new DataqueryBuilder().datasource(PROMETHEUS).refId(refId).expr(expr).instant().legendFormat(legend);
 }
 

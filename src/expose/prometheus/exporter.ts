@@ -10,7 +10,7 @@ import { readReport } from '../../store/read-window.js';
 import { DEFAULT_EVENT_LOOP_METRICS, registerEventLoopDelay } from './event-loop.js';
 import { CounterVersionLabels, limitVersions } from './version-labels.js';
 
-export const GAUGE_WINDOWS = { '1h': HOUR_US, '24h': DAY_US, '7d': 7 * DAY_US } as const;
+const GAUGE_WINDOWS = { '1h': HOUR_US, '24h': DAY_US, '7d': 7 * DAY_US } as const;
 
 /** How long a refresh may take before the database counts as down (the last values stay served). */
 const REFRESH_TIMEOUT_MS = 2000;

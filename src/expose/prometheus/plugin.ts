@@ -11,7 +11,7 @@ declare module 'fastify' {
   }
 }
 
-export interface PrometheusPluginOptions {
+interface PrometheusPluginOptions {
   exporter: Exporter;
   guard: (request: FastifyRequest, reply: FastifyReply) => Promise<void>;
 }
