@@ -8,7 +8,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildDashboards, renderDashboard } from '../../src/expose/dashboards/index.js';
-import { generateDashboards } from '../../src/expose/dashboards/generate.js';
+import { renderDashboardFiles } from '../../src/expose/dashboards/generate.js';
+import { staleFiles, writeGeneratedFiles } from '../../src/cli/generated-files.js';
 import { thresholds as alertThresholds } from '../../src/expose/alerting/definitions.js';
 
 const DASHBOARDS = fileURLToPath(new URL('../../dashboards/', import.meta.url));
@@ -35,13 +36,15 @@ describe('dashboards as code', () => {
     expect(files).toEqual(generated.map((g) => g.fileName).sort());
   });
 
-  test('the --check mode reports a differing file and writes nothing', async () => {
+  test('the check names a differing file and a stray one, and writes nothing', async () => {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'mlmon-dash-'));
     try {
-      expect((await generateDashboards(dir)).map((r) => r.status)).toEqual(generated.map(() => 'written'));
+      const files = renderDashboardFiles();
+      expect((await writeGeneratedFiles(dir, files)).map((r) => r.written)).toEqual(generated.map(() => true));
+      expect((await writeGeneratedFiles(dir, files)).map((r) => r.written)).toEqual(generated.map(() => false));
       await writeFile(path.join(dir, generated[0]!.fileName), '{}\n');
-      const results = await generateDashboards(dir, true);
-      expect(results[0]!.status).toBe('differs');
+      await writeFile(path.join(dir, 'renamed-long-ago.json'), '{}\n');
+      expect(await staleFiles(dir, files, '.json')).toEqual([generated[0]!.fileName, 'renamed-long-ago.json']);
       expect(await readFile(path.join(dir, generated[0]!.fileName), 'utf8')).toBe('{}\n');
     } finally {
       await rm(dir, { recursive: true, force: true });

@@ -12,10 +12,10 @@
  * Prometheus alert rules and the Grafana rules paused; `grafana` writes an empty Prometheus alert
  * group list (recording rules stay: the Grafana rules read them) and the Grafana rules active.
  */
-import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgsOrUsage, runIfEntryPoint, UsageError } from '../../cli/entry-point.js';
+import { staleFiles, writeGeneratedFiles, type GeneratedFile } from '../../cli/generated-files.js';
 import { Document } from 'yaml';
 import {
   RUNBOOK_URL,
@@ -29,11 +29,7 @@ import {
 } from './definitions.js';
 import { renderGrafanaProvisioning, type Evaluator } from './grafana.js';
 
-export interface RuleFile {
-  /** File name inside the rules directory. */
-  readonly fileName: string;
-  readonly content: string;
-}
+export type RuleFile = GeneratedFile;
 
 export interface RenderOptions {
   readonly alerts?: readonly AlertDefinition[];
@@ -123,19 +119,8 @@ export function renderGrafanaFiles(options: RenderOptions = {}): RuleFile[] {
   ];
 }
 
-/** Names of files that differ from, are missing in, or are extra in `directory` (only *.yml). */
-export async function staleRuleFiles(directory: string, expected: readonly RuleFile[]): Promise<string[]> {
-  const present = (await readdir(directory)).filter((name) => name.endsWith('.yml'));
-  const stale: string[] = [];
-  for (const file of expected) {
-    const current = present.includes(file.fileName) ? await readFile(path.join(directory, file.fileName), 'utf8') : undefined;
-    if (current !== file.content) stale.push(file.fileName);
-  }
-  for (const name of present) {
-    if (!expected.some((file) => file.fileName === name)) stale.push(name);
-  }
-  return stale;
-}
+/** Names of rule files that differ from, are missing in, or are extra in `directory` (only *.yml). */
+export const staleRuleFiles = (directory: string, expected: readonly RuleFile[]) => staleFiles(directory, expected, '.yml');
 
 /** provisioning/prometheus/rules of this checkout; src/ and dist/ sit at the same depth. */
 export const DEFAULT_RULES_DIRECTORY = fileURLToPath(new URL('../../../provisioning/prometheus/rules/', import.meta.url));
@@ -195,10 +180,7 @@ async function main(argv: readonly string[]): Promise<number> {
   if (options.check) {
     let code = 0;
     for (const output of outputs) {
-      const stale = await staleRuleFiles(output.directory, output.files).catch((error: NodeJS.ErrnoException) => {
-        if (error.code === 'ENOENT') return output.files.map((file) => file.fileName);
-        throw error;
-      });
+      const stale = await staleRuleFiles(output.directory, output.files);
       if (stale.length > 0) {
         console.error(`${output.what} out of date in ${output.directory}: ${stale.join(', ')}. Run node dist/expose/alerting/generate.js`);
         code = 1;
@@ -209,17 +191,7 @@ async function main(argv: readonly string[]): Promise<number> {
     return code;
   }
   for (const output of outputs) {
-    await mkdir(output.directory, { recursive: true });
-    for (const file of output.files) {
-      const target = path.join(output.directory, file.fileName);
-      // An unchanged file keeps its modification time (what a config reloader watches).
-      if ((await readFile(target, 'utf8').catch(() => undefined)) === file.content) {
-        console.log(`unchanged ${target}`);
-        continue;
-      }
-      await writeFile(target, file.content);
-      console.log(`wrote ${target}`);
-    }
+    for (const { path: target, written } of await writeGeneratedFiles(output.directory, output.files)) console.log(`${written ? 'wrote' : 'unchanged'} ${target}`);
   }
   return 0;
 }
