@@ -43,13 +43,13 @@ export interface SoakReport {
 
 const API = '/api/ml-monitoring';
 
-export function percentile(sorted: number[], q: number): number {
+function quantileOfSorted(sorted: number[], q: number): number {
   if (sorted.length === 0) return Number.NaN;
   const index = Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1));
   return sorted[index]!;
 }
 
-const median = (values: number[]) => percentile([...values].sort((a, b) => a - b), 0.5);
+const median = (values: number[]) => quantileOfSorted([...values].sort((a, b) => a - b), 0.5);
 
 async function rssBytes(baseUrl: string): Promise<number> {
   const res = await fetch(`${baseUrl}/metrics`, { signal: AbortSignal.timeout(10_000) });
@@ -149,9 +149,9 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
         rssMb: Math.round((await rssBytes(baseUrl)) / 1e5) / 10,
         requests,
         errors,
-        p50Ms: Math.round(percentile(window, 0.5) * 10) / 10,
-        p95Ms: Math.round(percentile(window, 0.95) * 10) / 10,
-        p99Ms: Math.round(percentile(window, 0.99) * 10) / 10,
+        p50Ms: Math.round(quantileOfSorted(window, 0.5) * 10) / 10,
+        p95Ms: Math.round(quantileOfSorted(window, 0.95) * 10) / 10,
+        p99Ms: Math.round(quantileOfSorted(window, 0.99) * 10) / 10,
         predictionsStored: acknowledged,
       };
       requests = 0;
