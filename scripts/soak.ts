@@ -12,10 +12,9 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { runSoak } from './lib/soak.js';
 
@@ -32,17 +31,6 @@ function positive(name: string, raw: string | undefined): number {
   const n = Number(raw);
   if (!Number.isFinite(n) || n <= 0) throw new Error(`--${name} must be a positive number, got ${raw}`);
   return n;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 interface Target {
@@ -65,6 +53,7 @@ async function startOwnService(): Promise<Target> {
   if (!main) throw new Error('dist/main.js not found: run npm run build first');
   const dataDir = await mkdtemp(path.join(tmpdir(), 'mlmon-soak-'));
   await chmod(dataDir, 0o755); // as root, PostgreSQL runs as the "postgres" user and must enter it
+  const { freePort } = (await import(pathToFileURL(path.join(path.dirname(main), 'server', 'free-port.js')).href)) as typeof import('../src/server/free-port.js');
   const port = await freePort();
   const ingestToken = randomBytes(20).toString('hex');
   const readToken = randomBytes(20).toString('hex');

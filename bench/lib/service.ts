@@ -48,6 +48,13 @@ async function load<T>(relative: string): Promise<T> {
   return (await import(pathToFileURL(distFile(relative)).href)) as T;
 }
 
+type FreePortModule = typeof import('../../src/server/free-port.js');
+
+/** A loopback port free right now, found as the service under test finds its own. */
+export async function freePort(): Promise<number> {
+  return (await load<FreePortModule>('server/free-port.js')).freePort();
+}
+
 export interface ServiceModules {
   embedded: EmbeddedModule;
   migrate: MigrateModule;

@@ -5,7 +5,6 @@ import { randomBytes } from 'node:crypto';
 import { createWriteStream, existsSync } from 'node:fs';
 import { chmod, mkdtemp, readFile } from 'node:fs/promises';
 import { get } from 'node:http';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -14,17 +13,6 @@ const PLUGIN_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '.
 /** The repository root, whose `npm run build` produces the service under dist/. */
 const SERVICE_DIR = path.resolve(process.env.MLMON_SERVICE_DIR ?? path.join(PLUGIN_DIR, '../..'));
 const READY_TIMEOUT_MS = 60_000;
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 function readyzStatus(baseUrl) {
   return new Promise((resolve) => {
@@ -45,7 +33,8 @@ async function tail(file) {
 export default async function globalSetup() {
   const main = path.join(SERVICE_DIR, 'dist/main.js');
   const embedded = path.join(SERVICE_DIR, 'dist/db/embedded.js');
-  if (!existsSync(main) || !existsSync(embedded)) {
+  const freePortModule = path.join(SERVICE_DIR, 'dist/server/free-port.js');
+  if (![main, embedded, freePortModule].every((file) => existsSync(file))) {
     throw new Error(
       `The plugin's contract test needs the built mlmon service in ${SERVICE_DIR}/dist: run "npm ci && npm run build" ` +
         'at the repository root first (or "npm run test:unit" here for the unit tests only).',
@@ -57,6 +46,7 @@ export default async function globalSetup() {
   const { startEmbeddedPostgres } = await import(pathToFileURL(embedded).href);
   const database = await startEmbeddedPostgres({ dataDir: path.join(workDir, 'postgres') });
 
+  const { freePort } = await import(pathToFileURL(freePortModule).href);
   const port = await freePort();
   const baseUrl = `http://127.0.0.1:${port}`;
   const tokens = { ingest: randomBytes(24).toString('hex'), read: randomBytes(24).toString('hex') };
