@@ -5,9 +5,7 @@
  * /metrics gauges and counters.
  */
 import { request as httpRequest } from 'node:http';
-import { createTestDatabase, type TestDatabase } from '../support/database.js';
-import { startServiceProcess, type RunningService } from '../support/service.js';
-import { API, call, prediction, sample, sleep, storedFor, uniqueTag } from './support.js';
+import { API, call, prediction, sample, sleep, storedFor, uniqueTag, useServiceOnTestDatabase } from './support.js';
 
 /** Sends the body completely, then abandons the request before the answer (a client timeout). */
 function sendAndGiveUp(base: string, token: string, body: string): Promise<string> {
@@ -31,19 +29,10 @@ function sendAndGiveUp(base: string, token: string, body: string): Promise<strin
 }
 
 describe('retried batches', () => {
-  let db: TestDatabase;
-  let service: RunningService | undefined;
-  beforeAll(async () => {
-    db = await createTestDatabase();
-    service = await startServiceProcess({ databaseUrl: db.url, env: { MLMON_METRICS_CACHE_SECONDS: '0', LOG_LEVEL: 'warn' } });
-  }, 60_000);
-  afterAll(async () => {
-    await service?.stop('SIGKILL');
-    await db?.drop();
-  }, 30_000);
+  const running = useServiceOnTestDatabase({ MLMON_METRICS_CACHE_SECONDS: '0' });
 
   it('twice concurrently and again after a client timeout: stored once, counted once everywhere', async () => {
-    const s = service!;
+    const s = running();
     const version = uniqueTag('retry');
     const batchA = Array.from({ length: 500 }, (_, i) => prediction(version, `${version}-a-${i}`));
     const batchB = Array.from({ length: 2000 }, (_, i) => prediction(version, `${version}-b-${i}`));
@@ -70,7 +59,7 @@ describe('retried batches', () => {
     expect(retryA.json).toEqual({ accepted: 0, duplicates: batchA.length });
 
     // 3. counted once everywhere
-    const stored = await storedFor(db.url, version);
+    const stored = await storedFor(running.database().url, version);
     const doubled = [...stored.rows.values()].filter((n) => n > 1).length;
     const rows = [...stored.rows.values()].reduce((a, b) => a + b, 0);
     const api = await call(s.baseUrl, 'GET', `${API}/metrics?hours=1&model_version=${version}`, { token: s.readToken });

@@ -254,9 +254,10 @@ export function startIngestLoad(
 
 /**
  * Registers beforeAll/afterAll that run the service as a real process on a fresh test database
- * (warnings only in its log), and returns a getter for it inside the tests.
+ * (warnings only in its log), and returns a getter for it inside the tests, with one for the
+ * database (`.database()`), for tests that look at what was stored.
  */
-export function useServiceOnTestDatabase(env: Record<string, string> = {}): () => RunningService {
+export function useServiceOnTestDatabase(env: Record<string, string> = {}): (() => RunningService) & { database(): TestDatabase } {
   let db: TestDatabase | undefined;
   let service: RunningService | undefined;
   beforeAll(async () => {
@@ -267,8 +268,14 @@ export function useServiceOnTestDatabase(env: Record<string, string> = {}): () =
     await service?.stop('SIGKILL');
     await db?.drop();
   }, 30_000);
-  return () => {
+  const running = () => {
     if (!service) throw new Error('the service did not start (see beforeAll)');
     return service;
   };
+  return Object.assign(running, {
+    database: () => {
+      if (!db) throw new Error('the test database was not created (see beforeAll)');
+      return db;
+    },
+  });
 }

@@ -5,6 +5,7 @@ import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../src/app.js';
 import { connect, READ_POOL_SIZE } from '../../src/db/connect.js';
 import type { ErrorRules } from '../../src/aggregate/contribution.js';
+import type { Tokens } from '../../src/server/tokens.js';
 import { createTestDatabase, type TestDatabase } from './database.js';
 
 export const API = '/api/ml-monitoring';
@@ -62,16 +63,10 @@ export function rawRequest(baseUrl: string, agent: Agent | undefined, r: RawRequ
   });
 }
 
-export interface TestTokens {
-  ingest: string;
-  read: string;
-  metrics: string | undefined;
-}
-
 export interface TestApp {
   app: FastifyInstance;
   db: TestDatabase;
-  tokens: TestTokens;
+  tokens: Tokens;
   rules: ErrorRules;
   baseUrl: string;
   /** GET with the read token (or the given one; null = no Authorization header). */
@@ -113,7 +108,7 @@ export async function startTestApp(
   const { replicaOf } = options;
   const db = replicaOf?.db ?? (await createTestDatabase());
   const pool = replicaOf ? connect(db.url) : db.sql;
-  const tokens: TestTokens = replicaOf?.tokens ?? { ingest: newToken(), read: newToken(), metrics: options.metricsToken ? newToken() : undefined };
+  const tokens: Tokens = replicaOf?.tokens ?? { ingest: newToken(), read: newToken(), metrics: options.metricsToken ? newToken() : undefined };
   const rules: ErrorRules = replicaOf?.rules ?? { accuracyToleranceMinutes: 3, anomalyThresholdMinutes: 5, ...options.rules };
   const readPool = options.readTimeoutSeconds === undefined ? undefined : connect(db.url, { max: READ_POOL_SIZE, statementTimeout: options.readTimeoutSeconds });
   const app = await buildApp({

@@ -93,8 +93,11 @@ export function daysCovering(fromMs: number, nowMs: number): number {
 const QUERY_TYPES: ReadonlySet<string> = new Set(Object.values(QueryType));
 
 /** The query's type, defaulting to time series; a stored query of an unknown type is an error, not a guess. */
+/** What a query without a type asks for (a new panel's query). */
+export const DEFAULT_QUERY_TYPE = QueryType.Timeseries;
+
 export function resolveQueryType(query: MlmonQuery): QueryType {
-  const queryType = query.queryType ?? QueryType.Timeseries;
+  const queryType = query.queryType ?? DEFAULT_QUERY_TYPE;
   if (!QUERY_TYPES.has(queryType)) {
     throw new Error(`Unknown mlmon query type "${queryType}"; pick one in the query editor.`);
   }

@@ -2,7 +2,7 @@ import React, { ChangeEvent } from 'react';
 import { DataSourcePluginOptionsEditorProps } from '@grafana/data';
 import { InlineField, Input, SecretInput, Stack } from '@grafana/ui';
 
-import { MlmonDataSourceOptions, MlmonSecureJsonData } from '../types';
+import { API_BASE_PATH, MlmonDataSourceOptions, MlmonSecureJsonData } from '../types';
 
 type Props = DataSourcePluginOptionsEditorProps<MlmonDataSourceOptions, MlmonSecureJsonData>;
 
@@ -13,7 +13,7 @@ const INPUT_WIDTH = 48;
 export function serviceUrlProblem(url: string): string | null {
   if (url === '') return null; // the field is marked required
   if (!/^https?:\/\/[^/\s]+/i.test(url)) return 'Use an http:// or https:// URL, e.g. http://mlmon:8080';
-  if (/\/api\/ml-monitoring\/?$/.test(url)) return 'Leave out /api/ml-monitoring: the plugin adds it';
+  if (url.replace(/\/$/, '').endsWith(API_BASE_PATH)) return `Leave out ${API_BASE_PATH}: the plugin adds it`;
   return null;
 }
 

@@ -5,7 +5,7 @@ import { Combobox, ComboboxOption, InlineField, InlineFieldRow, Input, MultiComb
 
 import type { MlmonDataSource } from '../datasource';
 import { METRICS } from '../metrics';
-import { DEFAULT_ANOMALIES_LIMIT, DEFAULT_PREDICTIONS_LIMIT } from '../requests';
+import { DEFAULT_ANOMALIES_LIMIT, DEFAULT_PREDICTIONS_LIMIT, DEFAULT_QUERY_TYPE } from '../requests';
 import { MetricName, MlmonDataSourceOptions, MlmonQuery, QueryType } from '../types';
 import { parseOptionalNumber } from './numbers';
 
@@ -74,7 +74,7 @@ function NumberField(props: {
 }
 
 export function QueryEditor({ datasource, query, onChange, onRunQuery }: Props) {
-  const queryType = query.queryType ?? QueryType.Timeseries;
+  const queryType = query.queryType ?? DEFAULT_QUERY_TYPE;
 
   const update = (changes: Partial<MlmonQuery>) => {
     onChange({ ...query, ...changes });

@@ -40,10 +40,10 @@ export function dataQueryRequest(
   };
 }
 
-export function fetchResponse<T>(data: T, config: BackendSrvRequest, status = 200): FetchResponse<T> {
+export function fetchResponse<T>(data: T, config: BackendSrvRequest): FetchResponse<T> {
   return {
     data,
-    status,
+    status: 200,
     statusText: 'OK',
     ok: true,
     headers: new Headers(),
