@@ -8,21 +8,10 @@ import type { ErrorRules } from '../../aggregate/contribution.js';
 import { readFlags } from '../../store/feature-flags.js';
 import { readReport } from '../../store/read-window.js';
 import { DEFAULT_EVENT_LOOP_METRICS, registerEventLoopDelay } from './event-loop.js';
+import { SnapshotRefresher } from './refresher.js';
 import { CounterVersionLabels, limitVersions } from './version-labels.js';
 
 const GAUGE_WINDOWS = { '1h': HOUR_US, '24h': DAY_US, '7d': 7 * DAY_US } as const;
-
-/** How long a refresh may take before the database counts as down (the last values stay served). */
-const REFRESH_TIMEOUT_MS = 2000;
-
-/**
- * Gauges are refreshed in the background only while somebody scrapes: Prometheus scrapes every
- * 15 s to 2 min, so after this long without a scrape the service stops reading the database.
- */
-const SCRAPED_LATELY_MS = 5 * 60_000;
-
-/** While refreshes keep failing (every few seconds in the background), one is reported per minute. */
-const FAILURE_REPORT_INTERVAL_MS = 60_000;
 
 export type RejectReason = 'invalid' | 'unauthorized' | 'too_large' | 'unsupported_media_type' | 'database_unavailable' | 'other';
 
@@ -81,7 +70,7 @@ export class Exporter {
   private readonly actualsIngested = new Counter({ name: 'ml_actuals_ingested_total', help: 'Actuals received', registers: [this.registry] });
   private readonly rejected = new Counter({ name: 'ml_ingest_rejected_total', help: 'Write requests refused, by reason', labelNames: ['reason'], registers: [this.registry] });
   private readonly requests = new Counter({ name: 'ml_requests_total', help: 'ML requests by outcome: success per live prediction logged (history is left out), failure per reported failure', labelNames: ['outcome'], registers: [this.registry] });
-  readonly httpDuration = new Histogram({
+  private readonly httpDuration = new Histogram({
     name: 'http_request_duration_seconds',
     help: 'HTTP request duration by route',
     labelNames: ['method', 'route', 'status_code'],
@@ -91,20 +80,17 @@ export class Exporter {
 
   private readonly stopEventLoopDelay: () => void;
   private readonly counterVersionLabels: CounterVersionLabels;
-  private snapshotAtMs: number | null = null;
-  /** Until the first successful read the gauges served are empty, as old as the exporter. */
-  private readonly startedAtMs = Date.now();
-  private refreshing: Promise<void> | null = null;
-  private lastScrapeAtMs = 0;
-  /** Whether gauges are being kept fresh in the background (between scrapes, and during a refresh). */
-  private keepingFresh = false;
-  private nextRefresh: NodeJS.Timeout | undefined;
-  private closed = false;
-  private failingSinceMs: number | null = null;
-  private failureReportedAtMs = 0;
+  private readonly refresher: SnapshotRefresher;
 
   constructor(private readonly options: ExporterOptions) {
     this.counterVersionLabels = new CounterVersionLabels(options.maxModelVersions);
+    this.refresher = new SnapshotRefresher({
+      cacheSeconds: options.cacheSeconds,
+      read: () => this.readGauges(),
+      onHealth: (up) => this.databaseUp.set(up ? 1 : 0),
+      onRefreshError: options.onRefreshError,
+      onRefreshRecovered: options.onRefreshRecovered,
+    });
     // prom-client's event-loop collector cannot be left out: it is removed below and replaced
     // (event-loop.ts), its own sampler slowed to once a second so that it costs nothing.
     collectDefaultMetrics({ register: this.registry, eventLoopMonitoringPrecision: 1000 });
@@ -124,9 +110,12 @@ export class Exporter {
 
   /** Stops the background refresh and the event-loop sampler; the registry keeps its last values. */
   close(): void {
-    this.closed = true;
-    clearTimeout(this.nextRefresh);
+    this.refresher.close();
     this.stopEventLoopDelay();
+  }
+
+  requestAnswered(labels: { method: string; route: string; status_code: string }, seconds: number): void {
+    this.httpDuration.observe(labels, seconds);
   }
 
   /** Stored predictions: all count as ingested; only live ones (not history) as requests and latencies. */
@@ -166,85 +155,26 @@ export class Exporter {
   /**
    * The exposition text. While the gauges are kept fresh in the background it never waits for the
    * database; the first scrape after a quiet spell (or every scrape with `cacheSeconds` 0) reads
-   * it first, waiting at most REFRESH_TIMEOUT_MS before serving the last good values.
+   * it first, waiting a bounded time before serving the last good values (refresher.ts).
    */
   async render(): Promise<string> {
-    this.lastScrapeAtMs = Date.now();
-    if (!this.keepingFresh) {
-      const stale = this.snapshotAtMs === null || Date.now() - this.snapshotAtMs >= this.options.cacheSeconds * 1000;
-      if (stale) await this.refreshWithin(REFRESH_TIMEOUT_MS);
-      this.startKeepingFresh();
-    }
-    this.snapshotAge.set((Date.now() - (this.snapshotAtMs ?? this.startedAtMs)) / 1000);
+    await this.refresher.beforeScrape();
+    this.snapshotAge.set(this.refresher.ageSeconds());
     return this.registry.metrics();
   }
 
-  /** Refreshes every `cacheSeconds` until nobody has scraped for SCRAPED_LATELY_MS (one loop, however many scrapes start it). */
-  private startKeepingFresh(): void {
-    if (this.keepingFresh || this.closed || this.options.cacheSeconds === 0) return;
-    this.keepingFresh = true;
-    this.scheduleRefresh();
-  }
-
-  private scheduleRefresh(): void {
-    this.nextRefresh = setTimeout(() => {
-      if (Date.now() - this.lastScrapeAtMs > SCRAPED_LATELY_MS) {
-        this.keepingFresh = false;
-        return;
-      }
-      void this.refreshWithin(REFRESH_TIMEOUT_MS).then(() => {
-        if (!this.closed) this.scheduleRefresh();
-      });
-    }, this.options.cacheSeconds * 1000);
-    this.nextRefresh.unref();
-  }
-
-  private async refreshWithin(timeoutMs: number): Promise<void> {
-    // One refresh at a time: concurrent scrapes share it; a slow one keeps running in the background.
-    this.refreshing ??= this.refresh().finally(() => {
-      this.refreshing = null;
-    });
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<void>((resolve) => {
-      timer = setTimeout(() => {
-        this.databaseUp.set(0);
-        resolve();
-      }, timeoutMs);
-    });
-    await Promise.race([this.refreshing, timeout]);
-    clearTimeout(timer);
-  }
-
-  private async refresh(): Promise<void> {
+  /** The quality gauges and the flag, from the database: what the refresher keeps fresh. */
+  private async readGauges(): Promise<void> {
     const { sql, rules } = this.options;
-    try {
-      const readAtMs = Date.now();
-      const nowUs = readAtMs * MICROS_PER_MS;
-      const [flags, windows] = await Promise.all([readFlags(sql), readReport(sql, trailingWindows(rules, nowUs, Object.values(GAUGE_WINDOWS)))]);
-      this.setQualityGauges(windows);
-      this.flagEnabled.set(flags.ml_enabled ? 1 : 0);
-      this.flagTraffic.set(flags.ml_traffic_percentage / 100);
-      if (!this.flagsRead) {
-        this.flagsRead = true;
-        this.registry.registerMetric(this.flagEnabled);
-        this.registry.registerMetric(this.flagTraffic);
-      }
-      this.databaseUp.set(1);
-      // The values are the database as of the read's start (their windows end there; a write
-      // acknowledged while the read ran may be missing), so their age counts from then: from
-      // its end, a scrape after the last write could serve values from before it as fresher.
-      this.snapshotAtMs = readAtMs;
-      if (this.failingSinceMs !== null) this.options.onRefreshRecovered?.(Date.now() - this.failingSinceMs);
-      this.failingSinceMs = null;
-    } catch (error) {
-      this.databaseUp.set(0);
-      const now = Date.now();
-      const firstFailure = this.failingSinceMs === null;
-      this.failingSinceMs ??= now;
-      if (firstFailure || now - this.failureReportedAtMs >= FAILURE_REPORT_INTERVAL_MS) {
-        this.failureReportedAtMs = now;
-        this.options.onRefreshError?.(error);
-      }
+    const nowUs = Date.now() * MICROS_PER_MS;
+    const [flags, windows] = await Promise.all([readFlags(sql), readReport(sql, trailingWindows(rules, nowUs, Object.values(GAUGE_WINDOWS)))]);
+    this.setQualityGauges(windows);
+    this.flagEnabled.set(flags.ml_enabled ? 1 : 0);
+    this.flagTraffic.set(flags.ml_traffic_percentage / 100);
+    if (!this.flagsRead) {
+      this.flagsRead = true;
+      this.registry.registerMetric(this.flagEnabled);
+      this.registry.registerMetric(this.flagTraffic);
     }
   }
 

@@ -42,10 +42,7 @@ async function prometheusPlugin(app: FastifyInstance, { exporter, guard }: Prome
   app.addHook('onClose', async () => exporter.close());
   app.addHook('onResponse', async (request, reply) => {
     const route = request.routeOptions.url ?? 'unmatched';
-    exporter.httpDuration.observe(
-      { method: request.method, route, status_code: String(reply.statusCode) },
-      reply.elapsedTime / 1000,
-    );
+    exporter.requestAnswered({ method: request.method, route, status_code: String(reply.statusCode) }, reply.elapsedTime / 1000);
     if (request.routeOptions.config?.ingest && reply.statusCode >= 400) exporter.rejectedWrite(reasonOf(reply.statusCode));
   });
 
