@@ -98,6 +98,32 @@ async function tokensOf(config: Config): Promise<ResolvedTokens> {
   }
 }
 
+/**
+ * The database, migrated: DATABASE_URL's, or an embedded cluster in MLMON_DATA_DIR. `stopEmbedded`
+ * stops the embedded one (nothing for DATABASE_URL's).
+ */
+async function startDatabase(config: Config): Promise<{ databaseUrl: string; stopEmbedded: () => Promise<void> }> {
+  let embedded: EmbeddedDatabase | undefined;
+  let databaseUrl = config.databaseUrl;
+  if (!databaseUrl) {
+    process.stderr.write(`mlmon: no DATABASE_URL; starting embedded PostgreSQL in ${config.dataDir}\n`);
+    embedded = await startEmbeddedPostgres({ dataDir: config.dataDir });
+    databaseUrl = embedded.url;
+  }
+  const stopEmbedded = async () => embedded?.stop();
+  const migrationUrl = config.migrationDatabaseUrl ?? databaseUrl;
+  try {
+    await migrate(migrationUrl, (message) => process.stderr.write(`mlmon: ${message}\n`));
+  } catch (error) {
+    await stopEmbedded();
+    // The driver's message (ECONNREFUSED, password authentication failed) does not say which setting.
+    const setting = config.migrationDatabaseUrl ? 'MLMON_MIGRATION_DATABASE_URL' : config.databaseUrl ? 'DATABASE_URL' : undefined;
+    if (setting) throw new Error(`${setting}=${withoutPassword(migrationUrl)}: ${(error as Error).message}`);
+    throw error;
+  }
+  return { databaseUrl, stopEmbedded };
+}
+
 async function main(): Promise<void> {
   let config: Config;
   try {
@@ -120,24 +146,7 @@ async function main(): Promise<void> {
   await assertCanListen(config.host, config.port);
   if (!config.databaseUrl) await assertWritableDataDir(config.dataDir);
   const resolved = await tokensOf(config);
-  let embedded: EmbeddedDatabase | undefined;
-  let databaseUrl = config.databaseUrl;
-  if (!databaseUrl) {
-    process.stderr.write(`mlmon: no DATABASE_URL; starting embedded PostgreSQL in ${config.dataDir}\n`);
-    embedded = await startEmbeddedPostgres({ dataDir: config.dataDir });
-    databaseUrl = embedded.url;
-  }
-  const stopEmbedded = async () => embedded?.stop();
-  const migrationUrl = config.migrationDatabaseUrl ?? databaseUrl;
-  try {
-    await migrate(migrationUrl, (message) => process.stderr.write(`mlmon: ${message}\n`));
-  } catch (error) {
-    await stopEmbedded();
-    // The driver's message (ECONNREFUSED, password authentication failed) does not say which setting.
-    const setting = config.migrationDatabaseUrl ? 'MLMON_MIGRATION_DATABASE_URL' : config.databaseUrl ? 'DATABASE_URL' : undefined;
-    if (setting) throw new Error(`${setting}=${withoutPassword(migrationUrl)}: ${(error as Error).message}`);
-    throw error;
-  }
+  const { databaseUrl, stopEmbedded } = await startDatabase(config);
 
   const sql = connect(databaseUrl);
   const readSql = connect(databaseUrl, { max: READ_POOL_SIZE, statementTimeout: config.readTimeoutSeconds });
