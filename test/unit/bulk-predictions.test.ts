@@ -1,15 +1,17 @@
 import { Readable } from 'node:stream';
-import { bulkPredictionLines, type BulkLine } from '../../src/validate/bulk-predictions.js';
+import { checkedBulkLine, type BulkLine } from '../../src/validate/bulk-predictions.js';
+import { ndjsonLines } from '../../src/validate/ndjson.js';
 
+/** The lines of `text` as the bulk route checks them. */
 async function checked(text: string, retentionDays?: number): Promise<BulkLine[]> {
   const out: BulkLine[] = [];
-  for await (const line of bulkPredictionLines(Readable.from([Buffer.from(text)]), 200, retentionDays)) out.push(line);
+  for await (const entry of ndjsonLines(Readable.from([Buffer.from(text)]), 200)) out.push(checkedBulkLine(entry, retentionDays));
   return out;
 }
 
 const valid = { booking_id: 1, predicted_delay_minutes: 4.5, confidence: 0.8, risk_level: 'low' };
 
-describe('bulkPredictionLines (src/validate/bulk-predictions.ts)', () => {
+describe('checkedBulkLine (src/validate/bulk-predictions.ts)', () => {
   it('yields each non-blank line as a prediction or its problems, numbered as in the file', async () => {
     const lines = [
       JSON.stringify(valid),

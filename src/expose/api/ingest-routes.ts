@@ -8,8 +8,8 @@ import { actualsOutcome, storeActuals } from '../../store/actuals.js';
 import { recordFailures } from '../../store/feature-flags.js';
 import { invalidField, isDatabaseUnavailable, RequestProblem } from '../../server/errors.js';
 import { encodingProblem } from '../../server/json-body.js';
-import { bulkPredictionLines } from '../../validate/bulk-predictions.js';
-import { MAX_LISTED_LINE_PROBLEMS } from '../../validate/ndjson.js';
+import { checkedBulkLine } from '../../validate/bulk-predictions.js';
+import { MAX_LISTED_LINE_PROBLEMS, ndjsonLines } from '../../validate/ndjson.js';
 import { StoredModelVersion, Text, UNKNOWN_VERSION } from '../../validate/limits.js';
 import { createdAtProblem, IngestResultSchema, isLive, MAX_BATCH, PredictionBodySchema, type PredictionInput } from '../../validate/prediction.js';
 import { ActualBodySchema, ActualResultSchema, type ActualInput } from '../../validate/actual.js';
@@ -159,13 +159,14 @@ export async function ingestRoutes(app: FastifyInstance, { sql, rules, guards, e
           chunk = [];
           if (writes.length >= BULK_WRITES_IN_FLIGHT) await writes.shift();
         };
-        for await (const entry of bulkPredictionLines(request.body as Readable, BULK_MAX_LINE_BYTES, retentionDays)) {
+        for await (const entry of ndjsonLines(request.body as Readable, BULK_MAX_LINE_BYTES)) {
           lines++;
-          if ('problems' in entry) {
-            reject(entry.line, entry.problems);
+          const checked = checkedBulkLine(entry, retentionDays);
+          if ('problems' in checked) {
+            reject(checked.line, checked.problems);
             continue;
           }
-          chunk.push(entry.prediction);
+          chunk.push(checked.prediction);
           if (chunk.length >= BULK_CHUNK_ROWS) await flush();
         }
         if (lines === 0) throw new RequestProblem(400, 'invalid body: no NDJSON lines (one prediction object per line)');
