@@ -1,4 +1,4 @@
--- Windowed reads (src/aggregate/read-window.ts) sum rollup buckets and raw edge rows over ranges
+-- Windowed reads (src/store/read-window.ts) sum rollup buckets and raw edge rows over ranges
 -- that arrive as parameters. The service prepares the read once per connection, so PostgreSQL
 -- plans it without the ranges' values; it then guesses that each range holds a ninth of a table,
 -- and at 10 million predictions it chose a sequential scan of the raw rows: 6 s instead of 4 ms.
@@ -19,7 +19,7 @@ set plan_cache_mode = force_generic_plan
 as $$
 #variable_conflict use_column
 begin
-  -- Sources: 0 raw rows, then the tiers coarsest first (as src/aggregate/read-window.ts numbers them).
+  -- Sources: 0 raw rows, then the tiers coarsest first (as src/store/read-window.ts numbers them).
   return query
   with r as materialized (
     select * from unnest(starts, ends, sources) as r(start_at, end_at, source)

@@ -24,7 +24,7 @@ set plan_cache_mode = force_generic_plan
 as $$
 #variable_conflict use_column
 begin
-  -- Sources: 0 raw rows, then the tiers coarsest first (as src/aggregate/read-window.ts numbers them).
+  -- Sources: 0 raw rows, then the tiers coarsest first (as src/store/read-window.ts numbers them).
   return query
   with r as materialized (
     select * from unnest(starts, ends, sources) as r(start_at, end_at, source)

@@ -51,13 +51,14 @@ const [MINUTE_TIER, ...COARSER_TIERS] = ROLLUP_TIERS;
 
 /**
  * For the statement that inserts predictions, as SQL text (built once: see predictions.ts): CTEs
- * adding the rows of `inserted` (a CTE returning ml_prediction's columns) to every tier,
- * aggregated in SQL, so no row travels back to the service. The rows are aggregated once, per
- * minute and version; each coarser tier sums those minute deltas (their moments merged by
- * mlmon_merge_moments, migration 00008), a few rows instead of every inserted one. Delta rows are
- * sorted by bucket and version, and each tier waits for the finer one, so the statement locks
- * rollup rows in the same order as every other writer. The labels follow the tolerance and
- * anomaly threshold given as parameter references, as contributionOf does in aggregate/contribution.ts.
+ * adding the rows of `inserted` (a CTE returning the inserted rows' columns that the rollups sum:
+ * see its `returning` list in predictions.ts) to every tier, aggregated in SQL, so no row travels
+ * back to the service. The rows are aggregated once, per minute and version; each coarser tier
+ * sums those minute deltas (their moments merged by mlmon_merge_moments, migration 00008), a few
+ * rows instead of every inserted one. Delta rows are sorted by bucket and version, and each tier
+ * waits for the finer one, so the statement locks rollup rows in the same order as every other
+ * writer. The labels follow the tolerance and anomaly threshold given as parameter references, as
+ * contributionOf does in aggregate/contribution.ts.
  */
 export function rollupAdditionsSql(inserted: string, { tolerance, anomaly }: { tolerance: string; anomaly: string }): string {
   const minuteDeltas = `${MINUTE_TIER.table}_delta as materialized (

@@ -1,5 +1,6 @@
 import { Type, type TSchema } from 'typebox';
 import { MAX_WINDOW_HOURS, ModelVersion, Timestamp } from '../../validate/limits.js';
+import type { QualityMetrics } from '../../aggregate/metrics.js';
 
 const OrNull = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
 
@@ -13,7 +14,9 @@ export const QualityFields = {
   avg_confidence: OrNull(Type.Number()),
   avg_prediction_time_ms: OrNull(Type.Number({ description: 'over the predictions that reported a latency' })),
   anomalies: Type.Integer({ description: 'labelled predictions with error > the anomaly threshold' }),
-};
+  // Exactly the fields metricsOf computes: Fastify's serializer drops a field the response schema
+  // does not declare, silently, so a new metric missing here is a compile error instead.
+} satisfies Record<keyof QualityMetrics, TSchema>;
 
 export const MetricsSchema = Type.Object({
   period_hours: Type.Number(),
