@@ -233,6 +233,18 @@ describe('reads', () => {
     expect((await t.get(`${API}/timeseries?from=${from.toISOString()}&to=${to.toISOString()}&step=90`)).statusCode).toBe(400);
   });
 
+  it('a version list where one version is taken is a 400, not a filter that matches nothing', async () => {
+    for (const route of ['/metrics', '/daily', '/anomalies', '/predictions']) {
+      const res = await t.get(`${API}${route}?model_version=v1,v2`);
+      expect([route, res.statusCode, res.json().message]).toEqual([
+        route,
+        400,
+        'invalid query: query.model_version must not contain commas, NUL characters or unpaired surrogates, nor start or end with whitespace',
+      ]);
+    }
+    expect((await t.get(`${API}/metrics?model_version=all`)).statusCode).toBe(200);
+  });
+
   it('GET /timeseries answers up to 11,000 points per series, and refuses one more', async () => {
     for (const from of ['2025-01-01T00:00:00.000Z', '2025-01-01T00:00:30.000Z']) {
       // (from, to] touches minutes + 1 one-minute buckets, aligned or not.

@@ -1,5 +1,5 @@
 import { Type, type TSchema } from 'typebox';
-import { MAX_WINDOW_HOURS, ModelVersion, Timestamp } from '../../validate/limits.js';
+import { MAX_WINDOW_HOURS, MODEL_VERSION_MAX_LENGTH, STORABLE_MODEL_VERSION, Timestamp } from '../../validate/limits.js';
 import type { QualityMetrics } from '../../aggregate/metrics.js';
 
 const OrNull = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
@@ -64,7 +64,20 @@ export const FlagsSchema = Type.Object({
  */
 export const Defaulted = <T extends TSchema>(schema: T): T => Type.Optional(schema) as unknown as T;
 
-export const ModelVersionQuery = { model_version: Type.Optional(ModelVersion()) };
+/**
+ * One version, or 'all' for the fleet. Stored versions have no commas, so a comma here is a list,
+ * which only /timeseries takes: refused, rather than read as a version that matches nothing.
+ */
+export const ModelVersionQuery = {
+  model_version: Type.Optional(
+    Type.String({
+      minLength: 1,
+      maxLength: MODEL_VERSION_MAX_LENGTH,
+      pattern: STORABLE_MODEL_VERSION,
+      description: "one model version, or 'all' for the fleet (several, comma-separated: /timeseries)",
+    }),
+  ),
+};
 
 /** For routes that take no parameters: one sent anyway (`/summary?hours=5`) is a 400, not silently ignored. */
 export const NoQuery = Type.Object({}, { additionalProperties: false });
