@@ -26,7 +26,8 @@ const SPREAD_RESOLUTION = 1e-12;
  * minutes, probabilities and milliseconds).
  */
 const SIGNIFICANT_DIGITS = 12;
-const rounded = (value: number): number => Number(value.toPrecision(SIGNIFICANT_DIGITS));
+/** A derived value as mlmon reports it (API and gauges): 12 significant digits. */
+export const rounded = (value: number): number => Number(value.toPrecision(SIGNIFICANT_DIGITS));
 
 function ratio(numerator: number, denominator: number): number | null {
   return denominator > 0 ? rounded(numerator / denominator) : null;

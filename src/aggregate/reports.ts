@@ -1,6 +1,6 @@
 import { FLEET, isFleet } from '../validate/limits.js';
 import type { ErrorRules } from './contribution.js';
-import { metricsOf, type QualityMetrics } from './metrics.js';
+import { metricsOf, rounded, type QualityMetrics } from './metrics.js';
 import { EMPTY_AGGREGATE, merge, mergeAll, type Aggregate } from './moments.js';
 import { DAY_US, floorTo, HOUR_US, MICROS_PER_MS, openClosed, type Range } from './window.js';
 
@@ -52,7 +52,7 @@ const isoOf = (us: number) => new Date(Math.floor(us / MICROS_PER_MS)).toISOStri
 
 function report(aggregate: Aggregate, range: Range): MetricsReport {
   return {
-    period_hours: (range.end - range.start) / HOUR_US,
+    period_hours: rounded((range.end - range.start) / HOUR_US),
     from: isoOf(range.start),
     to: isoOf(range.end),
     ...metricsOf(aggregate),

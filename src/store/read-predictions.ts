@@ -1,6 +1,7 @@
 import type { Sql } from '../db/connect.js';
 import { HOUR_US, isoMicros, MICROS_PER_MS, type Range } from '../aggregate/window.js';
 import { EARLIEST_STORABLE_MS, END_OF_INSTANTS_MS, isFleet } from '../validate/limits.js';
+import { rounded } from '../aggregate/metrics.js';
 
 export interface StoredPrediction {
   id: number;
@@ -64,7 +65,11 @@ function pageOf(rows: Row[], limit: number): Page {
   const page = rows.slice(0, limit);
   const last = page[page.length - 1];
   return {
-    predictions: page.map(({ created_us: _position, ...prediction }) => prediction),
+    // The error as the metrics report it (0.7, not the 0.6999999999999993 of 9.2 - 8.5 in binary floating point).
+    predictions: page.map(({ created_us: _position, ...prediction }) => ({
+      ...prediction,
+      prediction_error: prediction.prediction_error === null ? null : rounded(prediction.prediction_error),
+    })),
     nextCursor: rows.length > limit && last ? encodeCursor({ createdUs: last.created_us, id: last.id }) : null,
   };
 }

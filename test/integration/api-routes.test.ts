@@ -433,8 +433,9 @@ describe('reads', () => {
       ml_requests: successes + 6,
       ml_successes: successes,
       ml_failures: 6, // reported by the writes' test above
-      ml_success_rate: successes / (successes + 6),
+      ml_success_rate: expect.closeTo(successes / (successes + 6), 12),
     });
+    expect(String(s.feature_flags.ml_success_rate).replace(/^0\.|\./, '').length).toBeLessThanOrEqual(12); // 12 significant digits
     expect(s.timestamp).toMatch(ISO);
   });
 

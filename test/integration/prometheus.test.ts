@@ -72,7 +72,9 @@ describe('GET /metrics exposition', () => {
     // computed here: errors 1 and 11 minutes; latencies 120 and 180 ms
     expect(api.mae).toBe(6);
     expect(samplesOf(samples, 'ml_prediction_mae_seconds', { window: '1h', model_version: 'v1' })[0]?.value).toBe(360);
-    expect(samplesOf(samples, 'ml_prediction_rmse_seconds', { window: '1h', model_version: 'v1' })[0]?.value).toBeCloseTo(Math.sqrt((1 + 121) / 2) * 60, 9);
+    const rmseSeconds = samplesOf(samples, 'ml_prediction_rmse_seconds', { window: '1h', model_version: 'v1' })[0]!.value;
+    expect(rmseSeconds).toBeCloseTo(Math.sqrt((1 + 121) / 2) * 60, 8);
+    expect(String(rmseSeconds).replace('.', '')).toHaveLength(12); // 12 significant digits after the change of unit, no residue
     expect(samplesOf(samples, 'ml_prediction_latency_avg_seconds', { window: '1h', model_version: 'v1' })[0]?.value).toBeCloseTo(0.15, 12);
     expect(samplesOf(samples, 'ml_prediction_accuracy_ratio', { window: '1h', model_version: 'v1' })[0]?.value).toBe(0.5);
     expect(samplesOf(samples, 'ml_prediction_window_anomalies', { window: '1h', model_version: 'v1' })[0]?.value).toBe(1);

@@ -40,7 +40,7 @@ describe('dailyMetrics (src/aggregate/reports.ts)', () => {
     expect(days.map((d) => [d.date, d.predictions, d.from, d.period_hours])).toEqual([
       ['2026-11-26', 4, '2026-11-26T00:00:00.000Z', 24],
       ['2026-11-27', 0, '2026-11-27T00:00:00.000Z', 24],
-      ['2026-11-28', 7, '2026-11-28T00:00:00.000Z', (NOW + 1 - today) / HOUR_US],
+      ['2026-11-28', 7, '2026-11-28T00:00:00.000Z', Number(((NOW + 1 - today) / HOUR_US).toPrecision(12))],
     ]);
     expect(days[2]!.to).toBe(new Date(Math.floor((NOW + 1) / 1000)).toISOString());
   });

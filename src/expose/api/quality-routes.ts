@@ -11,6 +11,7 @@ import { MAX_WINDOW_HOURS, MODEL_VERSION_MAX_LENGTH, ModelVersion, Text, Timesta
 import { DailySchema, Defaulted, MetricsSchema, ModelVersionQuery, NoQuery, QualityFields, WindowQuery, errorResponses } from './schemas.js';
 import { nowMicros, parseWindow } from './window-params.js';
 import type { ApiOptions } from './options.js';
+import { rounded } from '../../aggregate/metrics.js';
 
 /** A series may have at most this many points (a year at 1 h, a week at 1 min). */
 const MAX_POINTS = 11_000;
@@ -171,7 +172,7 @@ export async function qualityRoutes(app: FastifyInstance, { readSql: sql, rules,
           ml_requests: requests,
           ml_successes: day.predictions,
           ml_failures: failures,
-          ml_success_rate: requests > 0 ? day.predictions / requests : null,
+          ml_success_rate: requests > 0 ? rounded(day.predictions / requests) : null,
         },
         anomalies_count: day.anomalies,
         timestamp: new Date(nowUs / MICROS_PER_MS).toISOString(),

@@ -1,6 +1,6 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Sql } from '../../db/connect.js';
-import { metricsOf } from '../../aggregate/metrics.js';
+import { metricsOf, rounded } from '../../aggregate/metrics.js';
 import { EMPTY_AGGREGATE, type Aggregate } from '../../aggregate/moments.js';
 import { trailingWindows } from '../../aggregate/reports.js';
 import { HOUR_US, DAY_US, MICROS_PER_MS } from '../../aggregate/window.js';
@@ -191,7 +191,8 @@ export class Exporter {
         const m = metricsOf(windows[i]!.get(model_version) ?? EMPTY_AGGREGATE);
         const labels = { window, model_version };
         const set = (gauge: Gauge<'window' | 'model_version'>, value: number | null, scale = 1) => {
-          if (value !== null) gauge.set(labels, value * scale);
+          // Rounded again after the change of unit: 1.72104166667 minutes are 103.2625000002 s, not 103.26250000019999.
+          if (value !== null) gauge.set(labels, rounded(value * scale));
         };
         set(this.quality.mae, m.mae, 60);
         set(this.quality.rmse, m.rmse, 60);
