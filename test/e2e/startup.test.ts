@@ -3,11 +3,13 @@
  * service cannot use stops it at once with one line naming the variable, and a signal during
  * start-up leaves no embedded PostgreSQL behind to block the next start.
  */
+import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { freePort, postgresDataDir, spawnService, startServiceProcess, type SpawnedService } from '../support/service.js';
 
@@ -158,4 +160,34 @@ describe('the embedded PostgreSQL and its data directory', () => {
     }
     expect(await postmasterGone(0)).toBe(true);
   }, 90_000);
+});
+
+describe('npm start', () => {
+  let db: TestDatabase;
+  beforeAll(async () => {
+    db = await createTestDatabase();
+  });
+  afterAll(() => db.drop());
+
+  // A supervisor signals the process it started: npm. npm passes the signal to its script's shell,
+  // which, without exec, died and left the service running, orphaned.
+  it('SIGTERM to npm stops the service (the script execs node)', async () => {
+    const port = await freePort();
+    const npm = spawn('npm', ['start', '--silent'], {
+      cwd: fileURLToPath(new URL('../..', import.meta.url)),
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? tmpdir(), HOST: '127.0.0.1', PORT: String(port), DATABASE_URL: db.url, ...TOKENS },
+      stdio: 'ignore',
+    });
+    const exited = new Promise<number | null>((resolve) => npm.once('exit', (code) => resolve(code)));
+    const baseUrl = `http://127.0.0.1:${port}`;
+    const ready = async () => fetch(`${baseUrl}/readyz`).then((r) => r.ok, () => false);
+    for (const deadline = Date.now() + 30_000; !(await ready()); await new Promise((r) => setTimeout(r, 100))) {
+      if (Date.now() > deadline) throw new Error('npm start: not ready within 30 s');
+    }
+    npm.kill('SIGTERM');
+    await exited;
+    const stillServing = async () => fetch(`${baseUrl}/healthz`).then(() => true, () => false);
+    for (const deadline = Date.now() + 10_000; (await stillServing()) && Date.now() < deadline; ) await new Promise((r) => setTimeout(r, 100));
+    expect(await stillServing()).toBe(false);
+  }, 60_000);
 });

@@ -449,7 +449,7 @@ describe('reads', () => {
   it('GET /info', async () => {
     const res = await t.get(`${API}/info`);
     expect(res.statusCode).toBe(200);
-    expect(res.json()).toEqual({ service: 'mlmon', version: '0.0.0-test', api_version: 1 });
+    expect(res.json()).toEqual({ service: 'mlmon', version: '0.0.0-test', api_version: 1, accuracy_tolerance_minutes: 3, anomaly_threshold_minutes: 5 });
   });
 });
 

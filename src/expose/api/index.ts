@@ -23,15 +23,27 @@ export async function monitoringApi(app: FastifyInstance, { sql, readSql, rules,
     {
       onRequest: options.guards.read,
       schema: {
-        summary: 'Service and API version (the Grafana plugin\'s health check)',
+        summary: 'Service and API version (the Grafana plugin\'s health check), and the rules errors are judged by',
         tags: ['service'],
         querystring: NoQuery,
         response: {
-          200: Type.Object({ service: Type.Literal('mlmon'), version: Type.String(), api_version: Type.Integer() }),
+          200: Type.Object({
+            service: Type.Literal('mlmon'),
+            version: Type.String(),
+            api_version: Type.Integer(),
+            accuracy_tolerance_minutes: Type.Number({ description: 'accuracy_rate counts errors below this (MLMON_ACCURACY_TOLERANCE_MINUTES)' }),
+            anomaly_threshold_minutes: Type.Number({ description: 'anomalies are errors above this (MLMON_ANOMALY_THRESHOLD_MINUTES)' }),
+          }),
           ...errorResponses,
         },
       },
     },
-    async () => ({ service: 'mlmon' as const, version: options.version, api_version: API_VERSION }),
+    async () => ({
+      service: 'mlmon' as const,
+      version: options.version,
+      api_version: API_VERSION,
+      accuracy_tolerance_minutes: options.rules.accuracyToleranceMinutes,
+      anomaly_threshold_minutes: options.rules.anomalyThresholdMinutes,
+    }),
   );
 }
