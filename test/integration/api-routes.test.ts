@@ -446,6 +446,19 @@ describe('reads', () => {
     expect((await t.get(`${API}/model-versions?hours=0`)).statusCode).toBe(400);
   });
 
+  it('GET /predictions?hours=H: the last H hours, paged over the exact range it stood for', async () => {
+    const at = (msAgo: number) => new Date(Date.now() - msAgo).toISOString();
+    const row = (booking_id: number, created_at: string) => ({ booking_id, predicted_delay_minutes: 1, confidence: 0.5, risk_level: 'low', model_version: 'hours-window', created_at });
+    const posted = await t.post(`${API}/predictions`, [row(881, at(2 * 3_600_000)), row(882, at(60_000)), row(883, at(30_000))]);
+    expect(posted.statusCode).toBe(201);
+    const lastHour = await t.get(`${API}/predictions?hours=1&model_version=hours-window`);
+    expect(lastHour.json().map((p: { booking_id: number }) => p.booking_id)).toEqual([883, 882]);
+    const paged = await t.get(`${API}/predictions?hours=1&limit=1&model_version=hours-window`);
+    const next = new URLSearchParams(String(paged.headers.link).replace(/^<([^>]+)>.*$/, '$1').split('?')[1]);
+    expect([next.get('hours'), Date.parse(next.get('to')!) - Date.parse(next.get('from')!)]).toEqual([null, 3_600_000]);
+    expect((await t.get(`${API}/predictions?${next}`)).json().map((p: { booking_id: number }) => p.booking_id)).toEqual([882]);
+  });
+
   it('GET /info', async () => {
     const res = await t.get(`${API}/info`);
     expect(res.statusCode).toBe(200);

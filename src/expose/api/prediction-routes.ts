@@ -4,7 +4,7 @@ import { Type } from 'typebox';
 import { isoMicros, openClosed } from '../../aggregate/window.js';
 import { anomalies, decodeCursor, recentPredictions } from '../../store/read-predictions.js';
 import { invalidField } from '../../server/errors.js';
-import { Defaulted, ModelVersionQuery, PredictionSchema, RangeQuery, WindowQuery, errorResponses } from './schemas.js';
+import { Defaulted, ModelVersionQuery, PredictionSchema, WindowQuery, errorResponses } from './schemas.js';
 import { nowMicros, parseRange, parseWindow } from './window-params.js';
 import type { ApiOptions } from './options.js';
 
@@ -37,14 +37,15 @@ export async function predictionRoutes(app: FastifyInstance, { readSql: sql, rul
       schema: {
         summary: 'Recent predictions, newest first (the seed\'s get_recent_predictions)',
         description:
-          'Every stored prediction by default; `from` and `to` (both) keep those created in (from, to], e.g. a Grafana panel\'s range. ' +
+          'Every stored prediction by default; `from` and `to` (both) keep those created in (from, to], e.g. a Grafana panel\'s range, ' +
+          'and `hours` those of (now - hours, now] (as on /anomalies; the Link header then gives the exact range). ' +
           'Pass the X-Next-Cursor response header back as `cursor` to page further back, with the same filters (the Link header carries them).',
         tags: ['predictions'],
         querystring: Type.Object(
           {
             limit: Defaulted(Type.Integer({ minimum: 1, maximum: 1000, default: 100 })),
             cursor: Type.Optional(Type.String({ maxLength: 100 })),
-            ...RangeQuery,
+            ...WindowQuery,
             ...ModelVersionQuery,
           },
           { additionalProperties: false },
@@ -53,11 +54,14 @@ export async function predictionRoutes(app: FastifyInstance, { readSql: sql, rul
       },
     },
     async (request, reply) => {
-      const { limit, cursor, from, to, model_version } = request.query;
-      const requested = parseRange(request.query);
+      const { limit, cursor, hours, from, to, model_version } = request.query;
+      // No window at all is every stored prediction; `hours` is a window, as on /anomalies.
+      const requested = hours === undefined ? parseRange(request.query) : parseWindow(request.query, nowMicros(), hours);
       const range = requested && openClosed(requested.fromUs, requested.toUs);
       const page = await recentPredictions(sql, { limit, after: positionAfter(cursor), range, modelVersion: model_version });
-      linkNextPage(request, reply, page.nextCursor, { model_version, from, to, limit: String(limit) });
+      // `hours` moves with the clock: later pages get the exact range it stood for.
+      const window = hours === undefined || !requested ? { from, to } : { from: isoMicros(requested.fromUs), to: isoMicros(requested.toUs) };
+      linkNextPage(request, reply, page.nextCursor, { model_version, ...window, limit: String(limit) });
       return page.predictions;
     },
   );
