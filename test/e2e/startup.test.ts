@@ -36,15 +36,14 @@ function expectOneLineNaming(output: string, variable: string): void {
 const listening = (server: Server) => new Promise<number>((resolve) => server.listen(0, '127.0.0.1', () => resolve((server.address() as { port: number }).port)));
 const closing = (server: Server) => new Promise<void>((resolve) => server.close(() => resolve()));
 
-describe('a database the service cannot use', () => {
-  let db: TestDatabase;
-  beforeAll(async () => {
-    db = await createTestDatabase();
-  });
-  afterAll(async () => {
-    await db.drop();
-  });
+/** A migrated test database, for the starts that need one. */
+let db: TestDatabase;
+beforeAll(async () => {
+  db = await createTestDatabase();
+});
+afterAll(() => db.drop());
 
+describe('a database the service cannot use', () => {
   it('refused connection, wrong password: DATABASE_URL named, password masked, exit 1', async () => {
     const refused = await failedStart({ DATABASE_URL: 'postgres://mlmon:hunter2hunter2@127.0.0.1:1/mlmon' });
     expect(refused.code).toBe(1);
@@ -163,12 +162,6 @@ describe('the embedded PostgreSQL and its data directory', () => {
 });
 
 describe('npm start', () => {
-  let db: TestDatabase;
-  beforeAll(async () => {
-    db = await createTestDatabase();
-  });
-  afterAll(() => db.drop());
-
   // A supervisor signals the process it started: npm. npm passes the signal to its script's shell,
   // which, without exec, died and left the service running, orphaned.
   it('SIGTERM to npm stops the service (the script execs node)', async () => {
