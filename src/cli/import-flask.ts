@@ -137,11 +137,19 @@ export const MAX_CHUNK_ROWS = MAX_LISTED_LINE_PROBLEMS;
 /** Chunks sent while the next is read; the service's group commit writes concurrent ones together. */
 const CHUNKS_IN_FLIGHT = 2;
 
-/** The next rows of the Flask table after id `afterId`, oldest first, timestamps as UTC ISO text. */
-async function readChunk(source: postgres.Sql, table: string, afterId: number | null, limit: number): Promise<FlaskRow[]> {
-  const utc = (column: string) => source.unsafe(`to_char(${column}, 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`);
+/** A read of the Flask table; its failure says which table. */
+async function readingTable<T>(table: string, read: () => Promise<T>): Promise<T> {
   try {
-    return await source<FlaskRow[]>`
+    return await read();
+  } catch (error) {
+    throw new Error(`cannot read the Flask table ${table}: ${error instanceof Error ? error.message : String(error)}`);
+  }
+}
+
+/** The next rows of the Flask table after id `afterId`, oldest first, timestamps as UTC ISO text. */
+function readChunk(source: postgres.Sql, table: string, afterId: number | null, limit: number): Promise<FlaskRow[]> {
+  const utc = (column: string) => source.unsafe(`to_char(${column}, 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`);
+  return readingTable(table, () => source<FlaskRow[]>`
       select id, booking_id, driver_id, request_id, predicted_delay_minutes, confidence, risk_level,
              contributing_factors::text as contributing_factors, model_version, prediction_time_ms,
              feature_flag_enabled, traffic_percentage, actual_delay_minutes,
@@ -150,10 +158,7 @@ async function readChunk(source: postgres.Sql, table: string, afterId: number | 
       from ${source(table)}
       ${afterId === null ? source`` : source`where id > ${afterId}`}
       order by id
-      limit ${limit}`;
-  } catch (error) {
-    throw new Error(`cannot read the Flask table ${table}: ${error instanceof Error ? error.message : String(error)}`);
-  }
+      limit ${limit}`);
 }
 
 /** What the import must know of the whole table before it sends a row (one pass each). */
@@ -163,8 +168,8 @@ interface TableSurvey {
   labelledByTheirBooking: number;
 }
 
-async function surveyTable(source: postgres.Sql, table: string): Promise<TableSurvey> {
-  try {
+function surveyTable(source: postgres.Sql, table: string): Promise<TableSurvey> {
+  return readingTable(table, async () => {
     const shared = await source<{ request_id: string; first_id: number }[]>`
       select request_id, min(id)::int8 as first_id from ${source(table)}
       where request_id is not null group by request_id having count(*) > 1`;
@@ -173,9 +178,7 @@ async function surveyTable(source: postgres.Sql, table: string): Promise<TableSu
       where p.actual_delay_minutes is null
         and exists (select 1 from ${source(table)} l where l.booking_id = p.booking_id and l.actual_delay_minutes is not null)`;
     return { firstRowOfRequestId: new Map(shared.map((row) => [row.request_id, Number(row.first_id)])), labelledByTheirBooking: Number(relabelled!.rows) };
-  } catch (error) {
-    throw new Error(`cannot read the Flask table ${table}: ${error instanceof Error ? error.message : String(error)}`);
-  }
+  });
 }
 
 /**
