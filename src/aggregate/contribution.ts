@@ -82,12 +82,6 @@ export interface BucketDelta {
   delta: Aggregate;
 }
 
-/**
- * Sums contributions per (minute bucket, model version). Additions and removals are kept apart:
- * a correction's removal and addition cancel in the counts, and a merged delta with a labelled
- * count of 0 could not carry the shift of the mean and M2. Applying all additions, then all
- * removals, is exact.
- */
 /** A rollup row's key: its bucket and version. */
 export const bucketKey = (bucketUs: number, modelVersion: string) => `${bucketUs}\u0000${modelVersion}`;
 
@@ -98,6 +92,12 @@ function mergeInto(deltas: Map<string, BucketDelta>, next: BucketDelta): void {
   deltas.set(key, existing ? { ...next, delta: merge(existing.delta, next.delta) } : next);
 }
 
+/**
+ * Sums contributions per (minute bucket, model version). Additions and removals are kept apart:
+ * a correction's removal and addition cancel in the counts, and a merged delta with a labelled
+ * count of 0 could not carry the shift of the mean and M2. Applying all additions, then all
+ * removals, is exact.
+ */
 export class RollupDeltas {
   private readonly added = new Map<string, BucketDelta>();
   private readonly removed = new Map<string, BucketDelta>();

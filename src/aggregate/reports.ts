@@ -28,7 +28,6 @@ export interface VersionPieceAggregate {
   aggregate: Aggregate;
 }
 
-
 /**
  * A report over pieces of time, kept free of I/O: the pieces it needs, and how it is merged from
  * the pieces read (store/read-window.ts reads them, in one query).
