@@ -170,21 +170,25 @@ export async function loadDataset(sql: Sql, options: DatasetOptions): Promise<Lo
             from ml_prediction where actual_delay_minutes is not null`,
         ),
         // Every rollup tier the commit under test has (hour from migration 00003 on, 10-minute and
-        // day from 00006 on): the same aggregates per epoch-aligned bucket.
+        // day from 00006 on; the signed error sum from 00011 on): the same aggregates per
+        // epoch-aligned bucket.
         timed(async (tx) => {
+          const [{ signed }] = await tx<[{ signed: boolean }]>`
+            select exists (select 1 from information_schema.columns where table_name = 'ml_rollup_minute' and column_name = 'error_sum') as signed`;
           for (const [table, seconds] of ROLLUP_TABLES) {
             const [{ present }] = await tx<[{ present: boolean }]>`select to_regclass(${table}) is not null as present`;
             if (!present) continue;
             await tx`
               insert into ${tx(table)} (
                 bucket, model_version, predictions, confidence_sum, latency_count, latency_sum_ms, labelled,
-                accurate, anomalies, error_abs_sum, error_sq_sum, actual_mean, actual_m2)
+                accurate, anomalies, error_abs_sum, error_sq_sum, actual_mean, actual_m2 ${signed ? tx`, error_sum` : tx``})
               select date_bin(make_interval(secs => ${seconds}), created_at, timestamptz '1970-01-01 00:00:00+00'), model_version, count(*), sum(confidence),
                      count(prediction_time_ms), coalesce(sum(prediction_time_ms), 0), count(actual_delay_minutes),
                      count(*) filter (where is_accurate), count(*) filter (where prediction_error > ${anomalyThresholdMinutes}::float8),
                      coalesce(sum(prediction_error), 0), coalesce(sum(prediction_error ^ 2), 0),
                      coalesce(avg(actual_delay_minutes), 0),
                      coalesce(var_pop(actual_delay_minutes) * count(actual_delay_minutes), 0)
+                     ${signed ? tx`, coalesce(sum(predicted_delay_minutes - actual_delay_minutes), 0)` : tx``}
               from ml_prediction group by 1, 2`;
           }
         }),

@@ -68,6 +68,7 @@ export function contributionOf(p: PredictionFacts, rules: ErrorRules): Aggregate
     errorSqSum: error * error,
     actualMean: p.actualDelayMinutes,
     actualM2: 0,
+    errorSum: p.predictedDelayMinutes - p.actualDelayMinutes,
   };
 }
 

@@ -6,6 +6,8 @@ export interface QualityMetrics {
   count: number;
   mae: number | null;
   rmse: number | null;
+  /** Mean of predicted - actual: positive when the model predicts longer delays than happen. */
+  bias: number | null;
   r2: number | null;
   accuracy_rate: number | null;
   avg_confidence: number | null;
@@ -41,6 +43,7 @@ export function metricsOf(a: Aggregate): QualityMetrics {
     count: n,
     mae: ratio(a.errorAbsSum, n),
     rmse: n > 0 ? rounded(Math.sqrt(Math.max(0, a.errorSqSum) / n)) : null,
+    bias: a.errorSum === null ? null : ratio(a.errorSum, n),
     r2: hasSpread ? rounded(1 - a.errorSqSum / a.actualM2) : null,
     accuracy_rate: ratio(a.accurate, n),
     avg_confidence: ratio(a.confidenceSum, a.predictions),

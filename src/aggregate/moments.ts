@@ -16,6 +16,12 @@ export interface Aggregate {
   errorSqSum: number;
   actualMean: number;
   actualM2: number;
+  /**
+   * The signed errors' sum (predicted - actual), or null when not known: a rollup bucket whose raw
+   * rows were dropped before mlmon stored this sum (migration 00011). Unknown in any part is
+   * unknown in the whole.
+   */
+  errorSum: number | null;
 }
 
 export const EMPTY_AGGREGATE: Readonly<Aggregate> = Object.freeze({
@@ -30,6 +36,7 @@ export const EMPTY_AGGREGATE: Readonly<Aggregate> = Object.freeze({
   errorSqSum: 0,
   actualMean: 0,
   actualM2: 0,
+  errorSum: 0,
 });
 
 /**
@@ -57,6 +64,7 @@ export function merge(a: Aggregate, b: Aggregate): Aggregate {
     errorSqSum: a.errorSqSum + b.errorSqSum,
     actualMean,
     actualM2,
+    errorSum: a.errorSum === null || b.errorSum === null ? null : a.errorSum + b.errorSum,
   };
 }
 
@@ -80,5 +88,6 @@ export function negate(a: Aggregate): Aggregate {
     errorSqSum: -a.errorSqSum,
     actualMean: a.actualMean,
     actualM2: -a.actualM2,
+    errorSum: a.errorSum === null ? null : -a.errorSum,
   };
 }

@@ -118,7 +118,7 @@ const WRITE_STATEMENT = (() => {
              abs(i.predicted_delay_minutes - a.actual_delay_minutes) < ${tolerance}
       from input i left join actual a using (booking_id)
       where i.request_id is null or i.request_id in (select request_id from claimed)
-      returning request_id, created_at, model_version, confidence, prediction_time_ms, actual_delay_minutes, prediction_error
+      returning request_id, created_at, model_version, predicted_delay_minutes, confidence, prediction_time_ms, actual_delay_minutes, prediction_error
     ), ${rollupAdditionsSql('inserted', { tolerance, anomaly })}
     select request_id from inserted where request_id is not null`;
 })();

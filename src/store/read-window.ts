@@ -17,6 +17,7 @@ interface Row {
   error_sq_sum: number;
   actual_mean: number | null;
   actual_m2: number | null;
+  error_sum: number | null;
 }
 
 /** The rollup tiers coarsest first, as planPieces takes them. */
@@ -84,6 +85,7 @@ export async function readPieces(sql: Sql, query: PiecesQuery): Promise<VersionP
       errorSqSum: r.error_sq_sum,
       actualMean: r.labelled > 0 ? (r.actual_mean ?? 0) : 0,
       actualM2: r.labelled > 0 ? (r.actual_m2 ?? 0) : 0,
+      errorSum: r.error_sum,
     },
   }));
 }

@@ -16,9 +16,12 @@ export const ROLLUP_TIERS = [
 type RollupTier = (typeof ROLLUP_TIERS)[number];
 
 const COLUMNS = `bucket, model_version, predictions, confidence_sum, latency_count, latency_sum_ms, labelled,
-  accurate, anomalies, error_abs_sum, error_sq_sum, actual_mean, actual_m2`;
+  accurate, anomalies, error_abs_sum, error_sq_sum, actual_mean, actual_m2, error_sum`;
 
-/** The moments merge is the Chan merge of aggregate/moments.ts (signed counts remove). */
+/**
+ * The moments merge is the Chan merge of aggregate/moments.ts (signed counts remove). An unknown
+ * (null) error_sum stays unknown: migration 00011.
+ */
 const MERGE_ON_CONFLICT = `
   on conflict (bucket, model_version) do update set
     predictions    = r.predictions + excluded.predictions,
@@ -30,6 +33,7 @@ const MERGE_ON_CONFLICT = `
     anomalies      = r.anomalies + excluded.anomalies,
     error_abs_sum  = r.error_abs_sum + excluded.error_abs_sum,
     error_sq_sum   = r.error_sq_sum + excluded.error_sq_sum,
+    error_sum      = r.error_sum + excluded.error_sum,
     actual_mean    = case when r.labelled + excluded.labelled = 0 then 0
                      else r.actual_mean + (excluded.actual_mean - r.actual_mean)
                           * excluded.labelled::float8 / (r.labelled + excluded.labelled) end,
@@ -68,7 +72,8 @@ export function rollupAdditionsSql(inserted: string, { tolerance, anomaly }: { t
              count(*) filter (where prediction_error < ${tolerance}) as accurate, count(*) filter (where prediction_error > ${anomaly}) as anomalies,
              coalesce(sum(prediction_error), 0) as error_abs_sum, coalesce(sum(prediction_error * prediction_error), 0) as error_sq_sum,
              coalesce(avg(actual_delay_minutes), 0) as actual_mean,
-             coalesce(var_pop(actual_delay_minutes) * count(actual_delay_minutes), 0) as actual_m2
+             coalesce(var_pop(actual_delay_minutes) * count(actual_delay_minutes), 0) as actual_m2,
+             coalesce(sum(predicted_delay_minutes - actual_delay_minutes), 0) as error_sum
       from ${inserted}
       group by 1, 2)`;
   const minuteAdded = `${MINUTE_TIER.table}_added as (
@@ -80,14 +85,15 @@ export function rollupAdditionsSql(inserted: string, { tolerance, anomaly }: { t
   const coarserAdded = COARSER_TIERS.map((tier, i) => `${tier.table}_added as (
       insert into ${tier.table} as r (${COLUMNS})
       select bucket, model_version, predictions, confidence_sum, latency_count, latency_sum_ms, labelled, accurate, anomalies,
-             error_abs_sum, error_sq_sum, coalesce(moments[2] / nullif(moments[1], 0), 0), moments[3]
+             error_abs_sum, error_sq_sum, coalesce(moments[2] / nullif(moments[1], 0), 0), moments[3], error_sum
       from (
         select ${bucketOf('bucket', tier)} as bucket, model_version,
                sum(predictions)::bigint as predictions, sum(confidence_sum) as confidence_sum,
                sum(latency_count)::bigint as latency_count, sum(latency_sum_ms) as latency_sum_ms,
                sum(labelled)::bigint as labelled, sum(accurate)::bigint as accurate, sum(anomalies)::bigint as anomalies,
                sum(error_abs_sum) as error_abs_sum, sum(error_sq_sum) as error_sq_sum,
-               mlmon_merge_moments(array[labelled, labelled * actual_mean, actual_m2]::float8[]) as moments
+               mlmon_merge_moments(array[labelled, labelled * actual_mean, actual_m2]::float8[]) as moments,
+               sum(error_sum) as error_sum
         from ${MINUTE_TIER.table}_delta
         where (select count(*) from ${ROLLUP_TIERS[i]!.table}_added) >= 0
         group by 1, 2) d
@@ -100,7 +106,7 @@ export function rollupAdditionsSql(inserted: string, { tolerance, anomaly }: { t
 /** A tier's delta rows as jsonb_to_recordset reads them. */
 const DELTA_RECORD = `d(bucket timestamptz, model_version text, predictions bigint, confidence_sum float8,
   latency_count bigint, latency_sum_ms float8, labelled bigint, accurate bigint, anomalies bigint,
-  error_abs_sum float8, error_sq_sum float8, actual_mean float8, actual_m2 float8)`;
+  error_abs_sum float8, error_sq_sum float8, actual_mean float8, actual_m2 float8, error_sum float8)`;
 
 /**
  * One pass of deltas over every tier in one statement (built once): parameter $k is the JSON of
@@ -151,6 +157,7 @@ const recordsOf = (deltas: BucketDelta[] = []) =>
       error_sq_sum: d.errorSqSum,
       actual_mean: d.actualMean,
       actual_m2: d.actualM2,
+      error_sum: d.errorSum,
     })),
   );
 
@@ -176,12 +183,13 @@ const RECOMPUTE_KEYS = `select * from unnest($1::text[]::timestamptz[], $2::text
 // An aggregate of no rows leaves the bucket as it is (having count(*) > 0), as the join did.
 const RECOMPUTE_MINUTES = `
   update ${MINUTE_TIER.table} r set accurate = s.accurate, error_abs_sum = s.error_abs_sum, error_sq_sum = s.error_sq_sum,
-         actual_mean = s.actual_mean, actual_m2 = s.actual_m2
+         actual_mean = s.actual_mean, actual_m2 = s.actual_m2, error_sum = s.error_sum
   from (${RECOMPUTE_KEYS}) k
   cross join lateral (
     select count(*) filter (where p.is_accurate) as accurate, coalesce(sum(p.prediction_error), 0) as error_abs_sum,
            coalesce(sum(p.prediction_error * p.prediction_error), 0) as error_sq_sum, coalesce(avg(p.actual_delay_minutes), 0) as actual_mean,
-           coalesce(var_pop(p.actual_delay_minutes) * count(p.actual_delay_minutes), 0) as actual_m2
+           coalesce(var_pop(p.actual_delay_minutes) * count(p.actual_delay_minutes), 0) as actual_m2,
+           coalesce(sum(p.predicted_delay_minutes - p.actual_delay_minutes), 0) as error_sum
     from ml_prediction p
     where p.model_version = k.model_version and p.created_at >= k.bucket and p.created_at < k.bucket + interval '1 minute'
     having count(*) > 0) s
@@ -190,11 +198,12 @@ const RECOMPUTE_COARSER = COARSER_TIERS.map((tier, i) => {
   const finer = ROLLUP_TIERS[i]!;
   return `
   update ${tier.table} r set accurate = s.accurate, error_abs_sum = s.error_abs_sum, error_sq_sum = s.error_sq_sum,
-         actual_mean = coalesce(s.moments[2] / nullif(s.moments[1], 0), 0), actual_m2 = s.moments[3]
+         actual_mean = coalesce(s.moments[2] / nullif(s.moments[1], 0), 0), actual_m2 = s.moments[3], error_sum = s.error_sum
   from (${RECOMPUTE_KEYS}) k
   cross join lateral (
     select sum(f.accurate) as accurate, sum(f.error_abs_sum) as error_abs_sum, sum(f.error_sq_sum) as error_sq_sum,
-           mlmon_merge_moments(array[f.labelled, f.labelled * f.actual_mean, f.actual_m2]::float8[]) as moments
+           mlmon_merge_moments(array[f.labelled, f.labelled * f.actual_mean, f.actual_m2]::float8[]) as moments,
+           case when bool_and(f.error_sum is not null) then sum(f.error_sum) end as error_sum
     from ${finer.table} f
     where f.model_version = k.model_version and f.bucket >= k.bucket and f.bucket < k.bucket + interval '${tier.stepUs / 1_000_000} seconds'
     having count(*) > 0) s

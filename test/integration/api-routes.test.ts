@@ -5,7 +5,7 @@
 import { API, startTestApp, tableCounts, type TestApp } from '../support/app-harness.js';
 
 const METRICS_KEYS = [
-  'period_hours', 'from', 'to', 'predictions', 'count', 'mae', 'rmse', 'r2', 'accuracy_rate',
+  'period_hours', 'from', 'to', 'predictions', 'count', 'mae', 'rmse', 'bias', 'r2', 'accuracy_rate',
   'avg_confidence', 'avg_prediction_time_ms', 'anomalies',
 ].sort();
 const PREDICTION_KEYS = [

@@ -26,6 +26,7 @@ export interface ExpectedMetrics {
   count: number;
   mae: number | null;
   rmse: number | null;
+  bias: number | null;
   r2: number | null;
   accuracy_rate: number | null;
   avg_confidence: number | null;
@@ -49,6 +50,7 @@ export function exactSum(values: Iterable<number>): number {
 export const QUALITY_GAUGES: readonly (readonly [string, (m: ExpectedMetrics) => number | null])[] = [
   ['ml_prediction_mae_seconds', (m) => (m.mae === null ? null : m.mae * 60)],
   ['ml_prediction_rmse_seconds', (m) => (m.rmse === null ? null : m.rmse * 60)],
+  ['ml_prediction_bias_seconds', (m) => (m.bias === null ? null : m.bias * 60)],
   ['ml_prediction_r2', (m) => m.r2],
   ['ml_prediction_accuracy_ratio', (m) => m.accuracy_rate],
   ['ml_prediction_confidence_avg_ratio', (m) => m.avg_confidence],
@@ -77,6 +79,7 @@ export function twoPass(rows: RawPrediction[], rules: Rules): ExpectedMetrics {
     count: n,
     mae: n > 0 ? exactSum(errors) / n : null,
     rmse: n > 0 ? Math.sqrt(exactSum(errors.map((e) => e * e)) / n) : null,
+    bias: n > 0 ? exactSum(labelled.map((r) => r.predicted - (r.actual as number))) / n : null,
     r2,
     accuracy_rate: n > 0 ? errors.filter((e) => e < rules.accuracyToleranceMinutes).length / n : null,
     avg_confidence: rows.length > 0 ? exactSum(rows.map((r) => r.confidence)) / rows.length : null,
@@ -106,7 +109,7 @@ export function isoFromMicros(us: number): string {
 export const microsFromIso = (iso: string): number => Date.parse(iso) * 1000;
 
 const FIELDS: (keyof ExpectedMetrics)[] = [
-  'predictions', 'count', 'mae', 'rmse', 'r2', 'accuracy_rate', 'avg_confidence', 'avg_prediction_time_ms', 'anomalies',
+  'predictions', 'count', 'mae', 'rmse', 'bias', 'r2', 'accuracy_rate', 'avg_confidence', 'avg_prediction_time_ms', 'anomalies',
 ];
 const COUNTS = new Set<keyof ExpectedMetrics>(['predictions', 'count', 'anomalies']);
 

@@ -4,7 +4,14 @@ import { metricsOf } from '../../src/aggregate/metrics.js';
 const aggregate = (over: Partial<Aggregate>): Aggregate => ({ ...EMPTY_AGGREGATE, ...over });
 /** One labelled prediction, as the rollups hold it. */
 const leaf = (predicted: number, actual: number): Aggregate =>
-  aggregate({ predictions: 1, labelled: 1, errorAbsSum: Math.abs(predicted - actual), errorSqSum: (predicted - actual) ** 2, actualMean: actual });
+  aggregate({
+    predictions: 1,
+    labelled: 1,
+    errorAbsSum: Math.abs(predicted - actual),
+    errorSqSum: (predicted - actual) ** 2,
+    actualMean: actual,
+    errorSum: predicted - actual,
+  });
 
 describe('metricsOf (src/aggregate/metrics.ts)', () => {
   it('an empty window: counts 0, every average null', () => {
@@ -13,6 +20,7 @@ describe('metricsOf (src/aggregate/metrics.ts)', () => {
       count: 0,
       mae: null,
       rmse: null,
+      bias: null,
       r2: null,
       accuracy_rate: null,
       avg_confidence: null,
@@ -51,6 +59,21 @@ describe('metricsOf (src/aggregate/metrics.ts)', () => {
     // 499.5 and 500.5: M2 = 0.5; errors 0.1 each -> SSres 0.02
     const r2 = metricsOf(aggregate({ predictions: 2, labelled: 2, errorSqSum: 0.02, actualMean: 500, actualM2: 0.5 })).r2;
     expect(r2).toBeCloseTo(1 - 0.02 / 0.5, 12);
+  });
+
+  it('bias is the mean signed error: late and early predictions cancel, unlike in the MAE', () => {
+    const m = metricsOf(mergeAll([leaf(10, 8), leaf(6, 8), leaf(9, 8)]));
+    expect(m.bias).toBe(0.333333333333); // (2 - 2 + 1) / 3, to 12 significant digits
+    expect(m.mae).toBe(1.66666666667);
+    expect(metricsOf(mergeAll([leaf(5, 8), leaf(6, 8)])).bias).toBe(-2.5); // predicted too early
+  });
+
+  it('bias is null without labelled predictions, and when a part of the window has no known signed sum', () => {
+    expect(metricsOf(aggregate({ predictions: 3, confidenceSum: 1 })).bias).toBeNull();
+    const unknown = aggregate({ predictions: 2, labelled: 2, errorAbsSum: 2, errorSqSum: 2, actualMean: 5, errorSum: null });
+    const m = metricsOf(merge(leaf(10, 8), unknown));
+    expect(m.bias).toBeNull();
+    expect(m.mae).toBe(1.33333333333); // the other metrics do not depend on it
   });
 
   it('r2 can be negative (worse than the mean)', () => {

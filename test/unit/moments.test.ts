@@ -18,6 +18,7 @@ function leaf(predicted: number, actual: number | null, confidence = 0.5, latenc
     errorSqSum: error * error,
     actualMean: actual ?? 0,
     actualM2: 0,
+    errorSum: actual === null ? 0 : predicted - actual,
   };
 }
 
@@ -75,6 +76,8 @@ describe('Chan merge of aggregates (src/aggregate/moments.ts)', () => {
         const errors = pairs.flatMap(([p, a]) => (a === null ? [] : [Math.abs(p - a)]));
         expect(closeTo(tree.errorAbsSum, exactSum(errors), 1e-9)).toBe(true);
         expect(closeTo(tree.errorSqSum, exactSum(errors.map((e) => e * e)), 1e-9)).toBe(true);
+        const signed = pairs.flatMap(([p, a]) => (a === null ? [] : [p - a]));
+        expect(closeTo(tree.errorSum!, exactSum(signed), 1e-9)).toBe(true);
       }),
       { numRuns: 300 },
     );
@@ -127,7 +130,18 @@ describe('Chan merge of aggregates (src/aggregate/moments.ts)', () => {
     expect(back.confidenceSum).toBeCloseTo(a.confidenceSum, 12);
     expect(back.latencySumMs).toBeCloseTo(a.latencySumMs, 9);
     expect(back.errorAbsSum).toBeCloseTo(a.errorAbsSum, 12);
+    expect(back.errorSum).toBeCloseTo(a.errorSum!, 12);
     expect(metricsOf(back)).toEqual(metricsOf(a));
+  });
+
+  it('an unknown signed sum (null) stays unknown through merge and negate, whichever side has it', () => {
+    const known = mergeAll([leaf(10, 8), leaf(5, 8)]);
+    const unknown: Aggregate = { ...leaf(9, 8), errorSum: null };
+    expect(merge(known, unknown).errorSum).toBeNull();
+    expect(merge(unknown, known).errorSum).toBeNull();
+    expect(negate(unknown).errorSum).toBeNull();
+    expect(merge(merge(known, unknown), negate(known)).errorSum).toBeNull();
+    expect(negate(known).errorSum).toBe(1);
   });
 });
 

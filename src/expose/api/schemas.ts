@@ -9,6 +9,13 @@ export const QualityFields = {
   count: Type.Integer({ description: 'of those, predictions with an actual (labelled)' }),
   mae: OrNull(Type.Number({ description: 'mean |predicted - actual|, minutes' })),
   rmse: OrNull(Type.Number({ description: 'root mean squared error, minutes' })),
+  bias: OrNull(
+    Type.Number({
+      description:
+        'mean (predicted - actual), minutes: positive when the model predicts longer delays than happen; ' +
+        'null when count = 0, or when the window reaches back into predictions dropped by retention before mlmon kept this sum',
+    }),
+  ),
   r2: OrNull(Type.Number({ description: '1 - SS_res/SS_tot; null when count < 2 or the actuals have no spread' })),
   accuracy_rate: OrNull(Type.Number({ description: 'share of labelled predictions with error < tolerance' })),
   avg_confidence: OrNull(Type.Number()),

@@ -208,15 +208,25 @@ export function qualityDashboard(): Dashboard {
         's',
       ).thresholds(LATENCY_STEPS),
     )
+    .withPanel(
+      trend(
+        24,
+        'Bias by model version',
+        'Rolling 1 h mean of predicted − actual delay: above 0 the model predicts longer delays than happen, below 0 shorter. ' +
+          'The MAE cannot tell the two apart; a steady offset hints at a feature\'s unit or source having changed (docs/runbook.md).',
+        'ml_prediction_bias_seconds{window="1h"}',
+        's',
+      ).span(24),
+    )
     .withRow(new RowBuilder('From the mlmon API (plugin)').id(103))
     .withPanel(
       // The seed's third window: the gauges carry 1 h, 24 h and 7 d, the API any range.
       new stat.PanelBuilder()
         .id(31)
         .title('Last 30 days')
-        .description('MAE, RMSE (minutes), R², accuracy and counts over the last 30 days, whatever the dashboard\'s range.')
+        .description('MAE, RMSE, bias (minutes), R², accuracy and counts over the last 30 days, whatever the dashboard\'s range.')
         .datasource(MLMON_API)
-        .withTarget(mlmonQuery({ refId: 'A', queryType: 'window', modelVersion: '$model_version', metrics: ['predictions', 'count', 'mae', 'rmse', 'r2', 'accuracy_rate', 'anomalies'] }))
+        .withTarget(mlmonQuery({ refId: 'A', queryType: 'window', modelVersion: '$model_version', metrics: ['predictions', 'count', 'mae', 'rmse', 'bias', 'r2', 'accuracy_rate', 'anomalies'] }))
         .timeFrom('30d')
         // Each field brings its unit from the plugin (minutes, percent, counts); panel defaults only fill in missing ones.
         .unit('short')
@@ -231,7 +241,7 @@ export function qualityDashboard(): Dashboard {
       new table.PanelBuilder()
         .id(30)
         .title('Daily metrics (7 days)')
-        .description('One row per UTC day: predictions, labelled, MAE, RMSE, R², accuracy, confidence, latency, anomalies.')
+        .description('One row per UTC day: predictions, labelled, MAE, RMSE, bias, R², accuracy, confidence, latency, anomalies.')
         .datasource(MLMON_API)
         .withTarget(mlmonQuery({ refId: 'A', queryType: 'daily', days: 7, modelVersion: '$model_version' }))
         // The plugin's `day` text names the UTC day; its `date` time would show in the viewer's time zone.

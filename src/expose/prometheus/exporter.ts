@@ -43,6 +43,7 @@ export class Exporter {
   private readonly quality = {
     mae: this.gauge('ml_prediction_mae_seconds', 'Mean absolute error of labelled predictions in the window'),
     rmse: this.gauge('ml_prediction_rmse_seconds', 'Root mean squared error of labelled predictions in the window'),
+    bias: this.gauge('ml_prediction_bias_seconds', 'Mean of predicted minus actual delay of labelled predictions in the window (positive: predicted too late)'),
     r2: this.gauge('ml_prediction_r2', 'Coefficient of determination (R²) of labelled predictions in the window'),
     accuracy: this.gauge('ml_prediction_accuracy_ratio', 'Share of labelled predictions with error under the tolerance'),
     confidence: this.gauge('ml_prediction_confidence_avg_ratio', 'Average model confidence of predictions in the window'),
@@ -196,6 +197,7 @@ export class Exporter {
         };
         set(this.quality.mae, m.mae, 60);
         set(this.quality.rmse, m.rmse, 60);
+        set(this.quality.bias, m.bias, 60);
         set(this.quality.r2, m.r2);
         set(this.quality.accuracy, m.accuracy_rate);
         set(this.quality.confidence, m.avg_confidence);

@@ -30,6 +30,7 @@ export type MetricName =
   | 'count'
   | 'mae'
   | 'rmse'
+  | 'bias'
   | 'r2'
   | 'accuracy_rate'
   | 'avg_confidence'
@@ -81,6 +82,8 @@ export interface MetricsObject {
   count: number;
   mae: number | null;
   rmse: number | null;
+  /** Mean of predicted - actual, minutes (null without labels, or where mlmon cannot know it). */
+  bias: number | null;
   r2: number | null;
   accuracy_rate: number | null;
   avg_confidence: number | null;

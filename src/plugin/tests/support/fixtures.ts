@@ -17,6 +17,7 @@ export function metricsObject(overrides: Partial<MetricsObject> = {}): MetricsOb
     count: 10,
     mae: 2.4,
     rmse: 3.1,
+    bias: -0.6,
     r2: 0.71,
     accuracy_rate: 0.8,
     avg_confidence: 0.86,
