@@ -2,46 +2,37 @@
 -- report a model's bias: the mean of that error over the labelled predictions. The absolute and
 -- squared errors (MAE, RMSE) cannot tell a model that is late from one that is early.
 --
--- A bucket that existed before this migration gets its sum from its raw rows when they are all
--- still stored: their count matches the bucket's. Raw rows dropped by MLMON_RETENTION_DAYS
--- cannot be summed, so such a bucket's sum stays null, "not known", for good (no prediction can
+-- A bucket that existed before this migration gets its sum from its raw rows when its labelled
+-- ones are all still stored: their count matches the bucket's. Raw rows dropped by
+-- MLMON_RETENTION_DAYS cannot be summed, so such a bucket's sum stays null, "not known", for good (no prediction can
 -- be written or labelled there again), and a window that includes it reports no bias rather than
 -- a wrong one. The writers add to it as to every other sum; null plus a delta stays null.
-alter table ml_rollup_minute add column error_sum float8;
-alter table ml_rollup_10min add column error_sum float8;
-alter table ml_rollup_hour add column error_sum float8;
-alter table ml_rollup_day add column error_sum float8;
-
 create temporary table raw_minute on commit drop as
   select date_bin('60 seconds', created_at, timestamptz '1970-01-01 00:00:00+00') as bucket, model_version,
-         count(*) as predictions, count(actual_delay_minutes) as labelled,
+         count(actual_delay_minutes) as labelled,
          coalesce(sum(predicted_delay_minutes - actual_delay_minutes), 0) as error_sum
   from ml_prediction
   group by 1, 2;
 
-update ml_rollup_minute r set error_sum = s.error_sum
-  from raw_minute s
-  where s.bucket = r.bucket and s.model_version = r.model_version and s.predictions = r.predictions and s.labelled = r.labelled;
-update ml_rollup_10min r set error_sum = s.error_sum
-  from (select date_bin('600 seconds', bucket, timestamptz '1970-01-01 00:00:00+00') as bucket, model_version,
-               sum(predictions) as predictions, sum(labelled) as labelled, sum(error_sum) as error_sum
-        from raw_minute group by 1, 2) s
-  where s.bucket = r.bucket and s.model_version = r.model_version and s.predictions = r.predictions and s.labelled = r.labelled;
-update ml_rollup_hour r set error_sum = s.error_sum
-  from (select date_bin('3600 seconds', bucket, timestamptz '1970-01-01 00:00:00+00') as bucket, model_version,
-               sum(predictions) as predictions, sum(labelled) as labelled, sum(error_sum) as error_sum
-        from raw_minute group by 1, 2) s
-  where s.bucket = r.bucket and s.model_version = r.model_version and s.predictions = r.predictions and s.labelled = r.labelled;
-update ml_rollup_day r set error_sum = s.error_sum
-  from (select date_bin('86400 seconds', bucket, timestamptz '1970-01-01 00:00:00+00') as bucket, model_version,
-               sum(predictions) as predictions, sum(labelled) as labelled, sum(error_sum) as error_sum
-        from raw_minute group by 1, 2) s
-  where s.bucket = r.bucket and s.model_version = r.model_version and s.predictions = r.predictions and s.labelled = r.labelled;
--- A bucket without labelled predictions has nothing to sum, whatever happened to its raw rows.
-update ml_rollup_minute set error_sum = 0 where error_sum is null and labelled = 0;
-update ml_rollup_10min set error_sum = 0 where error_sum is null and labelled = 0;
-update ml_rollup_hour set error_sum = 0 where error_sum is null and labelled = 0;
-update ml_rollup_day set error_sum = 0 where error_sum is null and labelled = 0;
+do $$
+declare
+  tier record;
+begin
+  for tier in select * from (values ('ml_rollup_minute', 60), ('ml_rollup_10min', 600), ('ml_rollup_hour', 3600),
+                                    ('ml_rollup_day', 86400)) as t(name, seconds) loop
+    execute format('alter table %I add column error_sum float8', tier.name);
+    execute format($sql$
+      update %I r set error_sum = s.error_sum
+      from (select date_bin(make_interval(secs => %s), bucket, timestamptz '1970-01-01 00:00:00+00') as bucket, model_version,
+                   sum(labelled) as labelled, sum(error_sum) as error_sum
+            from raw_minute group by 1, 2) s
+      where s.bucket = r.bucket and s.model_version = r.model_version and s.labelled = r.labelled
+      $sql$, tier.name, tier.seconds);
+    -- A bucket without labelled predictions has nothing to sum, whatever happened to its raw rows.
+    execute format('update %I set error_sum = 0 where error_sum is null and labelled = 0', tier.name);
+  end loop;
+end
+$$;
 
 -- mlmon_window_pieces of migration 00008 (why it plans as it does: 00007), with the signed error.
 -- Its result type changes, so it is dropped and created again; jit = off as in migration 00009.

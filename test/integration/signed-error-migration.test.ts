@@ -44,13 +44,14 @@ describe('migration 00011: the signed error sum of existing rollups', () => {
     const dropped = ['2025-01-05T08:00:00Z', '2025-01-05T09:00:00Z'];
     await ensurePartitions(db.sql, [...kept, ...dropped]);
     // v1: kept, labelled (late, early, late) and one unlabelled. v2: dropped, labelled.
-    // v3: dropped, never labelled.
+    // v3: dropped, never labelled. v4: kept, but one of its two labelled rows deleted by hand.
     await db.sql`
       insert into ml_prediction (booking_id, predicted_delay_minutes, confidence, risk_level, model_version,
                                  actual_delay_minutes, prediction_error, is_accurate, created_at)
       select booking, predicted, 0.5, 'low', version, actual, abs(predicted - actual), abs(predicted - actual) < 3, created_at::timestamptz
       from (values (1, 10.0, 8.0, 'v1', ${kept[0]!}), (2, 6.5, 8.0, 'v1', ${kept[1]!}), (3, 9.0, 8.0, 'v1', ${kept[2]!}),
-                   (4, 7.0, null, 'v1', ${kept[3]!}), (5, 4.0, 9.0, 'v2', ${dropped[0]!}), (6, 3.0, null, 'v3', ${dropped[1]!}))
+                   (4, 7.0, null, 'v1', ${kept[3]!}), (5, 4.0, 9.0, 'v2', ${dropped[0]!}), (6, 3.0, null, 'v3', ${dropped[1]!}),
+                   (7, 5.0, 6.0, 'v4', ${kept[0]!}), (8, 5.0, 7.0, 'v4', ${kept[0]!}))
         as v(booking, predicted, actual, version, created_at)`;
     for (const { table, stepUs } of ROLLUP_TIERS) {
       await db.sql.unsafe(`
@@ -63,7 +64,7 @@ describe('migration 00011: the signed error sum of existing rollups', () => {
         from ml_prediction group by 1, 2`);
     }
     // What MLMON_RETENTION_DAYS does to a month: its raw rows go, its rollups stay.
-    await db.sql`delete from ml_prediction where created_at < '2026-01-01'`;
+    await db.sql`delete from ml_prediction where created_at < '2026-01-01' or booking_id = 8`;
     await migrate(db.url);
   });
   afterAll(() => db.drop());
@@ -74,18 +75,22 @@ describe('migration 00011: the signed error sum of existing rollups', () => {
     expect(day!.error_sum).toBeCloseTo(2 - 1.5 + 1, 12);
   });
 
-  it('leaves the sum unknown where retention dropped labelled raw rows, and 0 where none was labelled', async () => {
+  it('leaves the sum unknown where labelled raw rows are gone, and 0 where none was labelled', async () => {
     for (const { table } of ROLLUP_TIERS) {
       const rows = await db.sql.unsafe<{ model_version: string; error_sum: number | null }[]>(
-        `select model_version, error_sum from ${table} where model_version in ('v2', 'v3') order by model_version`,
+        `select model_version, error_sum from ${table} where model_version in ('v2', 'v3', 'v4') order by model_version`,
       );
-      expect(rows).toEqual([{ model_version: 'v2', error_sum: null }, { model_version: 'v3', error_sum: 0 }]);
+      expect(rows).toEqual([
+        { model_version: 'v2', error_sum: null },
+        { model_version: 'v3', error_sum: 0 },
+        { model_version: 'v4', error_sum: null },
+      ]);
     }
   });
 
   it('reads a bias where every part is known, and none for a window that reaches the unknown part', async () => {
     const biasOf = async (from: string, to: string) => {
-      const pieces = await readPieces(db.sql, { boundaries: [us(from), us(to)], anomalyThresholdMinutes: 5, combineVersionsAs: 'all' });
+      const pieces = await readPieces(db.sql, { boundaries: [us(from), us(to)], modelVersions: ['v1', 'v2'], anomalyThresholdMinutes: 5, combineVersionsAs: 'all' });
       return metricsOf(mergeAll(pieces.map((p) => p.aggregate)));
     };
     const recent = await biasOf('2026-03-01T00:00:00Z', '2026-04-01T00:00:00Z');
