@@ -56,6 +56,8 @@ export interface ModelProfile {
   readonly share: number;
   /** Standard deviation of the prediction error in minutes (MAE ≈ 0.8 × sd). */
   readonly errorSdMinutes: number;
+  /** Mean prediction error in minutes, predicted − actual (the metrics' `bias`): > 0 predicts too late. */
+  readonly biasMinutes: number;
   /** Median prediction time in ms (log-normal). */
   readonly latencyMedianMs: number;
   /** Mean confidence the model reports. */
@@ -66,9 +68,9 @@ export interface ModelProfile {
 
 /** The fleet: a stable version, the current one, and a canary (the one the incident hits). */
 export const DEFAULT_MODELS: readonly ModelProfile[] = [
-  { version: 'v1.4.2', share: 0.3, errorSdMinutes: 2.9, latencyMedianMs: 70, confidenceMean: 0.74, failureRate: 0.01 },
-  { version: 'v2.0.1', share: 0.5, errorSdMinutes: 2.1, latencyMedianMs: 95, confidenceMean: 0.82, failureRate: 0.015 },
-  { version: 'v2.1.0-canary', share: 0.2, errorSdMinutes: 1.9, latencyMedianMs: 120, confidenceMean: 0.84, failureRate: 0.02 },
+  { version: 'v1.4.2', share: 0.3, errorSdMinutes: 2.9, biasMinutes: 0.8, latencyMedianMs: 70, confidenceMean: 0.74, failureRate: 0.01 },
+  { version: 'v2.0.1', share: 0.5, errorSdMinutes: 2.1, biasMinutes: 0, latencyMedianMs: 95, confidenceMean: 0.82, failureRate: 0.015 },
+  { version: 'v2.1.0-canary', share: 0.2, errorSdMinutes: 1.9, biasMinutes: -0.5, latencyMedianMs: 120, confidenceMean: 0.84, failureRate: 0.02 },
 ];
 
 export interface TrafficOptions {
@@ -200,7 +202,7 @@ export class TrafficGenerator {
     const actual = clamp(2 + traffic * 6 + weather * 5 + distanceKm * 1.2 + Math.abs(normal(random, 0, 2.5)), 0, 60);
 
     const incident = isIncident(options, elapsedSeconds, model.version);
-    const error = normal(random, 0, model.errorSdMinutes) + (incident ? options.incidentErrorMinutes * (random.next() < 0.5 ? 1 : -1) * (0.85 + random.next() * 0.3) : 0);
+    const error = normal(random, model.biasMinutes, model.errorSdMinutes) + (incident ? options.incidentErrorMinutes * (random.next() < 0.5 ? 1 : -1) * (0.85 + random.next() * 0.3) : 0);
     const predicted = round(Math.max(0, actual + error), 2);
     // Confidence drops a little for long, uncertain predictions; the model does not know about the incident.
     const confidence = round(clamp(normal(random, model.confidenceMean - (predicted > 15 ? 0.08 : 0), 0.06), 0.3, 0.99), 3);

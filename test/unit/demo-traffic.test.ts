@@ -32,17 +32,20 @@ function sample(count: number, elapsedSeconds: number, seed = 7, overrides = {})
   return { labelled, failures };
 }
 
-function maeByVersion(labelled: Labelled[]): Map<string, number> {
+/** The mean of `of(predicted − actual)` per version, over the labelled predictions. */
+function meanErrorByVersion(labelled: Labelled[], of: (error: number) => number): Map<string, number> {
   const sums = new Map<string, { sum: number; n: number }>();
   for (const { prediction, actual } of labelled) {
     if (!actual) continue;
     const entry = sums.get(prediction.model_version) ?? { sum: 0, n: 0 };
-    entry.sum += Math.abs(prediction.predicted_delay_minutes - actual.actual_delay_minutes);
+    entry.sum += of(prediction.predicted_delay_minutes - actual.actual_delay_minutes);
     entry.n += 1;
     sums.set(prediction.model_version, entry);
   }
   return new Map([...sums].map(([version, { sum, n }]) => [version, sum / n]));
 }
+
+const maeByVersion = (labelled: Labelled[]) => meanErrorByVersion(labelled, Math.abs);
 
 describe('demo traffic', () => {
   it('is deterministic for a seed and differs across seeds', () => {
@@ -91,6 +94,14 @@ describe('demo traffic', () => {
     expect(unlabelled).toBeLessThan(0.1);
     expect(failures / 6000).toBeGreaterThan(0.005);
     expect(failures / 6000).toBeLessThan(0.04);
+  });
+
+  it('each version errs with its own bias: the old one late, the canary early', () => {
+    const bias = meanErrorByVersion(sample(20_000, 0).labelled, (error) => error);
+    for (const model of DEFAULT_MODELS) {
+      // 0.15 min is about 4 standard errors or more at these sample sizes and error spreads.
+      expect([model.version, Math.abs(bias.get(model.version)! - model.biasMinutes) < 0.15]).toEqual([model.version, true]);
+    }
   });
 
   it('during the incident only the incident version is ~10 min off, and anomalies (> 5 min) follow', () => {
