@@ -1,34 +1,47 @@
 -- The signed error (predicted - actual, minutes) summed per rollup bucket, so that reads can
 -- report a model's bias: the mean of that error over the labelled predictions. The absolute and
--- squared errors (MAE, RMSE) cannot tell a model that is late from one that is early.
+-- squared errors (MAE, RMSE) cannot tell a model that overestimates delays from one that
+-- underestimates them.
 --
 -- A bucket that existed before this migration gets its sum from its raw rows when its labelled
 -- ones are all still stored: their count matches the bucket's. Raw rows dropped by
--- MLMON_RETENTION_DAYS cannot be summed, so such a bucket's sum stays null, "not known", for good (no prediction can
--- be written or labelled there again), and a window that includes it reports no bias rather than
--- a wrong one. The writers add to it as to every other sum; null plus a delta stays null.
-create temporary table raw_minute on commit drop as
-  select date_bin('60 seconds', created_at, timestamptz '1970-01-01 00:00:00+00') as bucket, model_version,
-         count(actual_delay_minutes) as labelled,
-         coalesce(sum(predicted_delay_minutes - actual_delay_minutes), 0) as error_sum
-  from ml_prediction
-  group by 1, 2;
+-- MLMON_RETENTION_DAYS cannot be summed, so such a bucket's sum stays null, "not known", for good
+-- (no prediction can be written or labelled there again), and a window that includes it reports
+-- no bias rather than a wrong one. The writers add to it as to every other sum; null plus a delta
+-- stays null. Each coarser tier is summed from the one below it, unknown if any part is.
+--
+-- The rollups are locked first: a write committed between the read of the raw rows and the
+-- update would otherwise be missed (a correction keeps the labelled count and would leave a
+-- wrong sum that reads as known). Writes wait for the migration. Replicas of the previous
+-- version must be stopped before this one starts: their writes do not know the new column.
+lock table ml_rollup_minute, ml_rollup_10min, ml_rollup_hour, ml_rollup_day in exclusive mode;
+
+alter table ml_rollup_minute add column error_sum float8;
+alter table ml_rollup_10min add column error_sum float8;
+alter table ml_rollup_hour add column error_sum float8;
+alter table ml_rollup_day add column error_sum float8;
+
+update ml_rollup_minute r set error_sum = s.error_sum
+from (select date_bin('60 seconds', created_at, timestamptz '1970-01-01 00:00:00+00') as bucket, model_version,
+             count(actual_delay_minutes) as labelled, coalesce(sum(predicted_delay_minutes - actual_delay_minutes), 0) as error_sum
+      from ml_prediction group by 1, 2) s
+where s.bucket = r.bucket and s.model_version = r.model_version and s.labelled = r.labelled;
+-- A bucket without labelled predictions has nothing to sum, whatever happened to its raw rows.
+update ml_rollup_minute set error_sum = 0 where error_sum is null and labelled = 0;
 
 do $$
 declare
   tier record;
 begin
-  for tier in select * from (values ('ml_rollup_minute', 60), ('ml_rollup_10min', 600), ('ml_rollup_hour', 3600),
-                                    ('ml_rollup_day', 86400)) as t(name, seconds) loop
-    execute format('alter table %I add column error_sum float8', tier.name);
+  for tier in select * from (values ('ml_rollup_10min', 600, 'ml_rollup_minute'), ('ml_rollup_hour', 3600, 'ml_rollup_10min'),
+                                    ('ml_rollup_day', 86400, 'ml_rollup_hour')) as t(name, seconds, finer) loop
     execute format($sql$
       update %I r set error_sum = s.error_sum
       from (select date_bin(make_interval(secs => %s), bucket, timestamptz '1970-01-01 00:00:00+00') as bucket, model_version,
-                   sum(labelled) as labelled, sum(error_sum) as error_sum
-            from raw_minute group by 1, 2) s
+                   sum(labelled) as labelled, case when bool_and(error_sum is not null) then sum(error_sum) end as error_sum
+            from %I group by 1, 2) s
       where s.bucket = r.bucket and s.model_version = r.model_version and s.labelled = r.labelled
-      $sql$, tier.name, tier.seconds);
-    -- A bucket without labelled predictions has nothing to sum, whatever happened to its raw rows.
+      $sql$, tier.name, tier.seconds, tier.finer);
     execute format('update %I set error_sum = 0 where error_sum is null and labelled = 0', tier.name);
   end loop;
 end

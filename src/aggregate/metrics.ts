@@ -35,6 +35,20 @@ function ratio(numerator: number, denominator: number): number | null {
   return denominator > 0 ? rounded(numerator / denominator) : null;
 }
 
+/**
+ * The mean signed error, to the digits the MAE has. Its sum cancels: errors of +0.7 and -0.7
+ * minutes leave a residue of the absolute errors' size (4.4e-16), not of the result's, and 12
+ * significant digits of that residue would report a sign the data do not have.
+ */
+function bias(a: Aggregate): number | null {
+  if (a.errorSum === null || a.labelled <= 0) return null;
+  const mae = a.errorAbsSum / a.labelled;
+  if (!(mae > 0)) return 0;
+  const quantum = 10 ** (Math.floor(Math.log10(mae)) - (SIGNIFICANT_DIGITS - 1));
+  // `|| 0`: no negative zero (prom-client would print -0).
+  return rounded(Math.round(a.errorSum / a.labelled / quantum) * quantum) || 0;
+}
+
 export function metricsOf(a: Aggregate): QualityMetrics {
   const n = a.labelled;
   const hasSpread = n >= 2 && a.actualM2 > SPREAD_RESOLUTION * n * (1 + a.actualMean * a.actualMean);
@@ -43,7 +57,7 @@ export function metricsOf(a: Aggregate): QualityMetrics {
     count: n,
     mae: ratio(a.errorAbsSum, n),
     rmse: n > 0 ? rounded(Math.sqrt(Math.max(0, a.errorSqSum) / n)) : null,
-    bias: a.errorSum === null ? null : ratio(a.errorSum, n),
+    bias: bias(a),
     r2: hasSpread ? rounded(1 - a.errorSqSum / a.actualM2) : null,
     accuracy_rate: ratio(a.accurate, n),
     avg_confidence: ratio(a.confidenceSum, a.predictions),

@@ -56,7 +56,7 @@ export interface ModelProfile {
   readonly share: number;
   /** Standard deviation of the prediction error in minutes (MAE ≈ 0.8 × sd). */
   readonly errorSdMinutes: number;
-  /** Mean prediction error in minutes, predicted − actual (the metrics' `bias`): > 0 predicts too late. */
+  /** Mean prediction error in minutes, predicted − actual (the metrics' `bias`): > 0 predicts longer delays than happen. */
   readonly biasMinutes: number;
   /** Median prediction time in ms (log-normal). */
   readonly latencyMedianMs: number;

@@ -181,15 +181,17 @@ const RECOMPUTE_KEYS = `select * from unnest($1::text[]::timestamptz[], $2::text
 // with the table planned as a hash join on model_version, which scanned the whole of ml_prediction
 // (every partition) and of each finer tier per correction, with the corrected buckets locked.
 // An aggregate of no rows leaves the bucket as it is (having count(*) > 0), as the join did.
+// The signed sum stays unknown unless every labelled row the bucket counts is still there to sum
+// (migration 00011).
 const RECOMPUTE_MINUTES = `
   update ${MINUTE_TIER.table} r set accurate = s.accurate, error_abs_sum = s.error_abs_sum, error_sq_sum = s.error_sq_sum,
-         actual_mean = s.actual_mean, actual_m2 = s.actual_m2, error_sum = s.error_sum
+         actual_mean = s.actual_mean, actual_m2 = s.actual_m2, error_sum = case when s.labelled = r.labelled then s.error_sum end
   from (${RECOMPUTE_KEYS}) k
   cross join lateral (
     select count(*) filter (where p.is_accurate) as accurate, coalesce(sum(p.prediction_error), 0) as error_abs_sum,
            coalesce(sum(p.prediction_error * p.prediction_error), 0) as error_sq_sum, coalesce(avg(p.actual_delay_minutes), 0) as actual_mean,
            coalesce(var_pop(p.actual_delay_minutes) * count(p.actual_delay_minutes), 0) as actual_m2,
-           coalesce(sum(p.predicted_delay_minutes - p.actual_delay_minutes), 0) as error_sum
+           coalesce(sum(p.predicted_delay_minutes - p.actual_delay_minutes), 0) as error_sum, count(p.actual_delay_minutes) as labelled
     from ml_prediction p
     where p.model_version = k.model_version and p.created_at >= k.bucket and p.created_at < k.bucket + interval '1 minute'
     having count(*) > 0) s

@@ -96,7 +96,7 @@ describe('demo traffic', () => {
     expect(failures / 6000).toBeLessThan(0.04);
   });
 
-  it('each version errs with its own bias: the old one late, the canary early', () => {
+  it('each version errs with its own bias: the old one overestimates delays, the canary underestimates them', () => {
     const bias = meanErrorByVersion(sample(20_000, 0).labelled, (error) => error);
     for (const model of DEFAULT_MODELS) {
       // 0.15 min is about 4 standard errors or more at these sample sizes and error spreads.

@@ -61,11 +61,19 @@ describe('metricsOf (src/aggregate/metrics.ts)', () => {
     expect(r2).toBeCloseTo(1 - 0.02 / 0.5, 12);
   });
 
-  it('bias is the mean signed error: late and early predictions cancel, unlike in the MAE', () => {
+  it('bias is the mean signed error: over- and underestimates cancel, unlike in the MAE', () => {
     const m = metricsOf(mergeAll([leaf(10, 8), leaf(6, 8), leaf(9, 8)]));
-    expect(m.bias).toBe(0.333333333333); // (2 - 2 + 1) / 3, to 12 significant digits
+    expect(m.bias).toBe(0.33333333333); // (2 - 2 + 1) / 3, to the digits of the MAE (1.66666666667)
     expect(m.mae).toBe(1.66666666667);
-    expect(metricsOf(mergeAll([leaf(5, 8), leaf(6, 8)])).bias).toBe(-2.5); // predicted too early
+    expect(metricsOf(mergeAll([leaf(5, 8), leaf(6, 8)])).bias).toBe(-2.5); // shorter delays predicted than happened
+  });
+
+  it('bias keeps the digits of the MAE: errors that cancel give 0, not a residue with a sign', () => {
+    expect(Math.abs(8.5 - 9.2) - Math.abs(7.8 - 8.5)).not.toBe(0); // 4.4e-16 in binary floating point
+    expect(Object.is(metricsOf(mergeAll([leaf(9.2, 8.5), leaf(7.8, 8.5)])).bias, 0)).toBe(true);
+    expect(Object.is(metricsOf(mergeAll([leaf(12.3, 10.1), leaf(7.9, 10.1)])).bias, 0)).toBe(true);
+    expect(metricsOf(mergeAll([leaf(1000.2, 1000), leaf(999.9, 1000)])).bias).toBe(0.05);
+    expect(metricsOf(aggregate({ predictions: 2, labelled: 2, errorSum: 0 })).bias).toBe(0); // every error 0
   });
 
   it('bias is null without labelled predictions, and when a part of the window has no known signed sum', () => {

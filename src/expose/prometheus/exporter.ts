@@ -43,7 +43,7 @@ export class Exporter {
   private readonly quality = {
     mae: this.gauge('ml_prediction_mae_seconds', 'Mean absolute error of labelled predictions in the window'),
     rmse: this.gauge('ml_prediction_rmse_seconds', 'Root mean squared error of labelled predictions in the window'),
-    bias: this.gauge('ml_prediction_bias_seconds', 'Mean of predicted minus actual delay of labelled predictions in the window (positive: predicted too late)'),
+    bias: this.gauge('ml_prediction_bias_seconds', 'Mean of predicted minus actual delay of labelled predictions in the window (positive: the model predicts longer delays than happen)'),
     r2: this.gauge('ml_prediction_r2', 'Coefficient of determination (R²) of labelled predictions in the window'),
     accuracy: this.gauge('ml_prediction_accuracy_ratio', 'Share of labelled predictions with error under the tolerance'),
     confidence: this.gauge('ml_prediction_confidence_avg_ratio', 'Average model confidence of predictions in the window'),

@@ -14,7 +14,7 @@ export interface MetricDefinition {
 export const METRICS: readonly MetricDefinition[] = [
   { name: 'mae', displayName: 'MAE', unit: 'm', decimals: 2, description: 'Mean absolute error of labelled predictions' },
   { name: 'rmse', displayName: 'RMSE', unit: 'm', decimals: 2, description: 'Root mean squared error of labelled predictions' },
-  { name: 'bias', displayName: 'Bias', unit: 'm', decimals: 2, description: 'Mean of predicted minus actual delay: above 0 the model predicts too late, below 0 too early' },
+  { name: 'bias', displayName: 'Bias', unit: 'm', decimals: 2, description: 'Mean of predicted minus actual delay: above 0 the model predicts longer delays than happen, below 0 shorter' },
   { name: 'r2', displayName: 'R²', unit: 'none', decimals: 3, description: 'Coefficient of determination (empty below 2 labelled predictions or without spread)' },
   { name: 'accuracy_rate', displayName: 'Accuracy', unit: 'percentunit', decimals: 1, description: 'Share of labelled predictions within the tolerance' },
   { name: 'avg_confidence', displayName: 'Average confidence', unit: 'percentunit', decimals: 1, description: 'Mean model confidence of all predictions' },
