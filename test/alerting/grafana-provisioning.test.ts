@@ -171,6 +171,7 @@ describe('Prometheus and Grafana rules agree', () => {
     expect(evaluator('MLPredictionR2Bad')).toEqual({ type: 'lt', params: [thresholds.r2.page] });
     expect(evaluator('MLPredictionR2BelowTarget')).toEqual({ type: 'lt', params: [thresholds.r2.ticket] });
     expect(evaluator('MLPredictionAnomalyRateHigh')).toEqual({ type: 'gt', params: [thresholds.anomalyRatio.ticket] });
+    expect(evaluator('MLPredictionBiased')).toEqual({ type: 'gt', params: [thresholds.biasMinutes.ticket * 60] });
     expect(evaluator('MLPredictionLatencyP95High')).toEqual({ type: 'gt', params: [thresholds.latencySeconds.page] });
     expect(evaluator('MLPredictionLatencyAverageHigh')).toEqual({ type: 'gt', params: [thresholds.latencySeconds.target] });
     expect(evaluator('MLRequestSuccessRateLow')).toEqual({ type: 'lt', params: [thresholds.mlRequestSuccessRatio.minimum] });
