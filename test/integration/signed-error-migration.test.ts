@@ -45,7 +45,7 @@ describe('migration 00011: the signed error sum of existing rollups', () => {
     const kept = ['2026-03-10T10:00:10Z', '2026-03-10T10:00:50Z', '2026-03-10T11:30:00Z', '2026-03-10T11:31:00Z'];
     const dropped = ['2025-01-05T08:00:00Z', '2025-01-05T09:00:00Z'];
     await ensurePartitions(db.sql, [...kept, ...dropped]);
-    // v1: kept, labelled (late, early, late) and one unlabelled. v2: dropped, labelled.
+    // v1: kept, labelled (over, under, over the actual) and one unlabelled. v2: dropped, labelled.
     // v3: dropped, never labelled. v4: kept, but one of the two labelled rows of its first minute
     // deleted by hand; its second minute (same hour) intact.
     await db.sql`
